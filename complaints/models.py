@@ -1,0 +1,1 @@
+"""Complaint cases and the working-day calendar."""

@@ -1,0 +1,7 @@
+"""Test settings: fast hashing; the database and broker still come from DATABASE_URL / REDIS_URL."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AXES_ENABLED = True

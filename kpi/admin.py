@@ -1,0 +1,101 @@
+"""The office edits schemes here; a published version is read-only, a change starts a new draft."""
+
+from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.errors import ApplicationError
+from kpi import services
+from kpi.models import (
+    Component,
+    Deduction,
+    Indicator,
+    MonthlyFigure,
+    QualitativeItem,
+    QualitativeScore,
+    Scheme,
+    SchemeVersion,
+    TargetOverride,
+    Veto,
+)
+
+
+class FrozenWhenPublishedInline(admin.StackedInline):
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or not obj.is_frozen
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+class IndicatorInline(FrozenWhenPublishedInline):
+    model = Indicator
+    fields = [("code", "name", "name_en"), ("theme", "order", "unit", "precision", "source"),
+              ("direction", "target_kind", "target_value", "target_value2"), ("base_points", "bonus_cap"), "rule", "inputs"]
+
+
+class QualitativeItemInline(FrozenWhenPublishedInline, admin.TabularInline):
+    model = QualitativeItem
+    fields = ["code", "name", "max_points", "year_end_only", "order"]
+
+
+@admin.register(SchemeVersion)
+class SchemeVersionAdmin(SimpleHistoryAdmin):
+    list_display = ["scheme", "number", "status", "published_at"]
+    list_filter = ["status", "scheme"]
+    readonly_fields = ["scheme", "number", "status", "published_at"]
+    inlines = [IndicatorInline, QualitativeItemInline]
+    actions = ["publish"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="发布所选草稿版本")
+    def publish(self, request, queryset):
+        for version in queryset:
+            try:
+                services.scheme_version_publish(version=version)
+                self.message_user(request, f"{version} 已发布，相关排名将重新计算。")
+            except ApplicationError as exc:
+                self.message_user(request, f"{version}：{exc.message}", messages.ERROR)
+
+
+@admin.register(Scheme)
+class SchemeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "year", "level", "province"]
+    actions = ["new_draft"]
+
+    @admin.action(description="基于最新版本创建草稿(用于修改已发布方案)")
+    def new_draft(self, request, queryset):
+        for scheme in queryset:
+            try:
+                draft = services.scheme_version_create_draft(scheme=scheme)
+                self.message_user(request, f"已创建 {draft}，修改后请发布。")
+            except ApplicationError as exc:
+                self.message_user(request, f"{scheme}：{exc.message}", messages.ERROR)
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit", "source"]
+    list_filter = ["source"]
+
+
+@admin.register(MonthlyFigure)
+class MonthlyFigureAdmin(SimpleHistoryAdmin):
+    list_display = ["branch", "month", "component", "value", "updated_at"]
+    list_filter = ["branch", "component"]
+    date_hierarchy = "month"
+
+
+@admin.register(TargetOverride)
+class TargetOverrideAdmin(SimpleHistoryAdmin):
+    list_display = ["scheme", "indicator_code", "month", "value", "reason"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.recompute_on_commit(scheme=obj.scheme, month=obj.month)
+
+
+for model in (QualitativeScore, Deduction, Veto):
+    admin.site.register(model, SimpleHistoryAdmin)

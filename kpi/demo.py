@@ -1,0 +1,84 @@
+"""The Jiangsu 2023 demo: 13 branches, the 2023 scheme, eight months of figures, the office's scores."""
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from branches.models import Branch, Role
+from branches.services import branch_tree_load, user_upsert
+from kpi import services
+from kpi.models import Component, Deduction, MonthlyFigure, QualitativeScore, Scheme
+
+DATA = Path(__file__).resolve().parent / "data"
+DEMO_DIR = DATA / "jiangsu-2023"
+SCHEME_FILE = DATA / "schemes" / "jiangsu-2023.json"
+DEMO_MONTH = 8
+
+# 盐城's item scores are not published; these placeholders add up to its published qualitative total.
+YANCHENG_PLACEHOLDER = {
+    "1-1": "1.0", "1-2": "1.0", "1-3": "1.0", "2-1": "1.5", "2-2": "1.5",
+    "2-4": "1.0", "3-1": "1.5", "3-2": "2.0", "4-1": "1.0", "4-2": "2.0",
+}
+DEDUCTIONS = {"lianyungang": "-4", "suqian": "-7", "xuzhou": "-14"}
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def scheme_data() -> dict:
+    return json.loads(SCHEME_FILE.read_text(encoding="utf-8"))
+
+
+@transaction.atomic
+def load_demo(*, password: str) -> Scheme:
+    """Load (or reload) everything the demo shows; idempotent."""
+    branch_tree_load(rows=read_csv(DEMO_DIR / "branches.csv"))
+    scheme = services.scheme_load(data=scheme_data())
+    _load_figures()
+    _load_office_scores(scheme)
+    province = Branch.objects.get(code="jiangsu")
+    user_upsert(username="admin", password=password, branch=province, role=Role.ADMIN, full_name="系统管理员")
+    user_upsert(username="province", password=password, branch=province, role=Role.OFFICER, full_name="省公司消保部")
+    for branch in Branch.objects.filter(level="prefecture"):
+        user_upsert(username=branch.code, password=password, branch=branch, role=Role.BRANCH_STAFF, full_name=f"{branch.name}客服中心")
+    return scheme
+
+
+def _load_figures() -> None:
+    branches = dict(Branch.objects.values_list("code", "pk"))
+    components = dict(Component.objects.values_list("code", "pk"))
+    MonthlyFigure.objects.filter(branch_id__in=branches.values()).delete()
+    MonthlyFigure.objects.bulk_create(
+        MonthlyFigure(
+            branch_id=branches[r["branch"]], component_id=components[r["component"]],
+            month=f"{r['month']}-01", value=Decimal(r["value"]),
+        )
+        for r in read_csv(DEMO_DIR / "monthly_figures.csv")
+    )
+
+
+def _load_office_scores(scheme: Scheme) -> None:
+    branches = {b.code: b for b in Branch.objects.all()}
+    QualitativeScore.objects.filter(scheme=scheme).delete()
+    Deduction.objects.filter(scheme=scheme).delete()
+    rows = [
+        QualitativeScore(scheme=scheme, branch=branches[r["branch"]], item_code=r["item"], month=DEMO_MONTH,
+                         score=Decimal(r["score"]), reason="《江苏消保》2023年第2期公布")
+        for r in read_csv(DEMO_DIR / "published_qualitative.csv")
+    ]
+    rows += [
+        QualitativeScore(scheme=scheme, branch=branches["yancheng"], item_code=item, month=DEMO_MONTH, score=Decimal(score),
+                         unpublished=True, reason="期刊未公布盐城分项得分；演示占位，合计等于公布的定性总分 13.5")
+        for item, score in YANCHENG_PLACEHOLDER.items()
+    ]
+    QualitativeScore.objects.bulk_create(rows)
+    Deduction.objects.bulk_create(
+        Deduction(scheme=scheme, branch=branches[code], month=DEMO_MONTH, points=Decimal(points),
+                  reason="《江苏消保》公布的减分(原因未公布)")
+        for code, points in DEDUCTIONS.items()
+    )

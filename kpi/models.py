@@ -1,0 +1,318 @@
+"""Schemes (versioned rules as data), monthly figures, office inputs and score snapshots."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from branches.models import Branch, BranchLevel
+from core.models import TimeStampedModel
+from kpi.choices import Direction, RunStatus, SchemeStatus, Source, TargetKind
+
+MONTH_VALIDATORS = [MinValueValidator(1), MaxValueValidator(12)]
+
+
+class Component(models.Model):
+    """A monthly figure a branch enters (or the complaints app derives): a numerator, a denominator, a count."""
+
+    code = models.SlugField(_("代码"), max_length=60, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    unit = models.CharField(_("单位"), max_length=20)
+    definition = models.TextField(_("口径说明"), blank=True)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.ENTERED)
+
+    class Meta:
+        verbose_name = _("填报项")
+        verbose_name_plural = _("填报项")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Scheme(TimeStampedModel):
+    """An assessment scheme (考核方案) of one year and level; its rules live in its versions."""
+
+    code = models.SlugField(_("方案代码"), max_length=60, unique=True)
+    name = models.CharField(_("方案名称"), max_length=200)
+    year = models.PositiveIntegerField(_("考核年度"))
+    level = models.CharField(_("考核层级"), max_length=20, choices=BranchLevel.choices)
+    province = models.ForeignKey(Branch, verbose_name=_("所属省公司"), on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("考核方案")
+        verbose_name_plural = _("考核方案")
+        ordering = ["-year", "code"]
+
+    def __str__(self):
+        return f"{self.name}({self.code})"
+
+    def version_in_force(self):
+        """The published version scores use, or None before the first publication."""
+        return self.versions.filter(status=SchemeStatus.PUBLISHED).order_by("-number").first()
+
+
+class SchemeVersion(TimeStampedModel):
+    """One version of a scheme's rules; published versions are frozen, a change makes a new version."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(_("状态"), max_length=20, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    notes = models.TextField(_("说明"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("方案版本")
+        verbose_name_plural = _("方案版本")
+        ordering = ["scheme", "-number"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "number"], name="uniq_scheme_version")]
+
+    def __str__(self):
+        return f"{self.scheme.code} v{self.number}({self.get_status_display()})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != SchemeStatus.DRAFT
+
+
+class FrozenVersionGuard(models.Model):
+    """Refuses changes to rows of a published scheme version."""
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.version_id and self.version.is_frozen:
+            raise ValidationError(_("已发布的方案版本不能修改，请先创建新版本。"))
+
+
+class Indicator(FrozenVersionGuard):
+    """A quantitative indicator (定量指标): its inputs, target, points and scoring rule, all as data."""
+
+    version = models.ForeignKey(SchemeVersion, verbose_name=_("方案版本"), on_delete=models.CASCADE, related_name="indicators")
+    code = models.SlugField(_("指标代码"), max_length=60)
+    name = models.CharField(_("指标名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    theme = models.CharField(_("类别"), max_length=40, blank=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    precision = models.PositiveSmallIntegerField(_("显示精度(小数位)"), default=2, validators=[MaxValueValidator(6)])
+    direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices)
+    target_kind = models.CharField(_("考核值类型"), max_length=30, choices=TargetKind.choices, default=TargetKind.FIXED)
+    target_value = models.DecimalField(_("考核值"), max_digits=18, decimal_places=6, null=True, blank=True)
+    target_value2 = models.DecimalField(_("第二考核值"), max_digits=18, decimal_places=6, null=True, blank=True)
+    base_points = models.DecimalField(_("分值"), max_digits=8, decimal_places=2)
+    bonus_cap = models.DecimalField(_("加分上限"), max_digits=8, decimal_places=2, default=Decimal("0"))
+    rule = models.JSONField(_("计分规则"))
+    inputs = models.JSONField(_("输入与汇总方式"))
+    source = models.CharField(_("数据来源"), max_length=20, choices=Source.choices, default=Source.ENTERED)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("定量指标")
+        verbose_name_plural = _("定量指标")
+        ordering = ["version", "order"]
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="uniq_indicator_code")]
+
+    def __str__(self):
+        return f"{self.name}({self.code})"
+
+    def clean(self):
+        super().clean()
+        from kpi.rules import validate_indicator
+
+        errors = validate_indicator(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class QualitativeItem(FrozenVersionGuard):
+    """A qualitative item (定性指标) scored by the office, with its maximum."""
+
+    version = models.ForeignKey(
+        SchemeVersion, verbose_name=_("方案版本"), on_delete=models.CASCADE, related_name="qualitative_items"
+    )
+    code = models.CharField(_("编号"), max_length=20)
+    name = models.CharField(_("名称"), max_length=100)
+    max_points = models.DecimalField(_("满分"), max_digits=6, decimal_places=2)
+    year_end_only = models.BooleanField(_("仅年末评分"), default=False)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("定性指标")
+        verbose_name_plural = _("定性指标")
+        ordering = ["version", "order"]
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="uniq_qualitative_code")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class MonthlyFigure(TimeStampedModel):
+    """One component's figure for one branch and month (month = its first day)."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="figures")
+    component = models.ForeignKey(Component, verbose_name=_("填报项"), on_delete=models.PROTECT)
+    month = models.DateField(_("月份"))
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4, validators=[MinValueValidator(0)])
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("月度数据")
+        verbose_name_plural = _("月度数据")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "component", "month"], name="uniq_monthly_figure"),
+        ]
+        indexes = [models.Index(fields=["month", "component"])]
+
+    def __str__(self):
+        return f"{self.branch} {self.month:%Y-%m} {self.component.code}={self.value}"
+
+
+class TargetOverride(TimeStampedModel):
+    """The official target for one indicator and window, entered when the office receives it."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="target_overrides")
+    indicator_code = models.SlugField(_("指标代码"), max_length=60)
+    month = models.PositiveSmallIntegerField(_("截至月份"), validators=MONTH_VALIDATORS)
+    value = models.DecimalField(_("考核值"), max_digits=18, decimal_places=6)
+    reason = models.CharField(_("原因"), max_length=300)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("考核值调整")
+        verbose_name_plural = _("考核值调整")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "indicator_code", "month"], name="uniq_target_override"),
+        ]
+
+
+class QualitativeScore(TimeStampedModel):
+    """The office's score of one qualitative item for one branch, as of a month."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="qualitative_scores")
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT)
+    item_code = models.CharField(_("定性指标编号"), max_length=20)
+    month = models.PositiveSmallIntegerField(_("评分月份"), validators=MONTH_VALIDATORS)
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
+    reason = models.CharField(_("说明"), max_length=300, blank=True)
+    unpublished = models.BooleanField(_("未公布(演示占位)"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("定性评分")
+        verbose_name_plural = _("定性评分")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "branch", "item_code", "month"], name="uniq_qualitative_score"),
+        ]
+
+
+class Deduction(TimeStampedModel):
+    """Negative points (减分项) entered by the office with a reason."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="deductions")
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT)
+    month = models.PositiveSmallIntegerField(_("月份"), validators=MONTH_VALIDATORS)
+    points = models.DecimalField(_("扣分"), max_digits=6, decimal_places=2)
+    reason = models.CharField(_("扣分原因"), max_length=300)
+    attachment = models.FileField(_("附件"), upload_to="deductions/", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("减分项")
+        verbose_name_plural = _("减分项")
+        constraints = [models.CheckConstraint(condition=models.Q(points__lt=0), name="deduction_negative")]
+
+
+class Veto(TimeStampedModel):
+    """一票否决: the branch fails the year whatever its points."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="vetoes")
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT)
+    month = models.PositiveSmallIntegerField(_("月份"), validators=MONTH_VALIDATORS)
+    reason = models.CharField(_("原因"), max_length=300)
+    attachment = models.FileField(_("附件"), upload_to="vetoes/", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("一票否决")
+        verbose_name_plural = _("一票否决")
+
+
+class ScoreRun(models.Model):
+    """One computation of a scheme version over a year-to-date window; the current one is shown."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(SchemeVersion, verbose_name=_("方案版本"), on_delete=models.PROTECT, related_name="runs")
+    month = models.PositiveSmallIntegerField(_("截至月份"), validators=MONTH_VALIDATORS)
+    status = models.CharField(_("状态"), max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    is_current = models.BooleanField(_("当前结果"), default=False)
+    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    targets = models.JSONField(_("所用考核值"), default=dict)
+
+    class Meta:
+        verbose_name = _("计分批次")
+        verbose_name_plural = _("计分批次")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "month"], condition=models.Q(is_current=True), name="one_current_run_per_window"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme.code} 1–{self.month}月 #{self.pk}"
+
+
+class BranchScore(models.Model):
+    """A branch's totals and rank in one run."""
+
+    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="branch_scores")
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT)
+    qualitative = models.DecimalField(_("定性得分"), max_digits=8, decimal_places=2)
+    quantitative = models.DecimalField(_("定量得分"), max_digits=8, decimal_places=2)
+    deductions = models.DecimalField(_("减分"), max_digits=8, decimal_places=2)
+    total = models.DecimalField(_("总分"), max_digits=8, decimal_places=2)
+    rank = models.PositiveIntegerField(_("排名"))
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    detail = models.JSONField(_("定性与减分明细"), default=dict)
+
+    class Meta:
+        verbose_name = _("机构得分")
+        verbose_name_plural = _("机构得分")
+        ordering = ["run", "rank", "-quantitative", "branch__code"]
+        constraints = [models.UniqueConstraint(fields=["run", "branch"], name="uniq_branch_score")]
+
+    def __str__(self):
+        return f"{self.branch} #{self.rank} {self.total}"
+
+
+class IndicatorScore(models.Model):
+    """One indicator's value, target, points and explanation for one branch in one run."""
+
+    branch_score = models.ForeignKey(BranchScore, on_delete=models.CASCADE, related_name="indicator_scores")
+    indicator_code = models.SlugField(max_length=60)
+    value = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    value2 = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    previous = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    target = models.DecimalField(max_digits=24, decimal_places=10, null=True)
+    points = models.DecimalField(max_digits=8, decimal_places=2)
+    explanation = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("指标得分")
+        verbose_name_plural = _("指标得分")
+        constraints = [
+            models.UniqueConstraint(fields=["branch_score", "indicator_code"], name="uniq_indicator_score"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_code}={self.points}"

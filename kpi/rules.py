@@ -1,0 +1,56 @@
+"""The bridge between Indicator rows and the pure scoring core: validation and specs."""
+
+from decimal import Decimal
+
+from kpi.scoring.aggregation import Inputs, parse_inputs
+from kpi.scoring.engine import IndicatorSpec
+from kpi.scoring.rules import RuleError, parse_rule
+from kpi.scoring.window import ScoredIndicator
+
+
+def validate_indicator(indicator) -> dict[str, list[str]]:
+    """Problems with an indicator's rule, inputs and targets, by field, in Chinese (empty if none)."""
+    from kpi.models import Component
+
+    errors: dict[str, list[str]] = {}
+    try:
+        parse_rule(indicator.rule, target_kind=indicator.target_kind, has_target2=indicator.target_value2 is not None)
+    except RuleError as exc:
+        errors["rule"] = exc.messages
+    try:
+        parse_inputs(indicator.inputs, set(Component.objects.values_list("code", flat=True)))
+    except RuleError as exc:
+        errors["inputs"] = exc.messages
+    if indicator.target_kind == "fixed" and indicator.target_value is None:
+        errors.setdefault("target_value", []).append("固定考核值的指标须填写考核值")
+    if indicator.bonus_cap is not None and indicator.bonus_cap < 0:
+        errors.setdefault("bonus_cap", []).append("加分上限不能为负数")
+    if indicator.base_points is not None and indicator.base_points <= 0:
+        errors.setdefault("base_points", []).append("分值必须大于 0")
+    return errors
+
+
+def indicator_spec(indicator) -> IndicatorSpec:
+    """The pure engine's view of an Indicator row."""
+    return IndicatorSpec(
+        code=indicator.code,
+        name=indicator.name,
+        precision=indicator.precision,
+        direction=indicator.direction,
+        target_kind=indicator.target_kind,
+        base=Decimal(indicator.base_points),
+        bonus_cap=Decimal(indicator.bonus_cap),
+        rule=parse_rule(indicator.rule, target_kind=indicator.target_kind, has_target2=indicator.target_value2 is not None),
+        target=indicator.target_value,
+        target2=indicator.target_value2,
+        unit=indicator.unit,
+    )
+
+
+def indicator_inputs(indicator) -> Inputs:
+    return parse_inputs(indicator.inputs)
+
+
+def scored_indicators(version) -> list[ScoredIndicator]:
+    """Every indicator of a scheme version, ready for the window scorer."""
+    return [ScoredIndicator(indicator_spec(i), indicator_inputs(i)) for i in version.indicators.order_by("order")]

@@ -1,0 +1,66 @@
+"""Column-wise Decimal arithmetic on pandas Series of `decimal.Decimal` (object dtype)."""
+
+from decimal import Decimal
+
+import pandas as pd
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HALF = Decimal("0.5")
+
+
+def D(value) -> Decimal | None:
+    """A Decimal from a str, int or Decimal (never from a float); None and '' stay None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError("float is not exact: pass a string or Decimal")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def column(values, index=None) -> pd.Series:
+    """An object Series of Decimals (None where missing)."""
+    return pd.Series([D(v) for v in values], index=index, dtype=object)
+
+
+def floor_nonneg(s: pd.Series) -> pd.Series:
+    """floor(x) for x ≥ 0 (Decimal // truncates toward zero, which is floor there)."""
+    return s // ONE
+
+
+def ceil_nonneg(s: pd.Series) -> pd.Series:
+    """ceil(x) for x ≥ 0."""
+    return s // ONE + ((s % ONE) > ZERO).astype(object)
+
+
+def round_half_up(s: pd.Series, places: int) -> pd.Series:
+    """Round half away from zero to `places` decimals, the way people round by hand."""
+    scale = Decimal(10) ** places
+    magnitude = floor_nonneg(s.abs() * scale + HALF) / scale
+    return magnitude.where(s >= ZERO, -magnitude)
+
+
+def clip(s: pd.Series, lower: Decimal | None = None, upper: Decimal | None = None) -> pd.Series:
+    """Limit a Decimal column to [lower, upper]."""
+    if lower is not None:
+        s = s.where(s > lower, lower)
+    if upper is not None:
+        s = s.where(s < upper, upper)
+    return s
+
+
+def quantize(value: Decimal, places: int) -> Decimal:
+    """One Decimal rounded half-up and shown with exactly `places` decimals."""
+    from decimal import ROUND_HALF_UP
+
+    return value.quantize(Decimal(10) ** -places, rounding=ROUND_HALF_UP)
+
+
+def fmt(value: Decimal | None, places: int | None = None) -> str:
+    """A Decimal as people write it: fixed notation, optional fixed decimals, no exponent."""
+    if value is None:
+        return "—"
+    if places is not None:
+        return f"{quantize(value, places):f}"
+    text = f"{value.normalize():f}"
+    return text

@@ -1,0 +1,282 @@
+"""Score indicators over whole tables of branches, explain every point, and rank totals.
+
+Input tables are pandas DataFrames indexed by branch label with object columns of Decimal
+(`value`, `value2`, `previous`; None where missing). Values are first rounded half-up to the
+indicator's display precision: the league table is scored on the figures it prints.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from kpi.scoring.decimals import ONE, ZERO, ceil_nonneg, clip, floor_nonneg, fmt, round_half_up
+from kpi.scoring.rules import AttainmentRule, BandsRule, Rule, StepsRule, Tier, TwoPartRule, band_formula, describe_rule
+
+SCORE_PLACES = 2
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """What the engine needs of one indicator: its target, points and rule."""
+
+    code: str
+    name: str
+    precision: int
+    direction: str
+    target_kind: str
+    base: Decimal
+    bonus_cap: Decimal
+    rule: Rule
+    target: Decimal | None = None
+    target2: Decimal | None = None
+    unit: str = ""
+
+    @property
+    def max_points(self) -> Decimal:
+        return self.base + self.bonus_cap
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+
+def _rounded(s: pd.Series, places: int) -> pd.Series:
+    present = s.notna()
+    out = s.astype(object).copy()
+    if present.any():
+        out[present] = round_half_up(s[present], places)
+    return out.where(present, None)
+
+
+def _margin(spec: IndicatorSpec, v: pd.Series, target: Decimal) -> pd.Series:
+    return (v - target) if spec.higher_is_better else (target - v)
+
+
+def _tier_steps(tiers: tuple[Tier, ...], a: pd.Series) -> list[pd.Series]:
+    """For each tier, how many steps of it the distance `a` (≥ 0) covers."""
+    out = []
+    for t in tiers:
+        part = clip(a - t.start, lower=ZERO, upper=None if t.end is None else t.end - t.start)
+        ratio = part / t.step
+        out.append(floor_nonneg(ratio) if t.count == "full" else ceil_nonneg(ratio))
+    return out
+
+
+def _tier_lines(tiers, steps, i, sign) -> tuple[Decimal, list[str]]:
+    total, lines = ZERO, []
+    for n, (t, s) in enumerate(zip(tiers, steps, strict=False), start=1):
+        k = s.iloc[i]
+        pts = k * t.points
+        total += pts
+        if k:
+            how = "满" if t.count == "full" else "(不足按1档计)"
+            span = f"{t.start:f}–{t.end:f}" if t.end is not None else f"{t.start:f} 以上"
+            lines.append(f"第{n}档({span}，每{how} {t.step:f})：{fmt(k)} 档 × {t.points:f} = {sign}{fmt(pts)} 分")
+    return total, lines
+
+
+def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decimal):
+    v = df["value"]
+    m = _margin(spec, v, target)
+    met = m >= ZERO
+    a = m.abs()
+    up, down = _tier_steps(rule.above, a), _tier_steps(rule.below, a)
+    up_pts = sum((s * t.points for s, t in zip(up, rule.above, strict=False)), pd.Series(ZERO, index=df.index, dtype=object))
+    down_pts = sum((s * t.points for s, t in zip(down, rule.below, strict=False)), pd.Series(ZERO, index=df.index, dtype=object))
+    raw = (spec.base + up_pts).where(met, spec.base - down_pts)
+
+    def explain(i):
+        word = "高于" if spec.higher_is_better else "低于"
+        lhs = f"{fmt(v.iloc[i])} − {fmt(target)}" if spec.higher_is_better else f"{fmt(target)} − {fmt(v.iloc[i])}"
+        if met.iloc[i]:
+            total, lines = _tier_lines(rule.above, up, i, "+")
+            head = f"达标：{word}考核值 {fmt(a.iloc[i])}（{lhs}）"
+            if not rule.above:
+                return [head, f"达标得分值 {fmt(spec.base)} 分"]
+            return [head, *lines, f"{fmt(spec.base)} + {fmt(total)} = {fmt(spec.base + total)}"]
+        total, lines = _tier_lines(rule.below, down, i, "−")
+        head = f"未达标：差 {fmt(a.iloc[i])}（{lhs} = {fmt(m.iloc[i])}）"
+        return [head, *lines, f"{fmt(spec.base)} − {fmt(total)} = {fmt(spec.base - total)}"]
+
+    return raw, explain
+
+
+def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, target: Decimal):
+    v = df["value"]
+    if target <= ZERO:
+        ratio = pd.Series(ONE, index=df.index, dtype=object)
+    elif spec.higher_is_better:
+        ratio = v / target
+    else:
+        ratio = (target / v.where(v != ZERO, target)).where(v != ZERO, ONE)
+    capped = clip(ratio, upper=ONE)
+    raw = spec.base * capped
+
+    def explain(i):
+        frac = f"{fmt(v.iloc[i])} ÷ {fmt(target)}" if spec.higher_is_better else f"{fmt(target)} ÷ {fmt(v.iloc[i])}"
+        return [
+            f"达成率 = {frac} = {fmt(ratio.iloc[i], 6)}",
+            f"{fmt(spec.base)} × min(1, {fmt(ratio.iloc[i], 6)}) = {fmt(raw.iloc[i], 6)}",
+        ]
+
+    return raw, explain
+
+
+def _two_part(spec: IndicatorSpec, rule: TwoPartRule, df: pd.DataFrame, target: Decimal):
+    v, v2 = df["value"], df["value2"]
+    miss1 = _margin(spec, v, target) < ZERO
+    miss2 = _margin(spec, v2, spec.target2) < ZERO
+    raw = spec.base - (miss1.astype(object) * rule.penalty) - (miss2.astype(object) * rule.penalty2)
+
+    def explain(i):
+        lines = []
+        for n, (val, tgt, miss, pen) in enumerate(
+            ((v.iloc[i], target, miss1.iloc[i], rule.penalty), (v2.iloc[i], spec.target2, miss2.iloc[i], rule.penalty2)),
+            start=1,
+        ):
+            state = f"未达标，扣 {fmt(pen)} 分" if miss else "达标"
+            lines.append(f"第{n}项：{fmt(val)}，考核值 {fmt(tgt)}，{state}")
+        lines.append(f"{fmt(spec.base)} − {fmt(rule.penalty * miss1.iloc[i] + rule.penalty2 * miss2.iloc[i])} = {fmt(raw.iloc[i])}")
+        return lines
+
+    return raw, explain
+
+
+def _band_points(rule: BandsRule, x: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Points from the band each basis value falls in, and the band's index."""
+    raw = pd.Series(ZERO, index=x.index, dtype=object)
+    which = pd.Series(-1, index=x.index)
+    for n, b in enumerate(rule.bands):
+        inside = pd.Series(True, index=x.index)
+        if b.min is not None:
+            inside &= (x >= b.min) if b.min_inclusive else (x > b.min)
+        if b.max is not None:
+            inside &= (x <= b.max) if b.max_inclusive else (x < b.max)
+        inside &= which < 0
+        distance = (x - b.anchor).abs() / b.step
+        if b.count == "full":
+            distance = floor_nonneg(distance)
+        elif b.count == "started":
+            distance = ceil_nonneg(distance)
+        raw = (b.points + b.slope * distance).where(inside, raw)
+        which = which.where(~inside, n)
+    return raw, which
+
+
+def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decimal | None):
+    v = df["value"]
+    special = pd.Series(False, index=df.index)
+    special_pts = pd.Series(ZERO, index=df.index, dtype=object)
+    if rule.basis == "value":
+        x = v
+        basis_text = "实际值 x = {v}"
+    elif rule.basis == "ratio_to_target":
+        if target == ZERO:
+            special[:] = True
+            special_pts[:] = rule.zero_target_points
+            x = pd.Series(ZERO, index=df.index, dtype=object)
+        else:
+            x = v / target
+        basis_text = "x = 实际值 ÷ 考核值 = {v} ÷ {t} = {x}"
+    else:
+        prev = df["previous"]
+        zero_prev = prev == ZERO
+        safe_prev = prev.where(~zero_prev, ONE)
+        x = (safe_prev - v) / safe_prev * HUNDRED
+        if rule.basis_precision is not None:
+            x = round_half_up(x, rule.basis_precision)
+        special = zero_prev
+        special_pts = pd.Series(rule.zero_previous_otherwise, index=df.index, dtype=object).where(
+            v != ZERO, rule.zero_previous_if_current_zero
+        )
+        basis_text = "同比降幅 x = (上年同期 {p} − 本期 {v}) ÷ {p} × 100 = {x}%"
+    band_raw, which = _band_points(rule, x)
+    raw = special_pts.where(special, band_raw)
+
+    def explain(i):
+        if special.iloc[i]:
+            why = "考核值为 0" if rule.basis == "ratio_to_target" else "上年同期为 0"
+            return [f"{why}，按规则得 {fmt(special_pts.iloc[i])} 分"]
+        prev = df["previous"].iloc[i] if "previous" in df else None
+        xs = fmt(x.iloc[i], 6) if rule.basis == "ratio_to_target" else fmt(x.iloc[i])
+        band = rule.bands[which.iloc[i]]
+        return [
+            basis_text.format(v=fmt(v.iloc[i]), t=fmt(target), p=fmt(prev), x=xs),
+            f"落在 {band.contains_text('x')} 段：{band_formula(band)}",
+            f"= {fmt(raw.iloc[i], 6)} 分",
+        ]
+
+    return raw, explain
+
+
+_KINDS = {StepsRule: _steps, AttainmentRule: _attainment, TwoPartRule: _two_part, BandsRule: _bands}
+
+
+def score_indicator(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None = None) -> pd.DataFrame:
+    """Score one indicator for every row of `table`; returns value, value2, previous, target, points, explanation.
+
+    `target` is the resolved target (fixed, overridden or the provincial average); year-on-year
+    indicators compare each row with its own `previous` instead.
+    """
+    df = pd.DataFrame(index=table.index)
+    for col in ("value", "value2", "previous"):
+        raw = table[col] if col in table else pd.Series(None, index=table.index, dtype=object)
+        df[col] = _rounded(raw.astype(object), spec.precision)
+    needed = ["value"]
+    if isinstance(spec.rule, TwoPartRule):
+        needed.append("value2")
+    if spec.target_kind == "year_on_year":
+        needed.append("previous")
+    elif target is None:
+        target = spec.target
+    complete = df[needed].notna().all(axis=1)
+    if target is None and spec.target_kind != "year_on_year":
+        complete[:] = False
+
+    points = pd.Series(ZERO, index=df.index, dtype=object)
+    explanations = [None] * len(df)
+    rule_text = describe_rule(spec.rule, spec.unit)
+    if complete.any():
+        sub = df[complete]
+        raw, explain = _KINDS[type(spec.rule)](spec, spec.rule, sub, target)
+        limited = clip(raw, lower=ZERO, upper=spec.max_points)
+        scored = round_half_up(limited, SCORE_PLACES)
+        points[complete] = scored
+        positions = {label: i for i, label in enumerate(sub.index)}
+        for n, label in enumerate(df.index):
+            if label in positions:
+                i = positions[label]
+                lines = explain(i)
+                if limited.iloc[i] != raw.iloc[i]:
+                    lines.append(f"限定在 0 至 {fmt(spec.max_points)} 分之间：{fmt(limited.iloc[i])}")
+                lines.append(f"四舍五入保留两位小数：{fmt(scored.iloc[i], SCORE_PLACES)} 分")
+                explanations[n] = {"rule": rule_text, "steps": lines}
+    for n, label in enumerate(df.index):
+        if explanations[n] is None:
+            missing = [c for c in needed if df.loc[label, c] is None] or ["target"]
+            explanations[n] = {"rule": rule_text, "steps": [f"缺少数据（{'、'.join(missing)}），得 0 分"]}
+    out = df.copy()
+    out["target"] = target
+    out["points"] = points
+    out["explanation"] = explanations
+    return out
+
+
+def rank(totals: pd.DataFrame) -> pd.DataFrame:
+    """Order branches and give competition ranks (1, 2, 2, 4) by total; vetoed branches come last.
+
+    `totals` has index branch code and columns total, quantitative, vetoed. Within a tie the order is
+    quantitative score, then branch code; tied branches share the rank.
+    """
+    df = totals.copy()
+    df["_code"] = df.index
+    df = df.sort_values(["vetoed", "total", "quantitative", "_code"], ascending=[True, False, False, True], kind="stable")
+    ranks, prev_key = [], None
+    for position, (vetoed, total) in enumerate(zip(df["vetoed"], df["total"], strict=False), start=1):
+        key = (vetoed, total)
+        ranks.append(ranks[-1] if key == prev_key else position)
+        prev_key = key
+    df["rank"] = ranks
+    return df.drop(columns="_code")

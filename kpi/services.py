@@ -1,0 +1,208 @@
+"""Writes for the kpi app: schemes and their versions, scoring runs and their queueing."""
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from branches.models import Branch
+from core.errors import ApplicationError
+from kpi import selectors
+from kpi.choices import RunStatus, SchemeStatus
+from kpi.models import (
+    BranchScore,
+    Component,
+    Deduction,
+    Indicator,
+    IndicatorScore,
+    QualitativeItem,
+    Scheme,
+    SchemeVersion,
+    ScoreRun,
+    Veto,
+)
+from kpi.rules import scored_indicators
+from kpi.scoring.aggregation import window_totals
+from kpi.scoring.decimals import ZERO, fmt
+from kpi.scoring.engine import rank
+from kpi.scoring.window import score_window
+
+logger = logging.getLogger(__name__)
+
+INDICATOR_FIELDS = [
+    "code", "name", "name_en", "theme", "order", "unit", "precision", "direction", "target_kind",
+    "target_value", "target_value2", "base_points", "bonus_cap", "rule", "inputs", "source",
+]
+
+
+@transaction.atomic
+def scheme_load(*, data: dict) -> Scheme:
+    """Create or refresh a scheme from its data file; its version 1 is published as shipped."""
+    for c in data.get("components", []):
+        Component.objects.update_or_create(code=c["code"], defaults={k: v for k, v in c.items() if k != "code"})
+    province = Branch.objects.get(code=data["province"])
+    scheme, _ = Scheme.objects.update_or_create(
+        code=data["code"], defaults={"name": data["name"], "year": data["year"], "level": data["level"], "province": province}
+    )
+    if scheme.versions.exists():
+        return scheme
+    version = SchemeVersion.objects.create(scheme=scheme, number=1, notes=data.get("notes", ""))
+    for order, ind in enumerate(data["indicators"], start=1):
+        indicator = Indicator(version=version, order=order, **{k: ind.get(k) for k in INDICATOR_FIELDS if k in ind})
+        indicator.full_clean()
+        indicator.save()
+    for order, item in enumerate(data.get("qualitative_items", []), start=1):
+        QualitativeItem.objects.create(version=version, order=order, **item)
+    scheme_version_publish(version=version)
+    return scheme
+
+
+@transaction.atomic
+def scheme_version_publish(*, version: SchemeVersion) -> SchemeVersion:
+    """Publish a draft version; the version it replaces is kept, marked superseded."""
+    version = SchemeVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != SchemeStatus.DRAFT:
+        raise ApplicationError("只有草稿版本可以发布。")
+    if not version.indicators.exists():
+        raise ApplicationError("方案版本没有任何定量指标，不能发布。")
+    for indicator in version.indicators.all():
+        indicator.full_clean(exclude=["version"])
+    version.scheme.versions.filter(status=SchemeStatus.PUBLISHED).update(status=SchemeStatus.SUPERSEDED)
+    version.status = SchemeStatus.PUBLISHED
+    version.published_at = timezone.now()
+    version.save()
+    recompute_scheme_on_commit(scheme=version.scheme)
+    return version
+
+
+@transaction.atomic
+def scheme_version_create_draft(*, scheme: Scheme) -> SchemeVersion:
+    """A new draft version copied from the newest version: how a published scheme gets changed."""
+    source = scheme.versions.order_by("-number").first()
+    if source is None:
+        raise ApplicationError("该方案还没有任何版本。")
+    if source.status == SchemeStatus.DRAFT:
+        raise ApplicationError(f"已有草稿版本 v{source.number}，请先修改并发布它。")
+    draft = SchemeVersion.objects.create(scheme=scheme, number=source.number + 1, notes=source.notes)
+    Indicator.objects.bulk_create(
+        Indicator(version=draft, **{f: getattr(i, f) for f in INDICATOR_FIELDS}) for i in source.indicators.all()
+    )
+    QualitativeItem.objects.bulk_create(
+        QualitativeItem(version=draft, code=q.code, name=q.name, max_points=q.max_points, year_end_only=q.year_end_only, order=q.order)
+        for q in source.qualitative_items.all()
+    )
+    return draft
+
+
+def _qualitative(scheme: Scheme, version: SchemeVersion, month: int) -> dict[int, tuple[Decimal, list]]:
+    items = {q.code: q for q in version.qualitative_items.all()}
+    out = {}
+    for branch_id, scores in selectors.qualitative_as_of(scheme=scheme, month=month).items():
+        counted = [
+            s for code, s in scores.items() if code in items and (month == 12 or not items[code].year_end_only)
+        ]
+        detail = [
+            {"item": s.item_code, "name": items[s.item_code].name, "score": fmt(s.score), "max": fmt(items[s.item_code].max_points),
+             "unpublished": s.unpublished, "reason": s.reason}
+            for s in sorted(counted, key=lambda s: items[s.item_code].order)
+        ]
+        out[branch_id] = (sum((s.score for s in counted), ZERO), detail)
+    return out
+
+
+def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
+    """Score a scheme's version in force over January..month and make it the window's current run.
+
+    The whole run is written in one transaction: readers keep seeing the previous run until it
+    commits. Runs of the same window serialise on the scheme row, so two at once are safe.
+    """
+    version = scheme.version_in_force()
+    if version is None:
+        raise ApplicationError("方案尚未发布，不能计分。")
+    branches = list(selectors.scored_branches(scheme=scheme))
+    by_code = {b.code: b for b in branches}
+    ids = [b.pk for b in branches]
+    totals = window_totals(selectors.window_figures(branch_ids=ids, year=scheme.year, month=month))
+    previous = window_totals(selectors.window_figures(branch_ids=ids, year=scheme.year - 1, month=month))
+    result = score_window(
+        scored_indicators(version),
+        totals,
+        previous,
+        overrides=selectors.target_overrides(scheme=scheme, month=month),
+        component_names=selectors.component_names(),
+        branches=list(by_code),
+    )
+    quantitative = result.quantitative()
+    qualitative = _qualitative(scheme, version, month)
+    deductions = {b: [] for b in ids}
+    for d in Deduction.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids):
+        deductions[d.branch_id].append(d)
+    vetoes = {v.branch_id: v for v in Veto.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids)}
+
+    import pandas as pd
+
+    rows = []
+    for code, branch in by_code.items():
+        qual = qualitative.get(branch.pk, (ZERO, []))[0]
+        quant = quantitative.get(code, ZERO)
+        ded = sum((d.points for d in deductions[branch.pk]), ZERO)
+        rows.append({"branch": code, "qualitative": qual, "quantitative": quant, "deductions": ded,
+                     "total": qual + quant + ded, "vetoed": branch.pk in vetoes})
+    ranked = rank(pd.DataFrame(rows).set_index("branch"))
+
+    with transaction.atomic():
+        Scheme.objects.select_for_update().get(pk=scheme.pk)
+        run = ScoreRun.objects.create(
+            scheme=scheme, version=version, month=month,
+            targets={k: {"value": fmt(v["value"]) if v["value"] is not None else None, "source": v["source"]} for k, v in result.targets.items()},
+        )
+        branch_scores = BranchScore.objects.bulk_create(
+            BranchScore(
+                run=run, branch=by_code[code], qualitative=r.qualitative, quantitative=r.quantitative,
+                deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed,
+                detail={
+                    "qualitative": qualitative.get(by_code[code].pk, (ZERO, []))[1],
+                    "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions[by_code[code].pk]],
+                    "veto": vetoes[by_code[code].pk].reason if by_code[code].pk in vetoes else None,
+                },
+            )
+            for code, r in ranked.iterrows()
+        )
+        score_ids = {bs.branch.code: bs for bs in branch_scores}
+        IndicatorScore.objects.bulk_create(
+            IndicatorScore(
+                branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
+                previous=c.previous, target=c.target, points=c.points, explanation={**c.explanation, "points": fmt(c.points, 2)},
+            )
+            for c in result.cells.itertuples()
+        )
+        ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
+        run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
+        run.save(update_fields=["status", "is_current", "completed_at"])
+        ScoreRun.objects.filter(scheme=scheme, month=month, is_current=False, status=RunStatus.COMPLETE).delete()
+    logger.info("scored %s 1–%s月: run %s", scheme.code, month, run.pk)
+    return run
+
+
+def recompute_on_commit(*, scheme: Scheme, month: int) -> None:
+    """Queue the recompute of every window that contains `month`, once the current transaction commits."""
+    from kpi.tasks import recompute_window
+
+    last = max([month, *selectors.computed_months(scheme=scheme)])
+    for m in range(month, last + 1):
+        transaction.on_commit(lambda m=m: recompute_window.delay(scheme.pk, m))
+
+
+def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
+    """Queue the recompute of every window the scheme has been computed for."""
+    from kpi.tasks import recompute_window
+
+    for m in selectors.computed_months(scheme=scheme):
+        transaction.on_commit(lambda m=m: recompute_window.delay(scheme.pk, m))
+
+
+def recompute_for_figure_change(*, branch: Branch, year: int, month: int) -> None:
+    """After figures of a branch and month change: recompute that year's schemes, and next year's (year on year)."""
+    for scheme in Scheme.objects.filter(year__in=[year, year + 1]):
+        recompute_on_commit(scheme=scheme, month=month)
