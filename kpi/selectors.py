@@ -7,6 +7,7 @@ import pandas as pd
 from django.db.models import Prefetch
 
 from branches.models import Branch
+from kpi.choices import Source
 from kpi.models import Component, IndicatorScore, MonthlyFigure, QualitativeScore, Scheme, ScoreRun, TargetOverride
 
 
@@ -32,7 +33,9 @@ def window_figures(*, branch_ids, year: int, month: int) -> pd.DataFrame:
     """Monthly figures of January..month of a year: columns branch (code), component, month, value."""
     start, end = window_months(year, month)
     rows = list(
-        MonthlyFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end)).values_list(
+        MonthlyFigure.objects.filter(
+            branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED
+        ).values_list(
             "branch__code", "component__code", "month", "value"
         )
     )
@@ -48,7 +51,7 @@ def window_figures(*, branch_ids, year: int, month: int) -> pd.DataFrame:
 
 def _derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
     """Components of source 'derived' come from the complaints app; entered ones from branches."""
-    derived_codes = set(Component.objects.filter(source="derived").values_list("code", flat=True))
+    derived_codes = set(Component.objects.filter(source=Source.DERIVED).values_list("code", flat=True))
     if not derived_codes:
         return pd.DataFrame(columns=["branch", "component", "month", "value"])
     from complaints.selectors import derived_component_figures
