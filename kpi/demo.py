@@ -10,7 +10,7 @@ from django.db import transaction
 from branches.models import Branch, Role
 from branches.services import branch_tree_load, user_upsert
 from kpi import services
-from kpi.models import Component, Deduction, MonthlyFigure, QualitativeScore, Scheme
+from kpi.models import Component, Deduction, MonthlyFigure, QualitativeScore, Scheme, TargetOverride
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_DIR = DATA / "jiangsu-2023"
@@ -23,6 +23,13 @@ YANCHENG_PLACEHOLDER = {
     "2-4": "1.0", "3-1": "1.5", "3-2": "2.0", "4-1": "1.0", "4-2": "2.0",
 }
 DEDUCTIONS = {"lianyungang": "-4", "suqian": "-7", "xuzhou": "-14"}
+# The journal's regulator scores imply a provincial average of 0.3650 for January–August (any value
+# in 0.36491–0.36508 reproduces all 13 scores); the 13 prefectures' own figures pool to 0.7282 (the
+# province's average also covers business booked outside them), so the demo enters the official
+# figure as the office does when it receives it.
+OFFICIAL_TARGETS = {
+    "reg_complaints_per_100m": ("0.3650", "期刊公布得分所用的全省平均(含未列示机构的业务)；13家中支自身分量合计为0.7282"),
+}
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -77,6 +84,11 @@ def _load_office_scores(scheme: Scheme) -> None:
         for item, score in YANCHENG_PLACEHOLDER.items()
     ]
     QualitativeScore.objects.bulk_create(rows)
+    TargetOverride.objects.filter(scheme=scheme).delete()
+    TargetOverride.objects.bulk_create(
+        TargetOverride(scheme=scheme, indicator_code=code, month=DEMO_MONTH, value=Decimal(value), reason=reason)
+        for code, (value, reason) in OFFICIAL_TARGETS.items()
+    )
     Deduction.objects.bulk_create(
         Deduction(scheme=scheme, branch=branches[code], month=DEMO_MONTH, points=Decimal(points),
                   reason="《江苏消保》公布的减分(原因未公布)")

@@ -1,8 +1,9 @@
 """Score indicators over whole tables of branches, explain every point, and rank totals.
 
 Input tables are pandas DataFrames indexed by branch label with object columns of Decimal
-(`value`, `value2`, `previous`; None where missing). Values are first rounded half-up to the
-indicator's display precision: the league table is scored on the figures it prints.
+(`value`, `value2`, `previous`; None where missing). Scores use the exact value (Σ numerator /
+Σ denominator at full Decimal precision); the league table prints it rounded to the indicator's
+display precision, as the office's own sheets do.
 """
 
 from dataclasses import dataclass
@@ -42,12 +43,10 @@ class IndicatorSpec:
         return self.direction == "higher"
 
 
-def _rounded(s: pd.Series, places: int) -> pd.Series:
-    present = s.notna()
-    out = s.astype(object).copy()
-    if present.any():
-        out[present] = round_half_up(s[present], places)
-    return out.where(present, None)
+def _present(s: pd.Series) -> pd.Series:
+    """An object column with None (never NaN) where a value is missing."""
+    s = s.astype(object)
+    return s.where(s.notna(), None)
 
 
 def _margin(spec: IndicatorSpec, v: pd.Series, target: Decimal) -> pd.Series:
@@ -223,7 +222,7 @@ def score_indicator(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | 
     df = pd.DataFrame(index=table.index)
     for col in ("value", "value2", "previous"):
         raw = table[col] if col in table else pd.Series(None, index=table.index, dtype=object)
-        df[col] = _rounded(raw.astype(object), spec.precision)
+        df[col] = _present(raw)
     needed = ["value"]
     if isinstance(spec.rule, TwoPartRule):
         needed.append("value2")
