@@ -66,7 +66,7 @@ def _tier_steps(tiers: tuple[Tier, ...], a: pd.Series) -> list[pd.Series]:
 def _tier_lines(tiers, steps, i, sign) -> tuple[Decimal, list[str]]:
     total, lines = ZERO, []
     for n, (t, s) in enumerate(zip(tiers, steps, strict=False), start=1):
-        k = s.iloc[i]
+        k = s[i]
         pts = k * t.points
         total += pts
         if k:
@@ -85,18 +85,20 @@ def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decim
     up_pts = sum((s * t.points for s, t in zip(up, rule.above, strict=False)), pd.Series(ZERO, index=df.index, dtype=object))
     down_pts = sum((s * t.points for s, t in zip(down, rule.below, strict=False)), pd.Series(ZERO, index=df.index, dtype=object))
     raw = (spec.base + up_pts).where(met, spec.base - down_pts)
+    v, m, met, a = v.tolist(), m.tolist(), met.tolist(), a.tolist()
+    up, down = [s.tolist() for s in up], [s.tolist() for s in down]
 
     def explain(i):
         word = "高于" if spec.higher_is_better else "低于"
-        lhs = f"{fmt(v.iloc[i])} − {fmt(target)}" if spec.higher_is_better else f"{fmt(target)} − {fmt(v.iloc[i])}"
-        if met.iloc[i]:
+        lhs = f"{fmt(v[i])} − {fmt(target)}" if spec.higher_is_better else f"{fmt(target)} − {fmt(v[i])}"
+        if met[i]:
             total, lines = _tier_lines(rule.above, up, i, "+")
-            head = f"达标：{word}考核值 {fmt(a.iloc[i])}（{lhs}）"
+            head = f"达标：{word}考核值 {fmt(a[i])}（{lhs}）"
             if not rule.above:
                 return [head, f"达标得分值 {fmt(spec.base)} 分"]
             return [head, *lines, f"{fmt(spec.base)} + {fmt(total)} = {fmt(spec.base + total)}"]
         total, lines = _tier_lines(rule.below, down, i, "−")
-        head = f"未达标：差 {fmt(a.iloc[i])}（{lhs} = {fmt(m.iloc[i])}）"
+        head = f"未达标：差 {fmt(a[i])}（{lhs} = {fmt(m[i])}）"
         return [head, *lines, f"{fmt(spec.base)} − {fmt(total)} = {fmt(spec.base - total)}"]
 
     return raw, explain
@@ -112,12 +114,13 @@ def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, tar
         ratio = (target / v.where(v != ZERO, target)).where(v != ZERO, ONE)
     capped = clip(ratio, upper=ONE)
     raw = spec.base * capped
+    v, ratio, raw_l = v.tolist(), ratio.tolist(), raw.tolist()
 
     def explain(i):
-        frac = f"{fmt(v.iloc[i])} ÷ {fmt(target)}" if spec.higher_is_better else f"{fmt(target)} ÷ {fmt(v.iloc[i])}"
+        frac = f"{fmt(v[i])} ÷ {fmt(target)}" if spec.higher_is_better else f"{fmt(target)} ÷ {fmt(v[i])}"
         return [
-            f"达成率 = {frac} = {fmt(ratio.iloc[i], 6)}",
-            f"{fmt(spec.base)} × min(1, {fmt(ratio.iloc[i], 6)}) = {fmt(raw.iloc[i], 6)}",
+            f"达成率 = {frac} = {fmt(ratio[i], 6)}",
+            f"{fmt(spec.base)} × min(1, {fmt(ratio[i], 6)}) = {fmt(raw_l[i], 6)}",
         ]
 
     return raw, explain
@@ -128,16 +131,17 @@ def _two_part(spec: IndicatorSpec, rule: TwoPartRule, df: pd.DataFrame, target: 
     miss1 = _margin(spec, v, target) < ZERO
     miss2 = _margin(spec, v2, spec.target2) < ZERO
     raw = spec.base - (miss1.astype(object) * rule.penalty) - (miss2.astype(object) * rule.penalty2)
+    v, v2, miss1, miss2, raw_l = v.tolist(), v2.tolist(), miss1.tolist(), miss2.tolist(), raw.tolist()
 
     def explain(i):
         lines = []
         for n, (val, tgt, miss, pen) in enumerate(
-            ((v.iloc[i], target, miss1.iloc[i], rule.penalty), (v2.iloc[i], spec.target2, miss2.iloc[i], rule.penalty2)),
+            ((v[i], target, miss1[i], rule.penalty), (v2[i], spec.target2, miss2[i], rule.penalty2)),
             start=1,
         ):
             state = f"未达标，扣 {fmt(pen)} 分" if miss else "达标"
             lines.append(f"第{n}项：{fmt(val)}，考核值 {fmt(tgt)}，{state}")
-        lines.append(f"{fmt(spec.base)} − {fmt(rule.penalty * miss1.iloc[i] + rule.penalty2 * miss2.iloc[i])} = {fmt(raw.iloc[i])}")
+        lines.append(f"{fmt(spec.base)} − {fmt(rule.penalty * miss1[i] + rule.penalty2 * miss2[i])} = {fmt(raw_l[i])}")
         return lines
 
     return raw, explain
@@ -193,18 +197,19 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
         basis_text = "同比降幅 x = (上年同期 {p} − 本期 {v}) ÷ {p} × 100 = {x}%"
     band_raw, which = _band_points(rule, x)
     raw = special_pts.where(special, band_raw)
+    prev = df["previous"].tolist()
+    v, x, which, special, special_pts, raw_l = v.tolist(), x.tolist(), which.tolist(), special.tolist(), special_pts.tolist(), raw.tolist()
 
     def explain(i):
-        if special.iloc[i]:
+        if special[i]:
             why = "考核值为 0" if rule.basis == "ratio_to_target" else "上年同期为 0"
-            return [f"{why}，按规则得 {fmt(special_pts.iloc[i])} 分"]
-        prev = df["previous"].iloc[i] if "previous" in df else None
-        xs = fmt(x.iloc[i], 6) if rule.basis == "ratio_to_target" else fmt(x.iloc[i])
-        band = rule.bands[which.iloc[i]]
+            return [f"{why}，按规则得 {fmt(special_pts[i])} 分"]
+        xs = fmt(x[i], 6) if rule.basis == "ratio_to_target" else fmt(x[i])
+        band = rule.bands[which[i]]
         return [
-            basis_text.format(v=fmt(v.iloc[i]), t=fmt(target), p=fmt(prev), x=xs),
+            basis_text.format(v=fmt(v[i]), t=fmt(target), p=fmt(prev[i]), x=xs),
             f"落在 {band.contains_text('x')} 段：{band_formula(band)}",
-            f"= {fmt(raw.iloc[i], 6)} 分",
+            f"= {fmt(raw_l[i], 6)} 分",
         ]
 
     return raw, explain
@@ -243,18 +248,17 @@ def score_indicator(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | 
         limited = clip(raw, lower=ZERO, upper=spec.max_points)
         scored = round_half_up(limited, SCORE_PLACES)
         points[complete] = scored
-        positions = {label: i for i, label in enumerate(sub.index)}
-        for n, label in enumerate(df.index):
-            if label in positions:
-                i = positions[label]
-                lines = explain(i)
-                if limited.iloc[i] != raw.iloc[i]:
-                    lines.append(f"限定在 0 至 {fmt(spec.max_points)} 分之间：{fmt(limited.iloc[i])}")
-                lines.append(f"四舍五入保留两位小数：{fmt(scored.iloc[i], SCORE_PLACES)} 分")
-                explanations[n] = {"rule": rule_text, "steps": lines}
-    for n, label in enumerate(df.index):
+        raw_l, limited_l, scored_l = raw.tolist(), limited.tolist(), scored.tolist()
+        rows = [n for n, ok in enumerate(complete.tolist()) if ok]
+        for i, n in enumerate(rows):
+            lines = explain(i)
+            if limited_l[i] != raw_l[i]:
+                lines.append(f"限定在 0 至 {fmt(spec.max_points)} 分之间：{fmt(limited_l[i])}")
+            lines.append(f"四舍五入保留两位小数：{fmt(scored_l[i], SCORE_PLACES)} 分")
+            explanations[n] = {"rule": rule_text, "steps": lines}
+    for n in range(len(df)):
         if explanations[n] is None:
-            missing = [c for c in needed if df.loc[label, c] is None] or ["target"]
+            missing = [c for c in needed if df[c].iloc[n] is None] or ["target"]
             explanations[n] = {"rule": rule_text, "steps": [f"缺少数据（{'、'.join(missing)}），得 0 分"]}
     out = df.copy()
     out["target"] = target

@@ -55,12 +55,6 @@ def resolve_target(item: ScoredIndicator, totals: pd.DataFrame, override: tuple[
     return spec.target, TARGET_SOURCES["fixed"]
 
 
-def _total(totals: pd.DataFrame, branch: str, code: str) -> str:
-    if branch in totals.index and code in totals.columns:
-        return fmt(totals.loc[branch, code])
-    return "—"
-
-
 def score_window(
     indicators: list[ScoredIndicator],
     totals: pd.DataFrame,
@@ -85,20 +79,27 @@ def score_window(
         target, source = resolve_target(item, totals, overrides.get(spec.code))
         targets[spec.code] = {"value": target, "source": source}
         scored = score_indicator(spec, table, target)
-        for branch in scored.index:
-            raw = table.loc[branch, "value"]
-            scored.at[branch, "explanation"] = {
-                **scored.at[branch, "explanation"],
-                "formula": item.inputs.describe(names),
-                "inputs": [
-                    [names.get(code, code), _total(totals, branch, code)]
-                    for code in item.inputs.components
-                ],
+        formula = item.inputs.describe(names)
+        component_sums = {
+            code: totals[code].to_dict() if code in totals.columns else {} for code in item.inputs.components
+        }
+        extras = {
+            "formula": formula,
+            "target": fmt(target) if target is not None else None,
+            "target_source": source,
+        }
+        scored["explanation"] = [
+            {
+                **explanation,
+                **extras,
+                "inputs": [[names.get(code, code), fmt(component_sums[code].get(branch))] for code in item.inputs.components],
                 "raw_value": fmt(raw, 6) if raw is not None else None,
-                "value": fmt(scored.at[branch, "value"], spec.precision) if scored.at[branch, "value"] is not None else None,
-                "target": fmt(target) if target is not None else None,
-                "target_source": source,
+                "value": fmt(value, spec.precision) if value is not None else None,
             }
+            for branch, explanation, raw, value in zip(
+                scored.index, scored["explanation"].tolist(), table["value"].tolist(), scored["value"].tolist()
+            )
+        ]
         scored["indicator"] = spec.code
         scored["branch"] = scored.index
         frames.append(scored.reset_index(drop=True))
