@@ -71,3 +71,24 @@ def get_scoped_object_or_404(user, queryset: QuerySet, branch_field: str = "bran
     if obj is None:
         raise Http404("找不到该记录")
     return obj
+
+
+def can_see_personal_data(user, branch: Branch) -> bool:
+    """Customers' names, phones and ID numbers: only the branch staff who handle the branch's cases need them."""
+    return (
+        user.is_authenticated
+        and user.role == Role.BRANCH_STAFF
+        and not user.is_superuser
+        and branch is not None
+        and can_view_branch(user, branch)
+    )
+
+
+def can_review_figures(user) -> bool:
+    """Approve and lock, return or reopen branches' monthly figures, and remind branches to submit: the office."""
+    return is_officer(user)
+
+
+def can_score_qualitative(user) -> bool:
+    """Score qualitative items and record deductions and vetoes: the office."""
+    return is_officer(user)

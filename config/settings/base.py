@@ -156,6 +156,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpi.tasks.recompute_previous_month",
         "schedule": crontab(minute=30, hour=1, day_of_month=1),
     },
+    # Every night just after midnight (Asia/Shanghai): mark complaints past their decision limit as overdue.
+    "mark-overdue-complaints": {
+        "task": "complaints.tasks.mark_overdue_complaints",
+        "schedule": crontab(minute=5, hour=0),
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,220 @@
+"""Reads for complaints: scoped case lists, the working-day calendar, derived figures, the monthly publication."""
+
+import calendar as month_calendar
+import datetime
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from branches.models import Branch
+from branches.permissions import can_see_personal_data, get_scoped_object_or_404, scope_queryset
+from complaints.choices import OPEN_STATUSES, Source
+from complaints.masking import masked_customer
+from complaints.models import CalendarDay, CalendarYear, CaseEvent, Complaint, RepeatCall
+from complaints.workdays import TableCalendar, YearTable
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def calendar_year_table(year: int) -> YearTable | None:
+    """One year's exception days, or None when the year's official schedule is not entered."""
+    if not CalendarYear.objects.filter(year=year).exists():
+        return None
+    days = CalendarDay.objects.filter(date__year=year).values_list("date", "kind", "name")
+    return {d: (kind, name) for d, kind, name in days}
+
+
+def work_calendar() -> TableCalendar:
+    """The working-day calendar as the office keeps it; years load from the database when first asked."""
+    return TableCalendar(loader=calendar_year_table)
+
+
+def calendar_years() -> QuerySet[CalendarYear]:
+    return CalendarYear.objects.order_by("-year")
+
+
+def calendar_days(*, year: int) -> QuerySet[CalendarDay]:
+    return CalendarDay.objects.filter(date__year=year).order_by("date")
+
+
+# ---------------------------------------------------------------- cases
+
+
+def complaint_queryset(*, user) -> QuerySet[Complaint]:
+    """The cases the user may see, ready for a list (no N+1 on branch and handler)."""
+    return scope_queryset(user, Complaint.objects.select_related("branch", "handler"))
+
+
+def complaint_get(*, user, pk: int) -> Complaint:
+    """One case the user may see, with its rows; 404 for a case of another branch."""
+    qs = Complaint.objects.select_related("branch", "handler", "merged_into").prefetch_related(
+        "extensions", "pauses", "restarts",
+        Prefetch("repeat_calls", queryset=RepeatCall.objects.select_related("logged_by")),
+        Prefetch("merged_cases", queryset=Complaint.objects.only("pk", "number", "received_on", "merged_on", "merged_into")),
+    )
+    return get_scoped_object_or_404(user, qs, pk=pk)
+
+
+def complaint_timeline(*, case: Complaint) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor").order_by("at", "pk")
+
+
+def customer_fields(*, user, case: Complaint) -> dict[str, str]:
+    """The customer's name, phone and ID number, masked unless the user needs them."""
+    return masked_customer(
+        name=case.customer_name, phone=case.customer_phone, id_number=case.customer_id_number,
+        visible=can_see_personal_data(user, case.branch),
+    )
+
+
+def overdue_q(today: datetime.date) -> Q:
+    """Overdue: marked so (late notice or the daily job), or still open past the limit."""
+    return Q(is_overdue=True) | Q(status__in=OPEN_STATUSES, decision_due_on__lt=today)
+
+
+def due_within_q(today: datetime.date, days: int) -> Q:
+    """Open cases whose decision limit falls within the next `days` days (today included)."""
+    return Q(status__in=OPEN_STATUSES, decision_due_on__gte=today, decision_due_on__lte=today + datetime.timedelta(days=days))
+
+
+# ---------------------------------------------------------------- derived figures
+
+
+@dataclass(frozen=True)
+class ComponentRule:
+    """How one scheme component is counted from cases: the date that puts a case in a month, and the filter."""
+
+    date_field: str
+    q: Q
+    label: str
+
+
+COUNTED = Q(counts_in_figures=True)
+CLOSED_15D = Q(ended_on__isnull=False, limit15_due_on__isnull=False, ended_on__lte=F("limit15_due_on"))
+
+# The one definition of each derived component; the figures and the case-list links both use it.
+# "Closed within 15 days": the case ended (customer told of the decision, or withdrawn after acceptance)
+# no later than 15 calendar days after receipt (or the last restart), paused days not counted and
+# extensions not counted: an extended case decided on day 25 is not a 15-day closure.
+COMPONENT_RULES: dict[str, ComponentRule] = {
+    "reg_complaints": ComponentRule("received_on", COUNTED & Q(source=Source.REGULATOR), "监管转办投诉（按收到月份）"),
+    "own_complaints": ComponentRule("received_on", COUNTED & Q(source=Source.SELF), "自收投诉（按收到月份）"),
+    "reg_closed_15d": ComponentRule("received_on", COUNTED & Q(source=Source.REGULATOR) & CLOSED_15D, "监管转办投诉15日内办结"),
+    "own_closed_15d": ComponentRule("received_on", COUNTED & Q(source=Source.SELF) & CLOSED_15D, "自收投诉15日内办结"),
+    "disputes_to_mediate": ComponentRule("mediation_required_on", COUNTED, "应调解纠纷（按认定应调解月份）"),
+    "disputes_mediated": ComponentRule("mediation_required_on", COUNTED & Q(mediated_on__isnull=False), "其中已调解"),
+    "mediation_agreements": ComponentRule("agreement_on", COUNTED, "达成调解协议（按协议月份）"),
+    "agreements_executed": ComponentRule("agreement_on", COUNTED & Q(agreement_executed_on__isnull=False), "其中协议已履行"),
+}
+DERIVED_COMPONENTS = tuple(COMPONENT_RULES)
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return month.replace(day=month_calendar.monthrange(month.year, month.month)[1])
+
+
+def component_cases(*, component: str, start: datetime.date, end: datetime.date, queryset=None) -> QuerySet[Complaint]:
+    """The cases behind one derived component for months start..end (first-of-month dates)."""
+    rule = COMPONENT_RULES[component]
+    qs = Complaint.objects.all() if queryset is None else queryset
+    return qs.filter(rule.q, **{f"{rule.date_field}__range": (start, month_end(end))})
+
+
+def derived_component_figures(*, branch_ids, start: datetime.date, end: datetime.date, components: set[str]) -> pd.DataFrame:
+    """Monthly counts of the derived components: columns branch (code), component, month (date), value (Decimal)."""
+    rows = []
+    for component in sorted(components):
+        if component not in COMPONENT_RULES:
+            logger.warning("Component %s is marked derived but complaints does not derive it", component)
+            continue
+        rule = COMPONENT_RULES[component]
+        counts = (
+            component_cases(component=component, start=start, end=end, queryset=Complaint.objects.filter(branch_id__in=branch_ids))
+            .annotate(month=TruncMonth(rule.date_field))
+            .values("branch__code", "month")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        rows += [
+            (c["branch__code"], component, _as_date(c["month"]), Decimal(c["n"])) for c in counts if c["n"]
+        ]
+    frame = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
+    frame["value"] = frame["value"].astype(object)
+    return frame.sort_values(["branch", "component", "month"], ignore_index=True)
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def derived_case_query(*, component: str, branch_code: str, start: datetime.date, end: datetime.date) -> str:
+    """The case-list query string that lists the cases behind one derived figure."""
+    return f"figure={component}&branch={branch_code}&month_from={start:%Y-%m}&month_to={end:%Y-%m}"
+
+
+def derived_summary(*, branch: Branch, start: datetime.date, end: datetime.date) -> dict:
+    """A branch's derived counts over a window, the rates built from them, and last year's self-received count."""
+    ids = branch.descendant_ids()
+    frame = derived_component_figures(branch_ids=ids, start=start, end=end, components=set(COMPONENT_RULES))
+    totals = {c: int(frame.loc[frame.component == c, "value"].sum()) for c in COMPONENT_RULES}
+    prev_start, prev_end = start.replace(year=start.year - 1), end.replace(year=end.year - 1)
+    previous_own = component_cases(
+        component="own_complaints", start=prev_start, end=prev_end, queryset=Complaint.objects.filter(branch_id__in=ids)
+    ).count()
+    overdue = Complaint.objects.filter(branch_id__in=ids, counts_in_figures=True, is_overdue=True,
+                                       received_on__range=(start, month_end(end))).count()
+    return {"totals": totals, "previous_own": previous_own, "overdue": overdue, "prev_start": prev_start, "prev_end": prev_end}
+
+
+# ---------------------------------------------------------------- monthly publication
+
+
+def publication_rows(*, user, month: datetime.date) -> dict:
+    """The monthly publication (月度公示): per branch, its overdue cases, repeat-call cases and late joint sheets."""
+    first, last = month, month_end(month)
+    cases = complaint_queryset(user=user)
+    overdue = list(
+        cases.filter(is_overdue=True, overdue_on__lte=last).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
+        .order_by("branch__sort_order", "overdue_on", "pk")
+    )
+    calls = (
+        RepeatCall.objects.filter(case__in=cases, called_at__date__range=(first, last))
+        .values("case_id").annotate(n=Count("pk"))
+    )
+    calls_by_case = {c["case_id"]: c["n"] for c in calls}
+    repeat = list(
+        cases.filter(pk__in=calls_by_case).annotate(total_calls=Count("repeat_calls")).order_by("branch__sort_order", "received_on", "pk")
+    )
+    for case in repeat:
+        case.month_calls = calls_by_case[case.pk]
+    joint = list(
+        cases.filter(joint_sheet_due_on__isnull=False, joint_sheet_due_on__lte=last)
+        .filter(Q(joint_sheet_answered_on__gt=F("joint_sheet_due_on")) | Q(joint_sheet_answered_on__isnull=True, joint_sheet_due_on__lt=last))
+        .filter(Q(joint_sheet_answered_on__isnull=True) | Q(joint_sheet_answered_on__gte=first))
+        .order_by("branch__sort_order", "joint_sheet_due_on", "pk")
+    )
+    received = dict(
+        cases.filter(counts_in_figures=True, received_on__range=(first, last)).values_list("branch_id").annotate(n=Count("pk"))
+    )
+    branches = {c.branch_id: c.branch for c in overdue + repeat + joint}
+    for b in Branch.objects.filter(pk__in=received):
+        branches.setdefault(b.pk, b)
+    summary = [
+        {
+            "branch": b,
+            "received": received.get(b.pk, 0),
+            "overdue": sum(1 for c in overdue if c.branch_id == b.pk),
+            "repeat_cases": sum(1 for c in repeat if c.branch_id == b.pk),
+            "repeat_calls": sum(c.month_calls for c in repeat if c.branch_id == b.pk),
+            "joint_late": sum(1 for c in joint if c.branch_id == b.pk),
+        }
+        for b in sorted(branches.values(), key=lambda b: (b.sort_order, b.code))
+    ]
+    return {"month": first, "month_end": last, "summary": summary, "overdue": overdue, "repeat": repeat, "joint": joint}
