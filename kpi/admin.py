@@ -81,21 +81,48 @@ class ComponentAdmin(admin.ModelAdmin):
     list_filter = ["source"]
 
 
+class RecomputesAdmin(SimpleHistoryAdmin):
+    """Any change made here queues the recompute of the windows it affects, once it commits."""
+
+    def recompute(self, obj):
+        services.recompute_on_commit(scheme=obj.scheme, month=obj.month)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self.recompute(obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self.recompute(obj)
+
+
 @admin.register(MonthlyFigure)
-class MonthlyFigureAdmin(SimpleHistoryAdmin):
+class MonthlyFigureAdmin(RecomputesAdmin):
     list_display = ["branch", "month", "component", "value", "updated_at"]
     list_filter = ["branch", "component"]
     date_hierarchy = "month"
 
+    def recompute(self, obj):
+        services.recompute_for_figure_change(branch=obj.branch, year=obj.month.year, month=obj.month.month)
+
 
 @admin.register(TargetOverride)
-class TargetOverrideAdmin(SimpleHistoryAdmin):
+class TargetOverrideAdmin(RecomputesAdmin):
     list_display = ["scheme", "indicator_code", "month", "value", "reason"]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.recompute_on_commit(scheme=obj.scheme, month=obj.month)
+
+@admin.register(QualitativeScore)
+class QualitativeScoreAdmin(RecomputesAdmin):
+    list_display = ["scheme", "branch", "item_code", "month", "score", "unpublished"]
+    list_filter = ["scheme", "branch", "month"]
 
 
-for model in (QualitativeScore, Deduction, Veto):
-    admin.site.register(model, SimpleHistoryAdmin)
+@admin.register(Deduction)
+class DeductionAdmin(RecomputesAdmin):
+    list_display = ["scheme", "branch", "month", "points", "reason"]
+    list_filter = ["scheme", "branch"]
+
+
+@admin.register(Veto)
+class VetoAdmin(RecomputesAdmin):
+    list_display = ["scheme", "branch", "month", "reason"]
