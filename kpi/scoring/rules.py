@@ -238,7 +238,7 @@ def parse_rule(data, *, target_kind: str = "fixed", has_target2: bool = False) -
             reader.errors.append("按与考核值之比分段的规则须写明考核值为0时的得分(“zero_target_points”)")
     if target_kind not in TARGET_KINDS:
         reader.errors.append(f"考核值类型只能是 {'、'.join(TARGET_KINDS)} 之一")
-    elif target_kind == "year_on_year" and kind != "bands":
+    elif target_kind == "year_on_year" and not (isinstance(rule, BandsRule) and rule.basis == "yoy_decline_pct"):
         reader.errors.append("同比指标须使用按同比降幅分段的规则")
     if reader.errors:
         raise RuleError(reader.errors)
