@@ -232,8 +232,6 @@ def parse_rule(data, *, target_kind: str = "fixed", has_target2: bool = False) -
         )
         if basis == "yoy_decline_pct" and target_kind != "year_on_year":
             reader.errors.append("按同比降幅分段的规则，考核值类型须为“同比”")
-        if basis == "ratio_to_target" and target_kind == "year_on_year":
-            reader.errors.append("按与考核值之比分段的规则不能用于同比指标")
         if basis == "ratio_to_target" and rule.zero_target_points is None:
             reader.errors.append("按与考核值之比分段的规则须写明考核值为0时的得分(“zero_target_points”)")
     if target_kind not in TARGET_KINDS:

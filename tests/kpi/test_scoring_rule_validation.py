@@ -211,7 +211,7 @@ def test_ratio_to_target_must_say_what_a_zero_target_scores():
 
 def test_ratio_to_target_cannot_be_used_year_on_year():
     rule = bands({"points": "1"}, basis="ratio_to_target", zero_target_points="1")
-    assert messages_of(rule, target_kind="year_on_year") == ["按与考核值之比分段的规则不能用于同比指标"]
+    assert messages_of(rule, target_kind="year_on_year") == ["同比指标须使用按同比降幅分段的规则"]
 
 
 def test_year_on_year_indicator_needs_a_bands_rule():
