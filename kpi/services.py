@@ -3,6 +3,8 @@
 import logging
 from decimal import Decimal
 
+import pandas as pd
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -114,9 +116,17 @@ def _qualitative(scheme: Scheme, version: SchemeVersion, month: int) -> dict[int
 def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
     """Score a scheme's version in force over January..month and make it the window's current run.
 
-    The whole run is written in one transaction: readers keep seeing the previous run until it
-    commits. Runs of the same window serialise on the scheme row, so two at once are safe.
+    The whole run is read and written in one transaction: readers keep seeing the previous run until
+    it commits. Runs of a scheme serialise on the scheme row from the first read, so a run that
+    started earlier can never commit older figures over a newer run.
     """
+    with transaction.atomic():
+        Scheme.objects.select_for_update().get(pk=scheme.pk)
+        return _compute(scheme, month)
+
+
+def _compute(scheme: Scheme, month: int) -> ScoreRun:
+    """Load the window's inputs, score them with the pure core, total and rank."""
     version = scheme.version_in_force()
     if version is None:
         raise ApplicationError("方案尚未发布，不能计分。")
@@ -140,8 +150,6 @@ def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
         deductions[d.branch_id].append(d)
     vetoes = {v.branch_id: v for v in Veto.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids)}
 
-    import pandas as pd
-
     rows = []
     for code, branch in by_code.items():
         qual = qualitative.get(branch.pk, (ZERO, []))[0]
@@ -150,37 +158,42 @@ def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
         rows.append({"branch": code, "qualitative": qual, "quantitative": quant, "deductions": ded,
                      "total": qual + quant + ded, "vetoed": branch.pk in vetoes})
     ranked = rank(pd.DataFrame(rows).set_index("branch"))
+    details = {
+        code: {
+            "qualitative": qualitative.get(branch.pk, (ZERO, []))[1],
+            "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions[branch.pk]],
+            "veto": vetoes[branch.pk].reason if branch.pk in vetoes else None,
+        }
+        for code, branch in by_code.items()
+    }
+    return _write_run(scheme, version, month, result, ranked, details, by_code)
 
-    with transaction.atomic():
-        Scheme.objects.select_for_update().get(pk=scheme.pk)
-        run = ScoreRun.objects.create(
-            scheme=scheme, version=version, month=month,
-            targets={k: {"value": fmt(v["value"]) if v["value"] is not None else None, "source": v["source"]} for k, v in result.targets.items()},
+
+def _write_run(scheme, version, month, result, ranked, details, by_code) -> ScoreRun:
+    """Save a run's rows and make it the window's current run (inside the caller's transaction)."""
+    run = ScoreRun.objects.create(
+        scheme=scheme, version=version, month=month,
+        targets={k: {"value": fmt(v["value"]) if v["value"] is not None else None, "source": v["source"]} for k, v in result.targets.items()},
+    )
+    branch_scores = BranchScore.objects.bulk_create(
+        BranchScore(
+            run=run, branch=by_code[code], qualitative=r.qualitative, quantitative=r.quantitative,
+            deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed, detail=details[code],
         )
-        branch_scores = BranchScore.objects.bulk_create(
-            BranchScore(
-                run=run, branch=by_code[code], qualitative=r.qualitative, quantitative=r.quantitative,
-                deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed,
-                detail={
-                    "qualitative": qualitative.get(by_code[code].pk, (ZERO, []))[1],
-                    "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions[by_code[code].pk]],
-                    "veto": vetoes[by_code[code].pk].reason if by_code[code].pk in vetoes else None,
-                },
-            )
-            for code, r in ranked.iterrows()
+        for code, r in ranked.iterrows()
+    )
+    score_ids = {bs.branch.code: bs for bs in branch_scores}
+    IndicatorScore.objects.bulk_create(
+        IndicatorScore(
+            branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
+            previous=c.previous, target=c.target, points=c.points, explanation={**c.explanation, "points": fmt(c.points, 2)},
         )
-        score_ids = {bs.branch.code: bs for bs in branch_scores}
-        IndicatorScore.objects.bulk_create(
-            IndicatorScore(
-                branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
-                previous=c.previous, target=c.target, points=c.points, explanation={**c.explanation, "points": fmt(c.points, 2)},
-            )
-            for c in result.cells.itertuples()
-        )
-        ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
-        run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
-        run.save(update_fields=["status", "is_current", "completed_at"])
-        ScoreRun.objects.filter(scheme=scheme, month=month, is_current=False, status=RunStatus.COMPLETE).delete()
+        for c in result.cells.itertuples()
+    )
+    ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
+    run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
+    run.save(update_fields=["status", "is_current", "completed_at"])
+    ScoreRun.objects.filter(scheme=scheme, month=month, is_current=False, status=RunStatus.COMPLETE).delete()
     logger.info("scored %s 1–%s月: run %s", scheme.code, month, run.pk)
     return run
 
