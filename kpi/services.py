@@ -4,7 +4,6 @@ import logging
 from decimal import Decimal
 
 import pandas as pd
-
 from django.db import transaction
 from django.utils import timezone
 
