@@ -127,27 +127,46 @@ def component_cases(*, component: str, start: datetime.date, end: datetime.date,
     return qs.filter(rule.q, **{f"{rule.date_field}__range": (start, month_end(end))})
 
 
+def _owners(branch_ids) -> dict[int, str]:
+    """Every branch in the requested subtrees → the code of its nearest requested ancestor (itself if requested).
+
+    Cases registered by a county branch count toward the prefecture the scheme scores.
+    """
+    parents = dict(Branch.objects.values_list("pk", "parent_id"))
+    codes = dict(Branch.objects.filter(pk__in=list(branch_ids)).values_list("pk", "code"))
+    owners = {}
+    for pk in parents:
+        node, seen = pk, 0
+        while node is not None and node not in codes and seen < 10:
+            node, seen = parents.get(node), seen + 1
+        if node in codes:
+            owners[pk] = codes[node]
+    return owners
+
+
 def derived_component_figures(*, branch_ids, start: datetime.date, end: datetime.date, components: set[str]) -> pd.DataFrame:
     """Monthly counts of the derived components: columns branch (code), component, month (date), value (Decimal)."""
-    rows = []
+    owners = _owners(branch_ids)
+    totals: dict[tuple[str, str, datetime.date], int] = {}
     for component in sorted(components):
         if component not in COMPONENT_RULES:
             logger.warning("Component %s is marked derived but complaints does not derive it", component)
             continue
         rule = COMPONENT_RULES[component]
         counts = (
-            component_cases(component=component, start=start, end=end, queryset=Complaint.objects.filter(branch_id__in=branch_ids))
+            component_cases(component=component, start=start, end=end, queryset=Complaint.objects.filter(branch_id__in=list(owners)))
             .annotate(month=TruncMonth(rule.date_field))
-            .values("branch__code", "month")
+            .values("branch_id", "month")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        rows += [
-            (c["branch__code"], component, _as_date(c["month"]), Decimal(c["n"])) for c in counts if c["n"]
-        ]
+        for c in counts:
+            key = (owners[c["branch_id"]], component, _as_date(c["month"]))
+            totals[key] = totals.get(key, 0) + c["n"]
+    rows = [(branch, component, month, Decimal(n)) for (branch, component, month), n in sorted(totals.items()) if n]
     frame = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
     frame["value"] = frame["value"].astype(object)
-    return frame.sort_values(["branch", "component", "month"], ignore_index=True)
+    return frame
 
 
 def _as_date(value) -> datetime.date:
@@ -162,7 +181,7 @@ def derived_case_query(*, component: str, branch_code: str, start: datetime.date
 def derived_summary(*, branch: Branch, start: datetime.date, end: datetime.date) -> dict:
     """A branch's derived counts over a window, the rates built from them, and last year's self-received count."""
     ids = branch.descendant_ids()
-    frame = derived_component_figures(branch_ids=ids, start=start, end=end, components=set(COMPONENT_RULES))
+    frame = derived_component_figures(branch_ids=[branch.pk], start=start, end=end, components=set(COMPONENT_RULES))
     totals = {c: int(frame.loc[frame.component == c, "value"].sum()) for c in COMPONENT_RULES}
     prev_start, prev_end = start.replace(year=start.year - 1), end.replace(year=end.year - 1)
     previous_own = component_cases(

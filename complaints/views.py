@@ -1,0 +1,378 @@
+"""Pages of the complaints app: case list, case page with its timeline and deadlines, intake and step forms,
+the holiday calendar, the monthly publication and the derived indicators.
+
+Views only parse input and render: scope comes from branches.permissions (through the selectors), rules
+from the services. Another branch's case answers 404; a step the rules refuse shows the reason in Chinese.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from branches.models import BranchLevel
+from branches.permissions import can_see_personal_data, get_branch_or_404, is_officer, visible_branches
+from complaints import calendar_import, exports, forms, selectors, services
+from complaints import deadlines as dl
+from complaints.choices import OPEN_STATUSES, Status
+from complaints.filtersets import ComplaintFilter
+from complaints.models import Complaint
+from core.errors import ApplicationError
+
+PAGE_SIZE = 50
+DUE_SOON_DAYS = 3
+EXPORT_LIMIT = 50_000
+
+
+# ---------------------------------------------------------------- list
+
+
+def _row_class(case: Complaint, today: datetime.date) -> str:
+    if case.is_overdue or (case.status in OPEN_STATUSES and case.decision_due_on and case.decision_due_on < today):
+        return "table-danger"
+    if case.status in OPEN_STATUSES and case.decision_due_on and case.decision_due_on <= today + datetime.timedelta(days=DUE_SOON_DAYS):
+        return "table-warning"
+    return ""
+
+
+@login_required
+def case_list(request):
+    filterset = ComplaintFilter(request.GET, queryset=selectors.complaint_queryset(user=request.user), request=request)
+    queryset = filterset.qs if filterset.is_valid() else Complaint.objects.none()
+    if request.GET.get("format") == "xlsx":
+        rows = [(case, selectors.customer_fields(user=request.user, case=case)) for case in queryset[:EXPORT_LIMIT]]
+        return _xlsx(exports.case_list_workbook(rows), "投诉案件.xlsx")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [
+        {"case": case, "customer": selectors.customer_fields(user=request.user, case=case), "css": _row_class(case, today)}
+        for case in page.object_list
+    ]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "complaints/case_list.html", {
+        "filter": filterset, "page": page, "rows": rows, "query": params.urlencode(), "due_soon_days": DUE_SOON_DAYS,
+        "today": today,
+    })
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+# ---------------------------------------------------------------- intake and edit
+
+
+@login_required
+def case_create(request):
+    form = forms.IntakeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            case = services.complaint_create(actor=request.user, **data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已登记 {case.number}，处理期限 {dl.cn(case.decision_due_on)}。")
+            return redirect("complaints:case-detail", pk=case.pk)
+    return render(request, "complaints/case_form.html", {"form": form, "title": "登记投诉"}, status=400 if form.errors else 200)
+
+
+@login_required
+def case_edit(request, pk):
+    case = selectors.complaint_get(user=request.user, pk=pk)
+    personal = can_see_personal_data(request.user, case.branch)
+    initial = {name: getattr(case, name) for name in services.EDITABLE_FIELDS}
+    initial["received_at"] = timezone.localtime(case.received_at)
+    form = forms.EditForm(request.POST or None, initial=initial, personal_data=personal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complaint_update(actor=request.user, case=case, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "已保存修改。")
+            return redirect("complaints:case-detail", pk=case.pk)
+    return render(request, "complaints/case_form.html", {"form": form, "case": case, "title": f"修改 {case.number}"},
+                  status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- the case page and its steps
+
+
+def _merge(actor, case, data):
+    into = selectors.complaint_queryset(user=actor).filter(number=data.pop("into").strip()).first()
+    if into is None:
+        raise ApplicationError("找不到要并入的案件编号（或无权查看）。")
+    return services.complaint_merge(actor=actor, case=case, into=into, **data)
+
+
+def _open(case):
+    return case.status in OPEN_STATUSES
+
+
+def _has_open_pause(case):
+    return any(p.ended_on is None for p in case.pauses.all())
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step form on the case page: the form, what it calls, and when it is offered."""
+
+    label: str
+    form: type
+    run: Callable
+    offered: Callable[[Complaint], bool]
+    takes_user: bool = False
+    style: str = "primary"
+
+
+def _svc(fn):
+    return lambda actor, case, data: fn(actor=actor, case=case, **data)
+
+
+STEPS: dict[str, Step] = {
+    "material-request": Step("告知补正材料", forms.MaterialRequestForm, _svc(services.complaint_material_request),
+                             lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_requested_on),
+    "material-complete": Step("材料补正齐全", forms.MaterialCompleteForm, _svc(services.complaint_material_complete),
+                              lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_completed_on),
+    "accept": Step("受理", forms.AcceptForm, _svc(services.complaint_accept),
+                   lambda c: c.status == Status.RECEIVED and (c.material_complete or bool(c.material_completed_on)), takes_user=True),
+    "investigate": Step("开始调查", forms.InvestigateForm, _svc(services.complaint_investigate), lambda c: c.status == Status.ACCEPTED),
+    "assign": Step("指定经办人", forms.AssignForm, lambda a, c, d: services.complaint_assign(actor=a, case=c, handler=d["handler"]),
+                   _open, takes_user=True, style="secondary"),
+    "joint-sheet-send": Step("发出会办单", forms.JointSheetSendForm, _svc(services.complaint_joint_sheet_send),
+                             lambda c: _open(c) and (not c.joint_sheet_sent_on or bool(c.joint_sheet_answered_on)), style="secondary"),
+    "joint-sheet-answer": Step("会办单回复", forms.JointSheetAnswerForm, _svc(services.complaint_joint_sheet_answer),
+                               lambda c: bool(c.joint_sheet_sent_on) and not c.joint_sheet_answered_on),
+    "extend": Step("延期", forms.ExtendForm, _svc(services.complaint_extend),
+                   lambda c: _open(c) and not _has_open_pause(c), style="warning"),
+    "pause": Step("中止计时", forms.PauseForm, _svc(services.complaint_pause),
+                  lambda c: _open(c) and not _has_open_pause(c), style="secondary"),
+    "resume": Step("恢复计时", forms.ResumeForm, _svc(services.complaint_resume), _has_open_pause),
+    "restart": Step("重新计时（新的事实和理由）", forms.RestartForm, _svc(services.complaint_restart), _open, style="secondary"),
+    "decide": Step("作出处理决定", forms.DecideForm, _svc(services.complaint_decide),
+                   lambda c: c.status in (Status.ACCEPTED, Status.INVESTIGATING) and not _has_open_pause(c)),
+    "notify": Step("告知客户", forms.NotifyForm, _svc(services.complaint_notify), lambda c: c.status == Status.DECIDED),
+    "close": Step("结案", forms.CloseForm, _svc(services.complaint_close), lambda c: c.status == Status.NOTIFIED),
+    "callback": Step("满意度回访", forms.CallbackForm, _svc(services.complaint_callback),
+                     lambda c: c.status in (Status.NOTIFIED, Status.CLOSED), style="secondary"),
+    "repeat-call": Step("登记重复来电", forms.RepeatCallForm, _svc(services.complaint_repeat_call_log),
+                        lambda c: c.status != Status.MERGED, style="secondary"),
+    "mediation": Step("调解情况", forms.MediationForm, _svc(services.complaint_mediation_update),
+                      lambda c: c.counts_in_figures, style="secondary"),
+    "major": Step("重大投诉标记", forms.MajorForm, _svc(services.complaint_flag_major), lambda c: True, style="secondary"),
+    "overdue-reason": Step("填写超期原因", forms.OverdueReasonForm, _svc(services.complaint_overdue_reason_set),
+                           lambda c: c.is_overdue, style="secondary"),
+    "withdraw": Step("客户撤回", forms.WithdrawForm, _svc(services.complaint_withdraw), _open, style="danger"),
+    "merge": Step("合并为重复投诉", forms.MergeForm, _merge,
+                  lambda c: c.status in (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING), style="danger"),
+}
+
+
+def _step_form(name: str, step: Step, user, case: Complaint, data=None):
+    kwargs = {"user": user} if step.takes_user else {}
+    initial = {}
+    if name == "mediation":
+        initial = {f: getattr(case, f) for f in forms.MediationForm.base_fields}
+    elif name == "major":
+        initial = {"is_major": case.is_major, "reason": case.major_reason}
+    elif name == "overdue-reason":
+        initial = {"reason": case.overdue_reason}
+    return step.form(data, initial=initial, prefix=name, **kwargs)
+
+
+def _render_case(request, case: Complaint, bound: tuple[str, object] | None = None, status: int = 200):
+    steps = []
+    for name, step in STEPS.items():
+        if bound and bound[0] == name:
+            steps.append({"name": name, "step": step, "form": bound[1], "open": True})
+        elif step.offered(case):
+            steps.append({"name": name, "step": step, "form": _step_form(name, step, request.user, case), "open": False})
+    deadlines = [dict(entry, key=key) for key, entry in (case.deadlines or {}).items()]
+    return render(request, "complaints/case_detail.html", {
+        "case": case, "customer": selectors.customer_fields(user=request.user, case=case),
+        "timeline": selectors.complaint_timeline(case=case), "deadlines": deadlines, "steps": steps,
+        "today": timezone.localdate(), "unofficial": dl.UNOFFICIAL,
+    }, status=status)
+
+
+@login_required
+def case_detail(request, pk):
+    return _render_case(request, selectors.complaint_get(user=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def case_step(request, pk, step):
+    case = selectors.complaint_get(user=request.user, pk=pk)
+    spec = STEPS.get(step)
+    if spec is None:
+        raise Http404("没有这个操作")
+    form = _step_form(step, spec, request.user, case, request.POST)
+    if form.is_valid():
+        try:
+            spec.run(request.user, case, dict(form.cleaned_data))
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{spec.label}：已保存。")
+            return redirect("complaints:case-detail", pk=case.pk)
+    case = selectors.complaint_get(user=request.user, pk=pk)
+    return _render_case(request, case, bound=(step, form), status=400)
+
+
+# ---------------------------------------------------------------- holiday calendar
+
+
+def _require_officer(user):
+    if not is_officer(user):
+        raise PermissionDenied("只有省公司考核人员或管理员可以维护放假安排。")
+
+
+@login_required
+def calendar_index(request):
+    years = list(selectors.calendar_years())
+    calc = forms.WorkdayCalculatorForm(request.GET or None)
+    result = dl.add_workdays(calc.cleaned_data["start"], calc.cleaned_data["days"], selectors.work_calendar()) if calc.is_valid() else None
+    entered = {y.year for y in years}
+    this_year = timezone.localdate().year
+    missing = [y for y in range(this_year - 1, this_year + 3) if y not in entered]
+    return render(request, "complaints/calendar_index.html", {
+        "years": years, "calc": calc, "result": result, "missing": missing, "can_edit": is_officer(request.user),
+        "unofficial": dl.UNOFFICIAL,
+    })
+
+
+@login_required
+def calendar_year(request, year):
+    from complaints.workdays import statutory_holidays
+
+    entry = selectors.calendar_years().filter(year=year).first()
+    form = forms.CalendarDayForm(request.POST or None, prefix="day")
+    if request.method == "POST":
+        _require_officer(request.user)
+        try:
+            if "delete" in request.POST:
+                day = datetime.date.fromisoformat(request.POST["delete"])
+                services.calendar_day_delete(actor=request.user, day=day)
+                messages.success(request, f"已删除 {dl.cn(day)}；未办结案件的期限将重新计算。")
+                return redirect("complaints:calendar-year", year=year)
+            if form.is_valid():
+                services.calendar_day_set(actor=request.user, day=form.cleaned_data["day"], kind=form.cleaned_data["kind"],
+                                          name=form.cleaned_data["name"])
+                messages.success(request, f"已保存 {dl.cn(form.cleaned_data['day'])}；未办结案件的期限将重新计算。")
+                return redirect("complaints:calendar-year", year=year)
+        except (ApplicationError, ValueError) as exc:
+            form.add_error(None, getattr(exc, "message", str(exc)))
+    fallback = sorted(statutory_holidays(year).items()) if entry is None else []
+    return render(request, "complaints/calendar_year.html", {
+        "year": year, "entry": entry, "days": selectors.calendar_days(year=year) if entry else [], "fallback": fallback,
+        "form": form, "can_edit": is_officer(request.user), "unofficial": dl.UNOFFICIAL,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def calendar_upload(request):
+    _require_officer(request.user)
+    form = forms.CalendarImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        year = form.cleaned_data["year"]
+        try:
+            upload = form.cleaned_data.get("file")
+            raw = (calendar_import.read_file(content=upload.read(), filename=upload.name) if upload
+                   else calendar_import.read_text(form.cleaned_data["text"]))
+        except ValueError as exc:
+            errors = [str(exc)]
+        else:
+            rows, errors = calendar_import.validate_rows(year=year, rows=raw)
+            if not errors:
+                services.calendar_year_import(actor=request.user, year=year, rows=rows, notice=form.cleaned_data["notice"])
+                messages.success(request, f"已导入 {year} 年放假安排 {len(rows)} 天；未办结案件的期限将重新计算。")
+                return redirect("complaints:calendar-year", year=year)
+    return render(request, "complaints/calendar_import.html", {"form": form, "errors": errors},
+                  status=400 if errors or form.errors else 200)
+
+
+# ---------------------------------------------------------------- monthly publication
+
+
+def _month_param(value: str | None, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.datetime.strptime(value or "", "%Y-%m").date()  # noqa: DTZ007 - a month, no time
+    except ValueError:
+        return default
+
+
+@login_required
+def publication(request):
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    month = _month_param(request.GET.get("month"), last_month)
+    data = selectors.publication_rows(user=request.user, month=month)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.publication_workbook(data), f"投诉月度公示-{month:%Y-%m}.xlsx")
+    return render(request, "complaints/publication.html", {"data": data, "month_value": f"{month:%Y-%m}"})
+
+
+# ---------------------------------------------------------------- derived indicators
+
+
+def _pct(numerator: int, denominator: int) -> str:
+    return f"{numerator * 100 / denominator:.2f}%" if denominator else "—"
+
+
+@login_required
+def indicators(request):
+    today = timezone.localdate()
+    default_end = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    end = _month_param(request.GET.get("month_to"), default_end)
+    start = _month_param(request.GET.get("month_from"), end.replace(month=1))
+    if start > end:
+        start = end.replace(month=1)
+    code = request.GET.get("branch")
+    if code:
+        branches = [get_branch_or_404(request.user, code)]
+    else:
+        visible = visible_branches(request.user)
+        prefectures = list(visible.filter(level=BranchLevel.PREFECTURE))
+        branches = prefectures or ([request.user.branch] if request.user.branch else list(visible[:1]))
+    rows = []
+    for branch in branches:
+        summary = selectors.derived_summary(branch=branch, start=start, end=end)
+        t = summary["totals"]
+
+        def link(component, b=branch, s=start, e=end):
+            return reverse("complaints:case-list") + "?" + selectors.derived_case_query(component=component, branch_code=b.code, start=s, end=e)
+
+        own_prev = summary["previous_own"]
+        rows.append({
+            "branch": branch, "totals": t, "links": {c: link(c) for c in selectors.COMPONENT_RULES},
+            "reg_rate": _pct(t["reg_closed_15d"], t["reg_complaints"]), "own_rate": _pct(t["own_closed_15d"], t["own_complaints"]),
+            "mediation_rate": _pct(t["disputes_mediated"], t["disputes_to_mediate"]),
+            "execution_rate": _pct(t["agreements_executed"], t["mediation_agreements"]),
+            "overdue": summary["overdue"],
+            "overdue_link": reverse("complaints:case-list") + "?" + urlencode(
+                {"branch": branch.code, "overdue": "true", "received_from": start.isoformat(),
+                 "received_to": selectors.month_end(end).isoformat()}),
+            "own_previous": own_prev,
+            "own_previous_link": link("own_complaints", s=summary["prev_start"], e=summary["prev_end"]),
+            "own_change": f"{(t['own_complaints'] - own_prev) * 100 / own_prev:+.2f}%" if own_prev else "—",
+        })
+    return render(request, "complaints/indicators.html", {
+        "rows": rows, "start": start, "end": end, "month_from": f"{start:%Y-%m}", "month_to": f"{end:%Y-%m}",
+        "branches": visible_branches(request.user), "branch_code": code or "", "rules": selectors.COMPONENT_RULES,
+    })
+
