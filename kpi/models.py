@@ -316,3 +316,109 @@ class IndicatorScore(models.Model):
 
     def __str__(self):
         return f"{self.indicator_code}={self.points}"
+
+
+# ── Branch data entry: a month's review state, its timeline, and in-app notices ─────────────────────
+
+
+class SubmissionStatus(models.TextChoices):
+    DRAFT = "draft", _("填报中")
+    SUBMITTED = "submitted", _("已提交待审核")
+    RETURNED = "returned", _("已退回修改")
+    APPROVED = "approved", _("已审核锁定")
+
+
+class SubmissionAction(models.TextChoices):
+    SAVED = "saved", _("保存")
+    SUBMITTED = "submitted", _("提交审核")
+    RETURNED = "returned", _("退回修改")
+    APPROVED = "approved", _("审核通过并锁定")
+    REOPENED = "reopened", _("重新打开")
+
+
+class MonthlySubmission(TimeStampedModel):
+    """A branch's figures of one month as a whole: its review state and the revision every edit is checked against."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="submissions")
+    month = models.DateField(_("月份"))
+    status = models.CharField(_("状态"), max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT)
+    revision = models.PositiveIntegerField(_("修订号"), default=0)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    comment = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("月度填报")
+        verbose_name_plural = _("月度填报")
+        ordering = ["-month", "branch__sort_order"]
+        constraints = [models.UniqueConstraint(fields=["branch", "month"], name="uniq_monthly_submission")]
+
+    def __str__(self):
+        return f"{self.branch} {self.month:%Y-%m} {self.get_status_display()}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == SubmissionStatus.APPROVED
+
+
+class SubmissionEvent(models.Model):
+    """One entry of a month's timeline: who did what when, why, and which figures changed (old → new)."""
+
+    submission = models.ForeignKey(MonthlySubmission, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("操作"), max_length=20, choices=SubmissionAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    revision = models.PositiveIntegerField(_("修订号"))
+    status = models.CharField(_("操作后状态"), max_length=20, choices=SubmissionStatus.choices)
+    comment = models.TextField(_("说明"), blank=True)
+    changes = models.JSONField(_("变动"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("填报记录")
+        verbose_name_plural = _("填报记录")
+        ordering = ["submission", "revision", "pk"]
+
+    def __str__(self):
+        return f"{self.submission} r{self.revision} {self.get_action_display()}"
+
+
+class NoticeKind(models.TextChoices):
+    REMINDER = "reminder", _("催报提醒")
+    REVIEW = "review", _("审核结果")
+
+
+class Notice(models.Model):
+    """An in-app message to a branch's staff, such as the office's reminder to submit a month."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("接收机构"), on_delete=models.CASCADE, related_name="notices")
+    month = models.DateField(_("所涉月份"), null=True, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=NoticeKind.choices)
+    message = models.CharField(_("内容"), max_length=500)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发送人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.branch} {self.get_kind_display()}"
+
+
+# Scheme-level rows that had no history yet: every change of the scheme is kept too (issue 4, item 5).
+from simple_history import register as register_history  # noqa: E402
+
+register_history(Scheme)
+register_history(QualitativeItem)
+register_history(Component)

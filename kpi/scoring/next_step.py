@@ -13,7 +13,7 @@ the edge of the band for a linear band.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pandas as pd
 
@@ -29,7 +29,7 @@ SPREAD = 128
 
 @dataclass(frozen=True)
 class NextStep:
-    """Move the value by `change` (always ≥ 0) in `direction` to `value`, and the score becomes `points`."""
+    """Move the value by `change` (exact, ≥ 0) in `direction` to `value` (at display precision): the score becomes `points`."""
 
     change: Decimal
     value: Decimal
@@ -70,17 +70,17 @@ class _Scorer:
         return list(score_indicator(self.spec, table, self.target)["points"])
 
 
-def _first_better(scorer: _Scorer, v0: Decimal, sign: int, unit: Decimal, steps: int) -> tuple[int, Decimal, Decimal] | None:
-    """(k, value, points) of the smallest k ≤ steps for which v0 + sign·k·unit scores more than v0."""
+def _first_better(scorer: _Scorer, exact: Decimal, first: Decimal, sign: int, unit: Decimal, steps: int):
+    """(value, points) of the nearest grid value first + sign·(k−1)·unit, k ≤ steps, scoring more than `exact`."""
     lo, hi, p0 = 0, steps, None
     while hi - lo >= 1:
         ks = list(range(lo + 1, min(lo + DENSE, hi) + 1))
         if hi > lo + DENSE:
             span = hi - (lo + DENSE)
             ks += sorted({lo + DENSE + max(1, span * i // SPREAD) for i in range(1, SPREAD + 1)} | {hi})
-        values = [v0 + sign * k * unit for k in ks]
+        values = [first + sign * (k - 1) * unit for k in ks]
         if p0 is None:
-            pts = scorer.points([v0, *values])
+            pts = scorer.points([exact, *values])
             p0, pts = pts[0], pts[1:]
         else:
             pts = scorer.points(values)
@@ -89,7 +89,7 @@ def _first_better(scorer: _Scorer, v0: Decimal, sign: int, unit: Decimal, steps:
             return None
         k = ks[better]
         if better == 0 or ks[better - 1] == k - 1:
-            return k, v0 + sign * k * unit, pts[better]
+            return values[better], pts[better]
         lo, hi = ks[better - 1], k
     return None
 
@@ -158,19 +158,22 @@ def next_step(
     if moving is None:
         return None
     unit = _unit(spec)
-    v0 = quantize(moving, spec.precision)
     sign = 1 if spec.higher_is_better else -1
-    bound = _bound(spec, v0, spec.target2 if part == 2 else (target if target is not None else spec.target), upper)
-    steps = int((bound - v0) * sign / unit)
+    # The engine scores the exact value; candidates are the display-precision values beyond it.
+    first = moving.quantize(unit, rounding=ROUND_CEILING if sign > 0 else ROUND_FLOOR)
+    if first == moving:
+        first += sign * unit
+    bound = _bound(spec, first, spec.target2 if part == 2 else (target if target is not None else spec.target), upper)
+    steps = int((bound - first) * sign / unit) + 1
     if steps <= 0:
         return None
     scorer = _Scorer(spec, target, value, value2, previous, part)
-    found = _first_better(scorer, v0, sign, unit, steps)
+    found = _first_better(scorer, moving, first, sign, unit, steps)
     if found is None:
         return None
-    k, v1, p1 = found
+    v1, p1 = found
     if part == 1:
-        ends = _end_of_rise(spec, spec.rule, v0, sign, target if target is not None else spec.target, previous, bound)
+        ends = _end_of_rise(spec, spec.rule, moving, sign, target if target is not None else spec.target, previous, bound)
         # An end of the rise lies beyond the first gain; try it and its neighbours at display precision.
         candidates = sorted(
             {quantize(e + d * unit, spec.precision) for e in ends for d in (-1, 0, 1)},
@@ -183,4 +186,4 @@ def next_step(
             if best > p1:
                 i = pts.index(best)
                 v1, p1 = candidates[i], best
-    return NextStep(change=abs(v1 - v0), value=v1, points=p1, direction=spec.direction, part=part)
+    return NextStep(change=abs(v1 - moving), value=v1, points=p1, direction=spec.direction, part=part)

@@ -1,0 +1,147 @@
+"""Reads of the audit trail kept by django-simple-history: who changed what, when, old → new, and why."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from branches.models import Branch
+from branches.permissions import visible_branch_ids
+from kpi.models import (
+    Component,
+    Deduction,
+    Indicator,
+    MonthlyFigure,
+    QualitativeItem,
+    QualitativeScore,
+    Scheme,
+    SchemeVersion,
+    TargetOverride,
+    Veto,
+)
+
+ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
+# Bookkeeping columns that change with every save and say nothing to a reader.
+IGNORED_FIELDS = ["created_at", "updated_at", "updated_by"]
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class AuditRow:
+    """One historical record as a line of the history page."""
+
+    at: datetime.datetime
+    user: str
+    action: str
+    subject: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+    anchor: str = ""
+
+
+def _text(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "normalize"):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def _describe(record, fields: list[str]) -> list[Change]:
+    """Old → new per field: against the previous record, or every field for a creation."""
+    model = record.instance_type
+    names = {f.name: str(f.verbose_name) for f in model._meta.fields}
+    if record.history_type == "~" and record.prev_record is not None:
+        delta = record.diff_against(record.prev_record, excluded_fields=IGNORED_FIELDS)
+        return [Change(names.get(c.field, c.field), _text(c.old), _text(c.new)) for c in delta.changes if c.field in fields]
+    if record.history_type == "+":
+        return [Change(names.get(f, f), "—", _text(getattr(record, f, None))) for f in fields]
+    return [Change(names.get(f, f), _text(getattr(record, f, None)), "—") for f in fields]
+
+
+def _rows(records, fields: list[str], subject) -> list[AuditRow]:
+    out = []
+    for r in records:
+        user = r.history_user
+        out.append(AuditRow(
+            at=r.history_date,
+            user=(user.get_full_name() or user.username) if user else "—",
+            action=ACTIONS.get(r.history_type, r.history_type),
+            subject=subject(r),
+            reason=r.history_change_reason or "",
+            changes=_describe(r, fields),
+        ))
+    return out
+
+
+def figure_history(*, branch: Branch, month: datetime.date) -> list[AuditRow]:
+    """Every change of a branch's figures of one month, newest first."""
+    names = dict(Component.objects.values_list("pk", "name"))
+    codes = dict(Component.objects.values_list("pk", "code"))
+    records = MonthlyFigure.history.filter(branch_id=branch.pk, month=month).select_related("history_user").order_by("-history_date")
+    rows = _rows(records, ["value"], lambda r: names.get(r.component_id, "?"))
+    for row, r in zip(rows, records):
+        row.anchor = f"c-{codes.get(r.component_id, '')}"
+    return rows
+
+
+KINDS = {
+    "figures": "月度数据",
+    "qualitative": "定性评分",
+    "deductions": "减分项",
+    "vetoes": "一票否决",
+    "overrides": "考核值调整",
+    "scheme": "考核方案",
+}
+
+
+def _scoped(qs: QuerySet, user) -> QuerySet:
+    ids = visible_branch_ids(user)
+    return qs if ids is None else qs.filter(branch_id__in=ids)
+
+
+def audit_rows(*, user, kind: str, branch: Branch | None = None, limit: int = 300) -> list[AuditRow]:
+    """The newest changes of one kind of record that the user may see."""
+    branch_names = dict(Branch.objects.values_list("pk", "name"))
+
+    def scoped(model):
+        qs = _scoped(model.history.all(), user)
+        if branch is not None:
+            qs = qs.filter(branch_id=branch.pk)
+        return qs.select_related("history_user").order_by("-history_date")[:limit]
+
+    if kind == "figures":
+        names = dict(Component.objects.values_list("pk", "name"))
+        return _rows(scoped(MonthlyFigure), ["value"],
+                     lambda r: f"{branch_names.get(r.branch_id)} {r.month:%Y年%-m月} {names.get(r.component_id, '?')}")
+    if kind == "qualitative":
+        return _rows(scoped(QualitativeScore), ["score", "reason"],
+                     lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 定性 {r.item_code}")
+    if kind == "deductions":
+        return _rows(scoped(Deduction), ["points", "reason", "attachment"],
+                     lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 减分项")
+    if kind == "vetoes":
+        return _rows(scoped(Veto), ["reason", "attachment"], lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 一票否决")
+    if kind == "overrides":
+        records = TargetOverride.history.select_related("history_user").order_by("-history_date")[:limit]
+        return _rows(records, ["value", "reason"], lambda r: f"{r.indicator_code} 截至{r.month}月 考核值")
+    if kind == "scheme":
+        rows = _rows(Scheme.history.select_related("history_user").order_by("-history_date")[:limit],
+                     ["name", "year", "level"], lambda r: f"方案 {r.code}")
+        rows += _rows(SchemeVersion.history.select_related("history_user").order_by("-history_date")[:limit],
+                      ["status", "published_at", "notes"], lambda r: f"方案版本 v{r.number}")
+        rows += _rows(Indicator.history.select_related("history_user").order_by("-history_date")[:limit],
+                      ["name", "target_kind", "target_value", "target_value2", "base_points", "bonus_cap", "rule", "inputs", "precision"],
+                      lambda r: f"定量指标 {r.name}")
+        rows += _rows(QualitativeItem.history.select_related("history_user").order_by("-history_date")[:limit],
+                      ["name", "max_points", "year_end_only"], lambda r: f"定性指标 {r.code} {r.name}")
+        rows += _rows(Component.history.select_related("history_user").order_by("-history_date")[:limit],
+                      ["name", "unit", "definition", "source"], lambda r: f"填报项 {r.name}")
+        return sorted(rows, key=lambda r: r.at, reverse=True)[:limit]
+    raise ValueError(kind)
