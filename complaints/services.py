@@ -627,7 +627,7 @@ def complaint_merge(*, actor, case: Complaint, into: Complaint, merged_on: datet
         _restart(into, restart_on, f"重复投诉 {case.number} 提出新的事实和理由：{reason}", case)
         before, after = _refresh(into)
         message += f"，有新的事实和理由，自 {cn(restart_on)} 重新计时；{_due_text(before, after)}"
-    _event(into, EventKind.MERGED_IN, actor, message, case=case.number)
+    _event(into, EventKind.MERGED_IN, actor, message, repeat=case.number)
     return case
 
 

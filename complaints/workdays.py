@@ -58,7 +58,11 @@ def chinesecalendar_rows(year: int) -> list[tuple[date, str, str]]:
 @lru_cache(maxsize=64)
 def statutory_holidays(year: int) -> dict[date, str]:
     """The statutory holidays of any year (no make-up arrangements), with Chinese names."""
-    return dict(holidays_pkg.China(years=year, observed=False, language="zh_CN").items())
+    english = holidays_pkg.China(years=year, observed=False, language="en_US")
+    chinese = holidays_pkg.China(years=year, observed=False, language="zh_CN")
+    # For years it knows, the package also lists the days off swapped with make-up working days; those are
+    # the State Council's yearly arrangement, not statutory holidays, and the fallback must not guess them.
+    return {d: chinese[d] for d, name in english.items() if not name.startswith("Day off")}
 
 
 def fallback_day(d: date) -> DayInfo:
