@@ -56,11 +56,16 @@ def quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(10) ** -places, rounding=ROUND_HALF_UP)
 
 
+MAX_SHOWN_PLACES = 6
+
+
 def fmt(value: Decimal | None, places: int | None = None) -> str:
-    """A Decimal as people write it: fixed notation, optional fixed decimals, no exponent."""
+    """A Decimal as people write it: fixed notation, no exponent; `places` fixes the decimals,
+    otherwise trailing zeros go and a long quotient is cut to 6 decimals (half-up) for reading."""
     if value is None:
         return "—"
     if places is not None:
         return f"{quantize(value, places):f}"
-    text = f"{value.normalize():f}"
-    return text
+    if value.as_tuple().exponent < -MAX_SHOWN_PLACES:
+        value = quantize(value, MAX_SHOWN_PLACES)
+    return f"{value.normalize():f}"

@@ -209,7 +209,7 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
         return [
             basis_text.format(v=fmt(v[i]), t=fmt(target), p=fmt(prev[i]), x=xs),
             f"落在 {band.contains_text('x')} 段：{band_formula(band)}",
-            f"= {fmt(raw_l[i], 6)} 分",
+            f"{band_formula(band, xs)} = {fmt(raw_l[i], 6)} 分",
         ]
 
     return raw, explain

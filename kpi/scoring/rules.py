@@ -259,13 +259,13 @@ def describe_rule(rule: Rule, unit: str = "") -> str:
     if isinstance(rule, TwoPartRule):
         return f"两项各自考核：第一项未达标扣 {rule.penalty:f} 分，第二项未达标扣 {rule.penalty2:f} 分"
     basis = {"value": "实际值", "ratio_to_target": "实际值 ÷ 考核值", "yoy_decline_pct": "同比降幅(%)"}[rule.basis]
-    return f"按{basis}分段计分：" + "；".join(f"{b.contains_text('x')} 时 {band_formula(b)}" for b in rule.bands)
+    return f"按{basis}分段计分：" + "；".join(f"{b.contains_text('x')} 时 {band_formula(b)} 分" for b in rule.bands)
 
 
 def band_formula(band: Band, x: str = "x") -> str:
     """The band's points as a formula, e.g. '10 − 5 × (x − 2)'."""
     if not band.slope:
-        return f"{band.points:f} 分"
+        return f"{band.points:f}"
     distance = f"|{x} − {band.anchor:f}|"
     if band.step != 1:
         distance = f"{distance} ÷ {band.step:f}"
@@ -274,4 +274,4 @@ def band_formula(band: Band, x: str = "x") -> str:
     elif band.count == "started":
         distance = f"⌈{distance}⌉"
     sign = "+" if band.slope > 0 else "−"
-    return f"{band.points:f} {sign} {abs(band.slope):f} × {distance} 分"
+    return f"{band.points:f} {sign} {abs(band.slope):f} × {distance}"
