@@ -6,18 +6,20 @@ from branches.permissions import can_review_figures, can_score_qualitative
 
 
 def entries_nav(request) -> dict:
-    """`nav_extra` for base.html: entry and history for everyone, review and office pages for the office."""
+    """`nav_extra` for base.html: entry and history for everyone, review and office pages for the office.
+
+    Labels are two characters so the bar still fits a tablet's width next to the foundation's links."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     from kpi.entries.selectors import unread_notice_count
 
-    items = [{"url": reverse("kpi:entries"), "label": "数据填报"}]
+    items = [{"url": reverse("kpi:entries"), "label": "填报"}]
     if can_review_figures(user):
-        items.append({"url": reverse("kpi:review"), "label": "审核与锁定"})
+        items.append({"url": reverse("kpi:review"), "label": "审核"})
     if can_score_qualitative(user):
-        items.append({"url": reverse("kpi:office"), "label": "定性与减分"})
-    items.append({"url": reverse("kpi:history"), "label": "变更记录"})
+        items.append({"url": reverse("kpi:office"), "label": "评分"})
+    items.append({"url": reverse("kpi:history"), "label": "记录"})
     unread = unread_notice_count(user=user)
     items.append({"url": reverse("kpi:notices"), "label": f"通知（{unread}）" if unread else "通知"})
     return {"nav_extra": items}

@@ -127,6 +127,9 @@ def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, 
         raw = {code: fmt(stored[code].value) if code in stored else "" for code in layout.entered}
     elif error is not None and "conflict" in error.extra:
         raw, conflict_fields = _merge_conflict(raw, error)
+        # The changes that clash with what this user typed come first: those are the ones to decide.
+        for event in error.extra["conflict"]:
+            event["changes"] = sorted(event["changes"], key=lambda c: c["component"] not in conflict_fields)
     checked = figures_check(layout=layout, context=context, raw=raw, require_all=False)
     preview = entries_preview(scheme=scheme, layout=layout, branch=branch, month=month, typed=checked.values, figures=figures)
     refusal = selectors.edit_refusal(user=request.user, branch=branch, submission=submission)
@@ -136,6 +139,7 @@ def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, 
         "status_key": submission.status if submission.pk else ("draft" if stored else None),
         "version_number": layout.version.number, "revision": revision, "themes": _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields),
         "preview": preview, "checked": checked, "error": error, "errors": errors,
+        "field_errors": [p for p in (errors if errors is not None else checked.errors) if p.component and p.component != "reason"],
         "general_errors": [p for p in errors or [] if not p.component or p.component == "reason"],
         "conflict": error.extra.get("conflict") if error is not None else None,
         "editable": refusal is None, "refusal": refusal, "can_submit": refusal is None and submission.status != SubmissionStatus.SUBMITTED,
@@ -189,7 +193,9 @@ def entry_preview(request, branch_code: str, month: datetime.date):
     checked = figures_check(layout=layout, context=context, raw=raw, require_all=False)
     preview = entries_preview(scheme=scheme, layout=layout, branch=branch, month=month, typed=checked.values, figures=figures)
     themes = _themes(layout, preview, checked, raw, {}, context, checked.errors, {})
-    return render(request, "kpi/entries/_preview.html", {"preview": preview, "themes": themes, "checked": checked})
+    return render(request, "kpi/entries/_preview.html", {
+        "preview": preview, "themes": themes, "checked": checked, "field_errors": [p for p in checked.errors if p.component],
+    })
 
 
 @login_required
@@ -403,7 +409,7 @@ def _office_post(request, branch, scheme, month, action, success):
         status = 409 if "conflict" in exc.extra else 400
         return _office_page(request, branch, scheme, month, error=exc, posted=request.POST, status=status)
     messages.success(request, success)
-    return redirect("kpi:office-branch", branch.code, _month_arg(month))
+    return redirect("kpi:office-branch", _month_arg(month), branch.code)
 
 
 @login_required
