@@ -25,13 +25,13 @@ def _month(value: str | None) -> datetime.date | None:
 
 class ComplaintFilter(django_filters.FilterSet):
     branch = django_filters.ModelChoiceFilter(
-        label=_("机构"), queryset=Branch.objects.all(), to_field_name="code", method="filter_branch",
+        label=_("机构"), queryset=Branch.objects.all(), to_field_name="code", method="filter_branch", empty_label=_("全部"),
         help_text=_("机构代码；含下属机构"),
     )
-    source = django_filters.ChoiceFilter(label=_("来源"), choices=Source.choices)
+    source = django_filters.ChoiceFilter(label=_("来源"), choices=Source.choices, empty_label=_("全部"))
     status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=Status.choices)
-    category = django_filters.ChoiceFilter(label=_("投诉类别"), choices=Category.choices)
-    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices)
+    category = django_filters.ChoiceFilter(label=_("投诉类别"), choices=Category.choices, empty_label=_("全部"))
+    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices, empty_label=_("全部"))
     open = django_filters.BooleanFilter(label=_("未办结"), method="filter_open", widget=forms.Select(choices=YES_NO))
     due_within = django_filters.NumberFilter(label=_("N日内到期"), method="filter_due_within", min_value=0,
                                              help_text=_("处理期限在今天起 N 日内的未办结案件"))
@@ -43,7 +43,7 @@ class ComplaintFilter(django_filters.FilterSet):
                                             widget=forms.DateInput(attrs={"type": "date"}))
     figure = django_filters.ChoiceFilter(
         label=_("考核数据口径"), choices=[(code, rule.label) for code, rule in selectors.COMPONENT_RULES.items()],
-        method="filter_figure", help_text=_("列出构成某项考核数据的案件；与 month_from、month_to 一起使用"),
+        method="filter_figure", empty_label=_("不限"), help_text=_("列出构成某项考核数据的案件；与 month_from、month_to 一起使用"),
     )
     month_from = django_filters.CharFilter(label=_("自月份(YYYY-MM)"), method="filter_noop")
     month_to = django_filters.CharFilter(label=_("至月份(YYYY-MM)"), method="filter_noop")

@@ -68,10 +68,20 @@ def complaint_timeline(*, case: Complaint) -> QuerySet[CaseEvent]:
 
 def customer_fields(*, user, case: Complaint) -> dict[str, str]:
     """The customer's name, phone and ID number, masked unless the user needs them."""
-    return masked_customer(
-        name=case.customer_name, phone=case.customer_phone, id_number=case.customer_id_number,
-        visible=can_see_personal_data(user, case.branch),
-    )
+    return customer_masker(user=user)(case)
+
+
+def customer_masker(*, user):
+    """customer_fields for many cases: the permission is asked once per branch, not once per row."""
+    allowed: dict[int, bool] = {}
+
+    def fields(case: Complaint) -> dict[str, str]:
+        if case.branch_id not in allowed:
+            allowed[case.branch_id] = can_see_personal_data(user, case.branch)
+        return masked_customer(name=case.customer_name, phone=case.customer_phone, id_number=case.customer_id_number,
+                               visible=allowed[case.branch_id])
+
+    return fields
 
 
 def overdue_q(today: datetime.date) -> Q:

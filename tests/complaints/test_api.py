@@ -207,3 +207,11 @@ def test_openapi_schema_and_docs_are_served_without_internet(users, client_for):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
+
+
+def test_the_list_does_not_query_per_row(users, api_for, intake, django_assert_max_num_queries):
+    for i in range(30):
+        intake(branch=("nanjing", "jiangning", "wuxi")[i % 3], received="2023-03-01")
+    client = api_for(users["officer"])
+    with django_assert_max_num_queries(12):
+        assert client.get("/api/v1/complaints/").json()["count"] == 30

@@ -221,3 +221,12 @@ def test_a_step_on_a_merged_case_is_not_offered_but_the_link_to_the_earlier_case
     page = client_for(users["officer"]).get(reverse("complaints:case-detail", args=[repeat.pk])).content.decode()
     assert reverse("complaints:case-detail", args=[first.pk]) in page
     assert reverse("complaints:case-step", args=[repeat.pk, "accept"]) not in page
+
+
+def test_the_list_page_does_not_query_per_row(users, client_for, intake, django_assert_max_num_queries):
+    for i in range(30):
+        intake(branch=("nanjing", "jiangning", "wuxi")[i % 3], received="2023-03-01")
+    client = client_for(users["nanjing_staff"])
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("complaints:case-list")).content.decode()
+    assert page.count("data-number=") == 20
