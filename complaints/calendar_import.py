@@ -12,8 +12,15 @@ import io
 from complaints.workdays import HOLIDAY, WORKDAY
 
 KIND_WORDS = {
-    "休": HOLIDAY, "放假": HOLIDAY, "假": HOLIDAY, "holiday": HOLIDAY,
-    "班": WORKDAY, "上班": WORKDAY, "调休上班": WORKDAY, "补班": WORKDAY, "workday": WORKDAY,
+    "休": HOLIDAY,
+    "放假": HOLIDAY,
+    "假": HOLIDAY,
+    "holiday": HOLIDAY,
+    "班": WORKDAY,
+    "上班": WORKDAY,
+    "调休上班": WORKDAY,
+    "补班": WORKDAY,
+    "workday": WORKDAY,
 }
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d")
 

@@ -181,9 +181,7 @@ def decision_deadline(
         days = max(0, (pause.ended_on - start).days)
         covered_until = max(pause.ended_on, covered_until or pause.ended_on)
         due += timedelta(days=days)
-        steps.append(
-            f"{pause.label} {cn(pause.started_on)} 至 {cn(pause.ended_on)}，{days} 日不计入，顺延至 {cn(due)}"
-        )
+        steps.append(f"{pause.label} {cn(pause.started_on)} 至 {cn(pause.ended_on)}，{days} 日不计入，顺延至 {cn(due)}")
 
     steps.append(f"期限届满日：{cn(due)}")
     if ended_on is not None:

@@ -33,14 +33,30 @@ FIGURES_CSV = Path(settings.BASE_DIR) / "kpi" / "data" / "jiangsu-2023" / "month
 PREFIX = "DEMO-"
 SH = ZoneInfo("Asia/Shanghai")
 COMPONENTS = (
-    "reg_complaints", "own_complaints", "reg_closed_15d", "own_closed_15d",
-    "disputes_to_mediate", "disputes_mediated", "mediation_agreements", "agreements_executed",
+    "reg_complaints",
+    "own_complaints",
+    "reg_closed_15d",
+    "own_closed_15d",
+    "disputes_to_mediate",
+    "disputes_mediated",
+    "mediation_agreements",
+    "agreements_executed",
 )
 # Jiangsu's ID-number prefixes by city: the demo's ID numbers look like real ones (with a valid check digit).
 REGION = {
-    "nanjing": "3201", "wuxi": "3202", "xuzhou": "3203", "changzhou": "3204", "suzhou": "3205", "nantong": "3206",
-    "lianyungang": "3207", "huaian": "3208", "yancheng": "3209", "yangzhou": "3210", "zhenjiang": "3211",
-    "taizhou": "3212", "suqian": "3213",
+    "nanjing": "3201",
+    "wuxi": "3202",
+    "xuzhou": "3203",
+    "changzhou": "3204",
+    "suzhou": "3205",
+    "nantong": "3206",
+    "lianyungang": "3207",
+    "huaian": "3208",
+    "yancheng": "3209",
+    "yangzhou": "3210",
+    "zhenjiang": "3211",
+    "taizhou": "3212",
+    "suqian": "3213",
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文辉力斌波宁浩峰云志飞鹏"
@@ -54,8 +70,13 @@ SUMMARIES = {
     Category.PRODUCT: "客户对条款中等待期约定有异议。",
 }
 CATEGORY_WEIGHTS = [
-    (Category.SALES_MISLEADING, 30), (Category.CLAIMS, 25), (Category.POLICY_SERVICE, 12), (Category.SURRENDER, 15),
-    (Category.ATTITUDE, 8), (Category.RENEWAL, 6), (Category.PRODUCT, 4),
+    (Category.SALES_MISLEADING, 30),
+    (Category.CLAIMS, 25),
+    (Category.POLICY_SERVICE, 12),
+    (Category.SURRENDER, 15),
+    (Category.ATTITUDE, 8),
+    (Category.RENEWAL, 6),
+    (Category.PRODUCT, 4),
 ]
 SELF_CHANNELS = [Channel.HOTLINE, Channel.HOTLINE, Channel.HOTLINE, Channel.COUNTER, Channel.ONLINE, Channel.LETTER]
 DAY = datetime.timedelta(days=1)
@@ -108,18 +129,30 @@ class _Builder:
         category = rng.choices([c for c, _w in CATEGORY_WEIGHTS], weights=[w for _c, w in CATEGORY_WEIGHTS])[0]
         received_at = _at(received_on, rng.randint(8, 17), rng.choice([0, 10, 20, 30, 40, 50]))
         case = Complaint(
-            number=f"{PREFIX}TS{year}-{branch}-{self.seq[(branch, year)]:04d}", branch=self.branches[branch], source=source,
+            number=f"{PREFIX}TS{year}-{branch}-{self.seq[(branch, year)]:04d}",
+            branch=self.branches[branch],
+            source=source,
             channel=Channel.REGULATOR if source == Source.REGULATOR else rng.choice(SELF_CHANNELS),
-            received_at=received_at, received_on=received_on, clock_started_on=received_on,
+            received_at=received_at,
+            received_on=received_on,
+            clock_started_on=received_on,
             regulator_ref=f"苏金监消转〔{year}〕{rng.randint(100, 9999)}号" if source == Source.REGULATOR else "",
             customer_name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2]))),
             customer_phone="1" + rng.choice("3578") + "".join(str(rng.randint(0, 9)) for _ in range(9)),
-            customer_id_number=_id_number(rng, branch), policy_number=f"P{year}{rng.randint(10**11, 10**12 - 1)}",
-            category=category, summary=SUMMARIES[category], handler=self.handlers.get(branch), status=Status.CLOSED,
+            customer_id_number=_id_number(rng, branch),
+            policy_number=f"P{year}{rng.randint(10**11, 10**12 - 1)}",
+            category=category,
+            summary=SUMMARIES[category],
+            handler=self.handlers.get(branch),
+            status=Status.CLOSED,
         )
         self.cases.append(case)
-        self.event(case, received_at, EventKind.CREATED,
-                   f"登记投诉：{Source(source).label}，{Channel(case.channel).label}，{Category(category).label}")
+        self.event(
+            case,
+            received_at,
+            EventKind.CREATED,
+            f"登记投诉：{Source(source).label}，{Channel(case.channel).label}，{Category(category).label}",
+        )
         return case
 
     def event(self, case: Complaint, at, kind: str, message: str) -> None:
@@ -138,17 +171,21 @@ class _Builder:
         if closed15:
             if rng.random() < 0.08:  # outside appraisal: days not counted, still a 15-day closure
                 start, days = r + DAY * rng.randint(2, 4), rng.randint(3, 6)
-                self.pauses[id(case)].append(Pause(kind=PauseKind.APPRAISAL, started_on=start, ended_on=start + DAY * days,
-                                                   note="委托外部机构鉴定"))
+                self.pauses[id(case)].append(
+                    Pause(kind=PauseKind.APPRAISAL, started_on=start, ended_on=start + DAY * days, note="委托外部机构鉴定")
+                )
                 self.event(case, start, EventKind.PAUSED, f"{cn(start)} 起外部鉴定/检测，中止计时")
-                self.event(case, start + DAY * days, EventKind.RESUMED, f"{cn(start + DAY * days)} 恢复计时，中止 {days} 日不计入")
+                self.event(
+                    case, start + DAY * days, EventKind.RESUMED, f"{cn(start + DAY * days)} 恢复计时，中止 {days} 日不计入"
+                )
                 notice = r + DAY * (15 + days - rng.randint(0, 1))
             else:
                 notice = r + DAY * rng.randint(max(3, (case.accepted_on - r).days + 1), 14)
         elif self._toggle():
             granted = r + DAY * rng.randint(9, 13)
-            self.extensions[id(case)].append(Extension(granted_on=granted, limit_days=30, approver="分公司客服部负责人",
-                                                       reason="需调取双录及核实销售过程"))
+            self.extensions[id(case)].append(
+                Extension(granted_on=granted, limit_days=30, approver="分公司客服部负责人", reason="需调取双录及核实销售过程")
+            )
             self.event(case, granted, EventKind.EXTENDED, f"{cn(granted)} 经 分公司客服部负责人 批准延期至 30 日")
             notice = r + DAY * rng.randint(18, 27)
         else:
@@ -159,7 +196,10 @@ class _Builder:
         decided = max(case.accepted_on, notice - DAY * rng.choice([0, 0, 1]))
         for pause in self.pauses[id(case)]:
             decided = max(decided, pause.ended_on)
-        case.decided_on, case.decision = decided, rng.choice(["协商退还部分保费", "维持原处理意见并解释条款", "补充赔付", "办理变更并致歉"])
+        case.decided_on, case.decision = (
+            decided,
+            rng.choice(["协商退还部分保费", "维持原处理意见并解释条款", "补充赔付", "办理变更并致歉"]),
+        )
         case.decision_reasons = "经调查核实，依据保险合同约定及相关规定作出。"
         case.notice_on, case.notice_method = notice, rng.choice([NoticeMethod.PHONE, NoticeMethod.PHONE, NoticeMethod.LETTER])
         case.closed_on = notice + DAY * rng.randint(1, 4)
@@ -168,8 +208,15 @@ class _Builder:
         self.event(case, case.closed_on, EventKind.CLOSED, f"{cn(case.closed_on)} 结案")
         if rng.random() < 0.7:
             case.callback_on = notice + DAY * rng.randint(1, 3)
-            case.satisfaction = rng.choices([Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED], [70, 22, 8])[0]
-            self.event(case, case.callback_on, EventKind.CALLBACK, f"{cn(case.callback_on)} 满意度回访：{Satisfaction(case.satisfaction).label}")
+            case.satisfaction = rng.choices(
+                [Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED], [70, 22, 8]
+            )[0]
+            self.event(
+                case,
+                case.callback_on,
+                EventKind.CALLBACK,
+                f"{cn(case.callback_on)} 满意度回访：{Satisfaction(case.satisfaction).label}",
+            )
         if rng.random() < (0.3 if case.source == Source.REGULATOR else 0.05):
             for _ in range(rng.choice([1, 1, 2])):
                 span = max(1, (notice - r).days)
@@ -185,7 +232,9 @@ class _Builder:
         case.joint_sheet_sent_on = case.accepted_on
         case.joint_sheet_answered_on = case.accepted_on + DAY * (rng.randint(1, 5) if rng.random() < 0.95 else rng.randint(9, 12))
         self.event(case, case.joint_sheet_sent_on, EventKind.JOINT_SHEET_SENT, f"{cn(case.joint_sheet_sent_on)} 发出会办单")
-        self.event(case, case.joint_sheet_answered_on, EventKind.JOINT_SHEET_ANSWERED, f"{cn(case.joint_sheet_answered_on)} 会办单回复")
+        self.event(
+            case, case.joint_sheet_answered_on, EventKind.JOINT_SHEET_ANSWERED, f"{cn(case.joint_sheet_answered_on)} 会办单回复"
+        )
 
     def withdraw_before_acceptance(self, rng: random.Random, branch: str, month: datetime.date) -> None:
         received = month + DAY * rng.randint(0, _month_days(month) - 2)
@@ -197,7 +246,11 @@ class _Builder:
         received = target.received_on + DAY
         case = self.new_case(rng, target.branch.code, target.source, received)
         case.customer_name, case.customer_phone = target.customer_name, target.customer_phone
-        case.customer_id_number, case.policy_number, case.category = target.customer_id_number, target.policy_number, target.category
+        case.customer_id_number, case.policy_number, case.category = (
+            target.customer_id_number,
+            target.policy_number,
+            target.category,
+        )
         case.summary, case.regulator_ref = target.summary, target.regulator_ref
         case.status, case.merged_on, case.counts_in_figures = Status.MERGED, received, False
         case._merge_target = target
@@ -208,12 +261,14 @@ class _Builder:
 def _build(targets, branches: dict[str, Branch]) -> _Builder:
     b = _Builder(branches)
     counted: dict[str, list[Complaint]] = defaultdict(list)  # per branch, in month order
-    for (branch, month) in sorted(targets, key=lambda k: (k[0], k[1])):
+    for branch, month in sorted(targets, key=lambda k: (k[0], k[1])):
         t = targets[(branch, month)]
         rng = random.Random(f"{branch}:{month:%Y-%m}")
         month_cases = []
-        for source, total_key, closed_key in ((Source.REGULATOR, "reg_complaints", "reg_closed_15d"),
-                                              (Source.SELF, "own_complaints", "own_closed_15d")):
+        for source, total_key, closed_key in (
+            (Source.REGULATOR, "reg_complaints", "reg_closed_15d"),
+            (Source.SELF, "own_complaints", "own_closed_15d"),
+        ):
             total = t.get(total_key, 0)
             # 2022 has no closure figures: there a few cases run late, so the demo has overdue and extended cases
             # (2023's figures leave almost no room for them).
@@ -289,8 +344,12 @@ def _agreements(b, branch, cases, months, mediated, used, targets, rng) -> None:
             parts += [f"调解 {cn(case.mediated_on)}"] if case.mediated_on else []
             parts += [f"达成协议 {cn(case.agreement_on)}"] if case.agreement_on else []
             parts += [f"协议履行 {cn(case.agreement_executed_on)}"] if case.agreement_executed_on else []
-            b.event(case, case.agreement_executed_on or case.agreement_on or case.mediated_on or case.mediation_required_on,
-                    EventKind.MEDIATION, "调解情况：" + "；".join(parts))
+            b.event(
+                case,
+                case.agreement_executed_on or case.agreement_on or case.mediated_on or case.mediation_required_on,
+                EventKind.MEDIATION,
+                "调解情况：" + "；".join(parts),
+            )
 
 
 def _delete_demo() -> None:
@@ -315,8 +374,9 @@ def load_demo_complaints(*, figures_csv: Path = FIGURES_CSV) -> int:
     b = _build(targets, branches)
     calendar = selectors.work_calendar()
     for case in b.cases:
-        fields = services.complaint_deadline_fields(case=case, extensions=b.extensions[id(case)], pauses=b.pauses[id(case)],
-                                                    restarts=[], calendar=calendar)
+        fields = services.complaint_deadline_fields(
+            case=case, extensions=b.extensions[id(case)], pauses=b.pauses[id(case)], restarts=[], calendar=calendar
+        )
         for name, value in fields.items():
             setattr(case, name, value)
     Complaint.objects.bulk_create(b.cases, batch_size=500)
@@ -333,8 +393,11 @@ def load_demo_complaints(*, figures_csv: Path = FIGURES_CSV) -> int:
                 objs.append(obj)
         model.objects.bulk_create(objs, batch_size=1000)
     CaseEvent.objects.bulk_create(
-        (CaseEvent(case=case, at=at, kind=kind, message=message)
-         for case in b.cases for at, kind, message in sorted(b.events[id(case)], key=lambda e: e[0])),
+        (
+            CaseEvent(case=case, at=at, kind=kind, message=message)
+            for case in b.cases
+            for at, kind, message in sorted(b.events[id(case)], key=lambda e: e[0])
+        ),
         batch_size=2000,
     )
     _use_derived_components()
@@ -351,12 +414,14 @@ def _use_derived_components() -> None:
 def _check(targets, branches: list[Branch]) -> None:
     """Refuse (and roll back) unless every figure of the file comes out of the cases exactly."""
     months = sorted({m for _b, m in targets})
-    frame = selectors.derived_component_figures(branch_ids=[b.pk for b in branches], start=months[0], end=months[-1],
-                                                components=set(COMPONENTS))
+    frame = selectors.derived_component_figures(
+        branch_ids=[b.pk for b in branches], start=months[0], end=months[-1], components=set(COMPONENTS)
+    )
     derived = {(r.branch, r.component, r.month): int(r.value) for r in frame.itertuples()}
     wrong = [
         f"{branch} {month:%Y-%m} {component}: 应为 {value}，得 {derived.get((branch, component, month), 0)}"
-        for (branch, month), values in targets.items() for component, value in values.items()
+        for (branch, month), values in targets.items()
+        for component, value in values.items()
         if derived.get((branch, component, month), 0) != value
     ]
     if wrong:

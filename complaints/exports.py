@@ -35,14 +35,50 @@ def _save(wb: Workbook) -> bytes:
 def case_list_workbook(rows) -> bytes:
     """The case list as shown: one row per case; `rows` are (case, customer fields as the viewer may see them)."""
     wb = Workbook()
-    header = ["投诉编号", "机构", "来源", "渠道", "收到日期", "客户姓名", "联系电话", "证件号码", "保单号", "投诉类别",
-              "状态", "处理期限", "办结日期", "超期", "重大投诉", "投诉内容"]
-    _sheet(wb, "投诉案件", header, (
-        [c.number, c.branch.name, c.get_source_display(), c.get_channel_display(), _d(c.received_on), cust["customer_name"],
-         cust["customer_phone"], cust["customer_id_number"], c.policy_number, c.get_category_display(), c.get_status_display(),
-         _d(c.decision_due_on), _d(c.ended_on), "是" if c.is_overdue else "", "是" if c.is_major else "", c.summary[:200]]
-        for c, cust in rows
-    ))
+    header = [
+        "投诉编号",
+        "机构",
+        "来源",
+        "渠道",
+        "收到日期",
+        "客户姓名",
+        "联系电话",
+        "证件号码",
+        "保单号",
+        "投诉类别",
+        "状态",
+        "处理期限",
+        "办结日期",
+        "超期",
+        "重大投诉",
+        "投诉内容",
+    ]
+    _sheet(
+        wb,
+        "投诉案件",
+        header,
+        (
+            [
+                c.number,
+                c.branch.name,
+                c.get_source_display(),
+                c.get_channel_display(),
+                _d(c.received_on),
+                cust["customer_name"],
+                cust["customer_phone"],
+                cust["customer_id_number"],
+                c.policy_number,
+                c.get_category_display(),
+                c.get_status_display(),
+                _d(c.decision_due_on),
+                _d(c.ended_on),
+                "是" if c.is_overdue else "",
+                "是" if c.is_major else "",
+                c.summary[:200],
+            ]
+            for c, cust in rows
+        ),
+    )
     return _save(wb)
 
 
@@ -50,19 +86,66 @@ def publication_workbook(data: dict) -> bytes:
     """The monthly publication (投诉月度公示): a summary per branch, then overdue, repeat-call and late joint-sheet cases."""
     wb = Workbook()
     month = f"{data['month'].year}年{data['month'].month}月"
-    _sheet(wb, "汇总", [f"{month} 机构", "当月收到投诉", "超期案件", "重复来电案件", "重复来电次数", "会办单超时"], (
-        [s["branch"].name, s["received"], s["overdue"], s["repeat_cases"], s["repeat_calls"], s["joint_late"]] for s in data["summary"]
-    ))
-    _sheet(wb, "超期案件", ["机构", "投诉编号", "来源", "收到日期", "处理期限", "超期起始日", "办结日期", "状态", "超期原因"], (
-        [c.branch.name, c.number, c.get_source_display(), _d(c.received_on), _d(c.decision_due_on), _d(c.overdue_on),
-         _d(c.ended_on), c.get_status_display(), c.overdue_reason] for c in data["overdue"]
-    ))
-    _sheet(wb, "重复来电", ["机构", "投诉编号", "来源", "监管转办编号", "收到日期", "当月来电次数", "累计来电次数", "状态"], (
-        [c.branch.name, c.number, c.get_source_display(), c.regulator_ref, _d(c.received_on), c.month_calls, c.total_calls,
-         c.get_status_display()] for c in data["repeat"]
-    ))
-    _sheet(wb, "会办单超时", ["机构", "投诉编号", "会办单发出", "回复期限", "回复日期", "状态"], (
-        [c.branch.name, c.number, _d(c.joint_sheet_sent_on), _d(c.joint_sheet_due_on), _d(c.joint_sheet_answered_on),
-         c.get_status_display()] for c in data["joint"]
-    ))
+    _sheet(
+        wb,
+        "汇总",
+        [f"{month} 机构", "当月收到投诉", "超期案件", "重复来电案件", "重复来电次数", "会办单超时"],
+        (
+            [s["branch"].name, s["received"], s["overdue"], s["repeat_cases"], s["repeat_calls"], s["joint_late"]]
+            for s in data["summary"]
+        ),
+    )
+    _sheet(
+        wb,
+        "超期案件",
+        ["机构", "投诉编号", "来源", "收到日期", "处理期限", "超期起始日", "办结日期", "状态", "超期原因"],
+        (
+            [
+                c.branch.name,
+                c.number,
+                c.get_source_display(),
+                _d(c.received_on),
+                _d(c.decision_due_on),
+                _d(c.overdue_on),
+                _d(c.ended_on),
+                c.get_status_display(),
+                c.overdue_reason,
+            ]
+            for c in data["overdue"]
+        ),
+    )
+    _sheet(
+        wb,
+        "重复来电",
+        ["机构", "投诉编号", "来源", "监管转办编号", "收到日期", "当月来电次数", "累计来电次数", "状态"],
+        (
+            [
+                c.branch.name,
+                c.number,
+                c.get_source_display(),
+                c.regulator_ref,
+                _d(c.received_on),
+                c.month_calls,
+                c.total_calls,
+                c.get_status_display(),
+            ]
+            for c in data["repeat"]
+        ),
+    )
+    _sheet(
+        wb,
+        "会办单超时",
+        ["机构", "投诉编号", "会办单发出", "回复期限", "回复日期", "状态"],
+        (
+            [
+                c.branch.name,
+                c.number,
+                _d(c.joint_sheet_sent_on),
+                _d(c.joint_sheet_due_on),
+                _d(c.joint_sheet_answered_on),
+                c.get_status_display(),
+            ]
+            for c in data["joint"]
+        ),
+    )
     return _save(wb)

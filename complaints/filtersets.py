@@ -25,7 +25,11 @@ def _month(value: str | None) -> datetime.date | None:
 
 class ComplaintFilter(django_filters.FilterSet):
     branch = django_filters.ModelChoiceFilter(
-        label=_("机构"), queryset=Branch.objects.all(), to_field_name="code", method="filter_branch", empty_label=_("全部"),
+        label=_("机构"),
+        queryset=Branch.objects.all(),
+        to_field_name="code",
+        method="filter_branch",
+        empty_label=_("全部"),
         help_text=_("机构代码；含下属机构"),
     )
     source = django_filters.ChoiceFilter(label=_("来源"), choices=Source.choices, empty_label=_("全部"))
@@ -33,17 +37,23 @@ class ComplaintFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label=_("投诉类别"), choices=Category.choices, empty_label=_("全部"))
     channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices, empty_label=_("全部"))
     open = django_filters.BooleanFilter(label=_("未办结"), method="filter_open", widget=forms.Select(choices=YES_NO))
-    due_within = django_filters.NumberFilter(label=_("N日内到期"), method="filter_due_within", min_value=0,
-                                             help_text=_("处理期限在今天起 N 日内的未办结案件"))
+    due_within = django_filters.NumberFilter(
+        label=_("N日内到期"), method="filter_due_within", min_value=0, help_text=_("处理期限在今天起 N 日内的未办结案件")
+    )
     overdue = django_filters.BooleanFilter(label=_("超期"), method="filter_overdue", widget=forms.Select(choices=YES_NO))
     is_major = django_filters.BooleanFilter(label=_("重大投诉"), widget=forms.Select(choices=YES_NO))
-    received_from = django_filters.DateFilter(label=_("收到日期自"), field_name="received_on", lookup_expr="gte",
-                                              widget=forms.DateInput(attrs={"type": "date"}))
-    received_to = django_filters.DateFilter(label=_("收到日期至"), field_name="received_on", lookup_expr="lte",
-                                            widget=forms.DateInput(attrs={"type": "date"}))
+    received_from = django_filters.DateFilter(
+        label=_("收到日期自"), field_name="received_on", lookup_expr="gte", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = django_filters.DateFilter(
+        label=_("收到日期至"), field_name="received_on", lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"})
+    )
     figure = django_filters.ChoiceFilter(
-        label=_("考核数据口径"), choices=[(code, rule.label) for code, rule in selectors.COMPONENT_RULES.items()],
-        method="filter_figure", empty_label=_("不限"), help_text=_("列出构成某项考核数据的案件；与 month_from、month_to 一起使用"),
+        label=_("考核数据口径"),
+        choices=[(code, rule.label) for code, rule in selectors.COMPONENT_RULES.items()],
+        method="filter_figure",
+        empty_label=_("不限"),
+        help_text=_("列出构成某项考核数据的案件；与 month_from、month_to 一起使用"),
     )
     month_from = django_filters.CharFilter(label=_("自月份(YYYY-MM)"), method="filter_noop")
     month_to = django_filters.CharFilter(label=_("至月份(YYYY-MM)"), method="filter_noop")

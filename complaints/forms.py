@@ -14,8 +14,10 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y
 
 def _datetime_field(label, **kwargs):
     return forms.DateTimeField(
-        label=label, input_formats=DATETIME_FORMATS,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), **kwargs,
+        label=label,
+        input_formats=DATETIME_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        **kwargs,
     )
 
 
@@ -41,7 +43,9 @@ class BootstrapMixin:
 def _handler_field(user, required=False):
     ids = visible_branches(user).values_list("pk", flat=True)
     return forms.ModelChoiceField(
-        label=_("经办人"), required=required, queryset=User.objects.filter(branch_id__in=ids, is_active=True).order_by("username"),
+        label=_("经办人"),
+        required=required,
+        queryset=User.objects.filter(branch_id__in=ids, is_active=True).order_by("username"),
     )
 
 
@@ -216,11 +220,14 @@ class CalendarDayForm(BootstrapMixin, forms.Form):
 
 class CalendarImportForm(BootstrapMixin, forms.Form):
     year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100)
-    notice = forms.CharField(label=_("通知文号或说明"), required=False, max_length=200,
-                             help_text=_("例如：国办发明电〔2026〕X号"))
+    notice = forms.CharField(
+        label=_("通知文号或说明"), required=False, max_length=200, help_text=_("例如：国办发明电〔2026〕X号")
+    )
     file = forms.FileField(label=_("文件(.csv 或 .xlsx)"), required=False)
     text = forms.CharField(
-        label=_("或粘贴"), required=False, widget=forms.Textarea(attrs={"rows": 8, "placeholder": "2027-10-01,休,国庆节\n2027-09-26,班,国庆节调休上班"}),
+        label=_("或粘贴"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "2027-10-01,休,国庆节\n2027-09-26,班,国庆节调休上班"}),
     )
 
 

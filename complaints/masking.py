@@ -24,4 +24,8 @@ def masked_customer(*, name: str, phone: str, id_number: str, visible: bool) -> 
     """The customer fields as a viewer may see them."""
     if visible:
         return {"customer_name": name, "customer_phone": phone, "customer_id_number": id_number}
-    return {"customer_name": mask_name(name), "customer_phone": mask_phone(phone), "customer_id_number": mask_id_number(id_number)}
+    return {
+        "customer_name": mask_name(name),
+        "customer_phone": mask_phone(phone),
+        "customer_id_number": mask_id_number(id_number),
+    }

@@ -55,7 +55,9 @@ def complaint_queryset(*, user) -> QuerySet[Complaint]:
 def complaint_get(*, user, pk: int) -> Complaint:
     """One case the user may see, with its rows; 404 for a case of another branch."""
     qs = Complaint.objects.select_related("branch", "handler", "merged_into").prefetch_related(
-        "extensions", "pauses", "restarts",
+        "extensions",
+        "pauses",
+        "restarts",
         Prefetch("repeat_calls", queryset=RepeatCall.objects.select_related("logged_by")),
         Prefetch("merged_cases", queryset=Complaint.objects.only("pk", "number", "received_on", "merged_on", "merged_into")),
     )
@@ -78,8 +80,9 @@ def customer_masker(*, user):
     def fields(case: Complaint) -> dict[str, str]:
         if case.branch_id not in allowed:
             allowed[case.branch_id] = can_see_personal_data(user, case.branch)
-        return masked_customer(name=case.customer_name, phone=case.customer_phone, id_number=case.customer_id_number,
-                               visible=allowed[case.branch_id])
+        return masked_customer(
+            name=case.customer_name, phone=case.customer_phone, id_number=case.customer_id_number, visible=allowed[case.branch_id]
+        )
 
     return fields
 
@@ -164,7 +167,9 @@ def derived_component_figures(*, branch_ids, start: datetime.date, end: datetime
             continue
         rule = COMPONENT_RULES[component]
         counts = (
-            component_cases(component=component, start=start, end=end, queryset=Complaint.objects.filter(branch_id__in=list(owners)))
+            component_cases(
+                component=component, start=start, end=end, queryset=Complaint.objects.filter(branch_id__in=list(owners))
+            )
             .annotate(month=TruncMonth(rule.date_field))
             .values("branch_id", "month")
             .annotate(n=Count("pk"))
@@ -197,8 +202,9 @@ def derived_summary(*, branch: Branch, start: datetime.date, end: datetime.date)
     previous_own = component_cases(
         component="own_complaints", start=prev_start, end=prev_end, queryset=Complaint.objects.filter(branch_id__in=ids)
     ).count()
-    overdue = Complaint.objects.filter(branch_id__in=ids, counts_in_figures=True, is_overdue=True,
-                                       received_on__range=(start, month_end(end))).count()
+    overdue = Complaint.objects.filter(
+        branch_id__in=ids, counts_in_figures=True, is_overdue=True, received_on__range=(start, month_end(end))
+    ).count()
     return {"totals": totals, "previous_own": previous_own, "overdue": overdue, "prev_start": prev_start, "prev_end": prev_end}
 
 
@@ -210,22 +216,27 @@ def publication_rows(*, user, month: datetime.date) -> dict:
     first, last = month, month_end(month)
     cases = complaint_queryset(user=user)
     overdue = list(
-        cases.filter(is_overdue=True, overdue_on__lte=last).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
+        cases.filter(is_overdue=True, overdue_on__lte=last)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
         .order_by("branch__sort_order", "overdue_on", "pk")
     )
     calls = (
-        RepeatCall.objects.filter(case__in=cases, called_at__date__range=(first, last))
-        .values("case_id").annotate(n=Count("pk"))
+        RepeatCall.objects.filter(case__in=cases, called_at__date__range=(first, last)).values("case_id").annotate(n=Count("pk"))
     )
     calls_by_case = {c["case_id"]: c["n"] for c in calls}
     repeat = list(
-        cases.filter(pk__in=calls_by_case).annotate(total_calls=Count("repeat_calls")).order_by("branch__sort_order", "received_on", "pk")
+        cases.filter(pk__in=calls_by_case)
+        .annotate(total_calls=Count("repeat_calls"))
+        .order_by("branch__sort_order", "received_on", "pk")
     )
     for case in repeat:
         case.month_calls = calls_by_case[case.pk]
     joint = list(
         cases.filter(joint_sheet_due_on__isnull=False, joint_sheet_due_on__lte=last)
-        .filter(Q(joint_sheet_answered_on__gt=F("joint_sheet_due_on")) | Q(joint_sheet_answered_on__isnull=True, joint_sheet_due_on__lt=last))
+        .filter(
+            Q(joint_sheet_answered_on__gt=F("joint_sheet_due_on"))
+            | Q(joint_sheet_answered_on__isnull=True, joint_sheet_due_on__lt=last)
+        )
         .filter(Q(joint_sheet_answered_on__isnull=True) | Q(joint_sheet_answered_on__gte=first))
         .order_by("branch__sort_order", "joint_sheet_due_on", "pk")
     )

@@ -55,9 +55,16 @@ DEADLINE_LABELS = {
     "joint_sheet": "会办单回复期限（120小时，5个工作日）",
 }
 EDITABLE_FIELDS = {
-    "channel": "渠道", "regulator_ref": "监管转办编号", "customer_name": "客户姓名", "customer_phone": "联系电话",
-    "customer_id_number": "证件号码", "policy_number": "保单号", "category": "投诉类别", "summary": "投诉内容",
-    "received_at": "收到时间", "source": "来源",
+    "channel": "渠道",
+    "regulator_ref": "监管转办编号",
+    "customer_name": "客户姓名",
+    "customer_phone": "联系电话",
+    "customer_id_number": "证件号码",
+    "policy_number": "保单号",
+    "category": "投诉类别",
+    "summary": "投诉内容",
+    "received_at": "收到时间",
+    "source": "来源",
 }
 PERSONAL_FIELDS = {"customer_name", "customer_phone", "customer_id_number"}
 
@@ -85,8 +92,12 @@ def _locked(case: Complaint) -> Complaint:
 
 def _event(case: Complaint, kind: str, actor, message: str, **data) -> CaseEvent:
     return CaseEvent.objects.create(
-        case=case, kind=kind, at=timezone.now(), actor=actor if getattr(actor, "is_authenticated", False) else None,
-        message=message, data=data,
+        case=case,
+        kind=kind,
+        at=timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        message=message,
+        data=data,
     )
 
 
@@ -103,8 +114,14 @@ def _require_open(case: Complaint, action: str) -> None:
     _require_status(case, OPEN_STATUSES, action)
 
 
-def _check_date(value: datetime.date | None, label: str, *, not_before: datetime.date | None = None,
-                before_label: str = "收到投诉日期", required: bool = True) -> None:
+def _check_date(
+    value: datetime.date | None,
+    label: str,
+    *,
+    not_before: datetime.date | None = None,
+    before_label: str = "收到投诉日期",
+    required: bool = True,
+) -> None:
     if value is None:
         if required:
             raise ApplicationError(f"请填写{label}。")
@@ -160,14 +177,27 @@ def complaint_deadline_fields(*, case: Complaint, extensions, pauses, restarts, 
     pau = [dl.Pause(p.started_on, p.ended_on, PauseKind(p.kind).label) for p in pauses]
     rst = [dl.Restart(r.restarted_on, r.reason) for r in restarts]
     ended_on, end_note = _end_of(case)
-    decision = dl.decision_deadline(received_on=case.received_on, extensions=ext, pauses=pau, restarts=rst,
-                                    ended_on=ended_on, end_note=end_note)
-    limit15 = dl.decision_deadline(received_on=case.received_on, extensions=ext, pauses=pau, restarts=rst,
-                                   ended_on=ended_on, end_note=end_note, count_extensions=False)
-    result = {"decision": _deadline_entry("decision", decision, ended_on), "limit15": _deadline_entry("limit15", limit15, ended_on)}
+    decision = dl.decision_deadline(
+        received_on=case.received_on, extensions=ext, pauses=pau, restarts=rst, ended_on=ended_on, end_note=end_note
+    )
+    limit15 = dl.decision_deadline(
+        received_on=case.received_on,
+        extensions=ext,
+        pauses=pau,
+        restarts=rst,
+        ended_on=ended_on,
+        end_note=end_note,
+        count_extensions=False,
+    )
+    result = {
+        "decision": _deadline_entry("decision", decision, ended_on),
+        "limit15": _deadline_entry("limit15", limit15, ended_on),
+    }
     if not case.material_complete:
         result["material_request"] = _deadline_entry(
-            "material_request", dl.add_workdays(case.received_on, dl.MATERIAL_REQUEST_WORKDAYS, calendar), case.material_requested_on
+            "material_request",
+            dl.add_workdays(case.received_on, dl.MATERIAL_REQUEST_WORKDAYS, calendar),
+            case.material_requested_on,
         )
     acceptance_base = case.received_on if case.material_complete else case.material_completed_on
     if acceptance_base:
@@ -208,16 +238,26 @@ def _end_of(case: Complaint) -> tuple[datetime.date | None, str]:
     return None, ""
 
 
-DEADLINE_FIELDS = ["clock_started_on", "decision_due_on", "limit15_due_on", "joint_sheet_due_on", "ended_on", "deadlines",
-                   "calendar_official"]
+DEADLINE_FIELDS = [
+    "clock_started_on",
+    "decision_due_on",
+    "limit15_due_on",
+    "joint_sheet_due_on",
+    "ended_on",
+    "deadlines",
+    "calendar_official",
+]
 
 
 def _refresh(case: Complaint, *, calendar: TableCalendar | None = None) -> tuple[datetime.date | None, datetime.date | None]:
     """Recompute and store the case's deadlines; returns the decision limit before and after."""
     before = case.decision_due_on
     fields = complaint_deadline_fields(
-        case=case, extensions=list(case.extensions.all()), pauses=list(case.pauses.all()),
-        restarts=list(case.restarts.all()), calendar=calendar or work_calendar(),
+        case=case,
+        extensions=list(case.extensions.all()),
+        pauses=list(case.pauses.all()),
+        restarts=list(case.restarts.all()),
+        calendar=calendar or work_calendar(),
     )
     for name, value in fields.items():
         setattr(case, name, value)
@@ -238,10 +278,23 @@ def _due_text(before, after) -> str:
 
 @transaction.atomic
 def complaint_create(
-    *, actor, branch: Branch, source: str, received_at: datetime.datetime, category: str, summary: str,
-    customer_name: str, customer_phone: str = "", customer_id_number: str = "", policy_number: str = "",
-    channel: str = "", regulator_ref: str = "", material_complete: bool = True, is_major: bool = False,
-    major_reason: str = "", handler=None,
+    *,
+    actor,
+    branch: Branch,
+    source: str,
+    received_at: datetime.datetime,
+    category: str,
+    summary: str,
+    customer_name: str,
+    customer_phone: str = "",
+    customer_id_number: str = "",
+    policy_number: str = "",
+    channel: str = "",
+    regulator_ref: str = "",
+    material_complete: bool = True,
+    is_major: bool = False,
+    major_reason: str = "",
+    handler=None,
 ) -> Complaint:
     """Register a complaint (登记): its number, receipt and customer, and its first deadlines."""
     _require_branch(actor, branch)
@@ -261,20 +314,37 @@ def complaint_create(
         raise ApplicationError("经办人须为本机构人员。")
     received_on = received_date(received_at)
     case = Complaint(
-        number=_next_number(branch, received_on.year), branch=branch, source=source, channel=channel,
-        received_at=received_at, received_on=received_on, clock_started_on=received_on, regulator_ref=regulator_ref.strip(),
-        customer_name=customer_name, customer_phone=customer_phone.strip(), customer_id_number=customer_id_number.strip(),
-        policy_number=policy_number.strip(), category=category, summary=summary, material_complete=material_complete,
-        is_major=is_major, major_reason=major_reason, handler=handler,
+        number=_next_number(branch, received_on.year),
+        branch=branch,
+        source=source,
+        channel=channel,
+        received_at=received_at,
+        received_on=received_on,
+        clock_started_on=received_on,
+        regulator_ref=regulator_ref.strip(),
+        customer_name=customer_name,
+        customer_phone=customer_phone.strip(),
+        customer_id_number=customer_id_number.strip(),
+        policy_number=policy_number.strip(),
+        category=category,
+        summary=summary,
+        material_complete=material_complete,
+        is_major=is_major,
+        major_reason=major_reason,
+        handler=handler,
     )
     fields = complaint_deadline_fields(case=case, extensions=[], pauses=[], restarts=[], calendar=work_calendar())
     for name, value in fields.items():
         setattr(case, name, value)
     case.save()
     material = "材料齐全" if material_complete else "材料不全，须在5个工作日内一次性告知补正"
-    _event(case, EventKind.CREATED, actor,
-           f"登记投诉：{Source(source).label}，{Channel(channel).label}，{Category(category).label}；{material}；{_due_text(None, case.decision_due_on)}",
-           decision_due_on=str(case.decision_due_on))
+    _event(
+        case,
+        EventKind.CREATED,
+        actor,
+        f"登记投诉：{Source(source).label}，{Channel(channel).label}，{Category(category).label}；{material}；{_due_text(None, case.decision_due_on)}",
+        decision_due_on=str(case.decision_due_on),
+    )
     return case
 
 
@@ -373,8 +443,12 @@ def complaint_material_complete(*, actor, case: Complaint, completed_on: datetim
     _require_status(case, (Status.RECEIVED,), "登记材料补正")
     if case.material_complete:
         raise ApplicationError("本案登记时材料齐全，无需补正。")
-    _check_date(completed_on, "材料补正齐全日期", not_before=case.material_requested_on or case.received_on,
-                before_label="告知补正日期" if case.material_requested_on else "收到投诉日期")
+    _check_date(
+        completed_on,
+        "材料补正齐全日期",
+        not_before=case.material_requested_on or case.received_on,
+        before_label="告知补正日期" if case.material_requested_on else "收到投诉日期",
+    )
     case.material_completed_on = completed_on
     _refresh(case)
     due = case.deadlines["acceptance"]["due_on"]
@@ -390,8 +464,12 @@ def complaint_accept(*, actor, case: Complaint, accepted_on: datetime.date, hand
     _require_status(case, (Status.RECEIVED,), "受理")
     if not case.material_complete and not case.material_completed_on:
         raise ApplicationError("投诉材料不全且尚未补正齐全，不能受理。")
-    _check_date(accepted_on, "受理日期", not_before=case.material_completed_on or case.received_on,
-                before_label="材料补正齐全日期" if case.material_completed_on else "收到投诉日期")
+    _check_date(
+        accepted_on,
+        "受理日期",
+        not_before=case.material_completed_on or case.received_on,
+        before_label="材料补正齐全日期" if case.material_completed_on else "收到投诉日期",
+    )
     if handler is not None:
         if not can_view_branch(handler, case.branch):
             raise ApplicationError("经办人须为本机构人员。")
@@ -439,7 +517,9 @@ def complaint_joint_sheet_answer(*, actor, case: Complaint, answered_on: datetim
     _check_date(answered_on, "会办单回复日期", not_before=case.joint_sheet_sent_on, before_label="会办单发出日期")
     case.joint_sheet_answered_on = answered_on
     _refresh(case)
-    _event(case, EventKind.JOINT_SHEET_ANSWERED, actor, f"{cn(answered_on)} 会办单回复；{_met_text(case.deadlines['joint_sheet'])}")
+    _event(
+        case, EventKind.JOINT_SHEET_ANSWERED, actor, f"{cn(answered_on)} 会办单回复；{_met_text(case.deadlines['joint_sheet'])}"
+    )
     return case
 
 
@@ -461,11 +541,22 @@ def complaint_extend(*, actor, case: Complaint, granted_on: datetime.date, appro
     _check_date(granted_on, "延期批准日期", not_before=case.clock_started_on, before_label="计时起点")
     if case.decision_due_on and granted_on > case.decision_due_on:
         raise ApplicationError(f"处理期限已于 {cn(case.decision_due_on)} 届满，不能再延期。")
-    Extension.objects.create(case=case, granted_on=granted_on, limit_days=limit, approver=approver, reason=reason,
-                             created_by=actor if actor.is_authenticated else None)
+    Extension.objects.create(
+        case=case,
+        granted_on=granted_on,
+        limit_days=limit,
+        approver=approver,
+        reason=reason,
+        created_by=actor if actor.is_authenticated else None,
+    )
     before, after = _refresh(case)
-    _event(case, EventKind.EXTENDED, actor, f"{cn(granted_on)} 经 {approver} 批准延期至 {limit} 日：{reason}；{_due_text(before, after)}",
-           limit_days=limit)
+    _event(
+        case,
+        EventKind.EXTENDED,
+        actor,
+        f"{cn(granted_on)} 经 {approver} 批准延期至 {limit} 日：{reason}；{_due_text(before, after)}",
+        limit_days=limit,
+    )
     return case
 
 
@@ -480,13 +571,22 @@ def complaint_pause(*, actor, case: Complaint, kind: str, started_on: datetime.d
     if any(p.ended_on is None for p in pauses):
         raise ApplicationError("已有进行中的中止计时，请先恢复计时。")
     last_end = max([p.ended_on for p in pauses if p.started_on >= case.clock_started_on], default=None)
-    _check_date(started_on, "中止开始日期", not_before=last_end or case.clock_started_on,
-                before_label="上次中止结束日期" if last_end else "计时起点")
+    _check_date(
+        started_on,
+        "中止开始日期",
+        not_before=last_end or case.clock_started_on,
+        before_label="上次中止结束日期" if last_end else "计时起点",
+    )
     if case.decision_due_on and started_on > case.decision_due_on:
         raise ApplicationError(f"处理期限已于 {cn(case.decision_due_on)} 届满，不能再中止计时。")
     Pause.objects.create(case=case, kind=kind, started_on=started_on, note=note.strip())
     _refresh(case)
-    _event(case, EventKind.PAUSED, actor, f"{cn(started_on)} 起{PauseKind(kind).label}，中止计时{'：' + note.strip() if note.strip() else ''}")
+    _event(
+        case,
+        EventKind.PAUSED,
+        actor,
+        f"{cn(started_on)} 起{PauseKind(kind).label}，中止计时{'：' + note.strip() if note.strip() else ''}",
+    )
     return case
 
 
@@ -508,7 +608,9 @@ def complaint_resume(*, actor, case: Complaint, ended_on: datetime.date) -> Comp
 
 
 @transaction.atomic
-def complaint_restart(*, actor, case: Complaint, restarted_on: datetime.date, reason: str, from_case: Complaint | None = None) -> Complaint:
+def complaint_restart(
+    *, actor, case: Complaint, restarted_on: datetime.date, reason: str, from_case: Complaint | None = None
+) -> Complaint:
     """New facts or reasons arrived: the decision limit starts again from that day."""
     case = _locked(case)
     _require_branch(actor, case.branch)
@@ -517,7 +619,9 @@ def complaint_restart(*, actor, case: Complaint, restarted_on: datetime.date, re
     _check_date(restarted_on, "重新计时日期", not_before=case.clock_started_on, before_label="计时起点")
     _restart(case, restarted_on, reason, from_case)
     before, after = _refresh(case)
-    _event(case, EventKind.RESTARTED, actor, f"{cn(restarted_on)} 收到新的事实和理由，重新计时：{reason}；{_due_text(before, after)}")
+    _event(
+        case, EventKind.RESTARTED, actor, f"{cn(restarted_on)} 收到新的事实和理由，重新计时：{reason}；{_due_text(before, after)}"
+    )
     return case
 
 
@@ -592,12 +696,19 @@ def complaint_withdraw(*, actor, case: Complaint, withdrawn_on: datetime.date, r
     case.counts_in_figures = case.accepted_on is not None and case.accepted_on <= withdrawn_on
     _refresh(case)
     counted = "（受理后撤回，仍计入投诉件数）" if case.counts_in_figures else "（受理前撤回，不计入投诉件数）"
-    _event(case, EventKind.WITHDRAWN, actor, f"{cn(withdrawn_on)} 客户撤回投诉{counted}{'：' + reason.strip() if reason.strip() else ''}")
+    _event(
+        case,
+        EventKind.WITHDRAWN,
+        actor,
+        f"{cn(withdrawn_on)} 客户撤回投诉{counted}{'：' + reason.strip() if reason.strip() else ''}",
+    )
     return case
 
 
 @transaction.atomic
-def complaint_merge(*, actor, case: Complaint, into: Complaint, merged_on: datetime.date, new_facts: bool, reason: str = "") -> Complaint:
+def complaint_merge(
+    *, actor, case: Complaint, into: Complaint, merged_on: datetime.date, new_facts: bool, reason: str = ""
+) -> Complaint:
     """Merge a repeated complaint into the earlier case; new facts restart the earlier case's clock."""
     first, second = sorted([case, into], key=lambda c: c.pk)
     first, second = _locked(first), _locked(second)
@@ -619,8 +730,13 @@ def complaint_merge(*, actor, case: Complaint, into: Complaint, merged_on: datet
     case.pauses.filter(ended_on__isnull=True).update(ended_on=merged_on)
     case.status, case.merged_into, case.merged_on, case.counts_in_figures = Status.MERGED, into, merged_on, False
     _refresh(case)
-    _event(case, EventKind.MERGED, actor, f"{cn(merged_on)} 作为重复投诉并入 {into.number}{'：' + reason if reason else ''}",
-           into=into.number)
+    _event(
+        case,
+        EventKind.MERGED,
+        actor,
+        f"{cn(merged_on)} 作为重复投诉并入 {into.number}{'：' + reason if reason else ''}",
+        into=into.number,
+    )
     message = f"并入重复投诉 {case.number}（收到于 {cn(case.received_on)}）"
     if new_facts:
         restart_on = max(case.received_on, into.clock_started_on)
@@ -647,11 +763,16 @@ def complaint_repeat_call_log(*, actor, case: Complaint, called_at: datetime.dat
         raise ApplicationError("来电时间不能早于收到投诉时间。")
     if called_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ApplicationError("来电时间不能晚于当前时间。")
-    call = RepeatCall.objects.create(case=case, called_at=called_at, note=note.strip(),
-                                     logged_by=actor if actor.is_authenticated else None)
+    call = RepeatCall.objects.create(
+        case=case, called_at=called_at, note=note.strip(), logged_by=actor if actor.is_authenticated else None
+    )
     count = case.repeat_calls.count()
-    _event(case, EventKind.REPEAT_CALL, actor,
-           f"{called_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 客户重复来电（第 {count} 次）{'：' + note.strip() if note.strip() else ''}")
+    _event(
+        case,
+        EventKind.REPEAT_CALL,
+        actor,
+        f"{called_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 客户重复来电（第 {count} 次）{'：' + note.strip() if note.strip() else ''}",
+    )
     return call
 
 
@@ -664,15 +785,20 @@ MEDIATION_STEPS = (
 
 
 @transaction.atomic
-def complaint_mediation_update(*, actor, case: Complaint, mediation_required_on=None, mediated_on=None, agreement_on=None,
-                               agreement_executed_on=None) -> Complaint:
+def complaint_mediation_update(
+    *, actor, case: Complaint, mediation_required_on=None, mediated_on=None, agreement_on=None, agreement_executed_on=None
+) -> Complaint:
     """Record the dispute's mediation: should be mediated, mediated, agreement reached, agreement carried out."""
     case = _locked(case)
     _require_branch(actor, case.branch)
     if not case.counts_in_figures:
         raise ApplicationError("已合并或受理前撤回的案件不能登记调解。")
-    values = {"mediation_required_on": mediation_required_on, "mediated_on": mediated_on, "agreement_on": agreement_on,
-              "agreement_executed_on": agreement_executed_on}
+    values = {
+        "mediation_required_on": mediation_required_on,
+        "mediated_on": mediated_on,
+        "agreement_on": agreement_on,
+        "agreement_executed_on": agreement_executed_on,
+    }
     for field, label, previous in MEDIATION_STEPS:
         value = values[field]
         if value is None:
@@ -742,8 +868,12 @@ def complaints_mark_overdue(*, today: datetime.date | None = None, batch: int = 
                 case.is_overdue, case.overdue_on = True, case.decision_due_on + datetime.timedelta(days=1)
             Complaint.objects.bulk_update(cases, ["is_overdue", "overdue_on"])
             CaseEvent.objects.bulk_create(
-                CaseEvent(case=c, kind=EventKind.OVERDUE, at=now,
-                          message=f"处理期限 {cn(c.decision_due_on)} 已届满，尚未告知客户处理决定，标记为超期")
+                CaseEvent(
+                    case=c,
+                    kind=EventKind.OVERDUE,
+                    at=now,
+                    message=f"处理期限 {cn(c.decision_due_on)} 已届满，尚未告知客户处理决定，标记为超期",
+                )
                 for c in cases
             )
             marked += len(cases)
@@ -757,16 +887,23 @@ def complaints_recompute_open_deadlines(*, batch: int = 500) -> int:
     while True:
         with transaction.atomic():
             cases = list(
-                Complaint.objects.select_for_update().filter(status__in=OPEN_STATUSES, pk__gt=last_pk)
-                .prefetch_related("extensions", "pauses", "restarts").order_by("pk")[:batch]
+                Complaint.objects.select_for_update()
+                .filter(status__in=OPEN_STATUSES, pk__gt=last_pk)
+                .prefetch_related("extensions", "pauses", "restarts")
+                .order_by("pk")[:batch]
             )
             if not cases:
                 return changed
             last_pk = cases[-1].pk
             updated, events, now = [], [], timezone.now()
             for case in cases:
-                fields = complaint_deadline_fields(case=case, extensions=case.extensions.all(), pauses=case.pauses.all(),
-                                                   restarts=case.restarts.all(), calendar=calendar)
+                fields = complaint_deadline_fields(
+                    case=case,
+                    extensions=case.extensions.all(),
+                    pauses=case.pauses.all(),
+                    restarts=case.restarts.all(),
+                    calendar=calendar,
+                )
                 diff = _working_day_changes(case.deadlines, fields["deadlines"])
                 if fields["deadlines"] == case.deadlines and fields["calendar_official"] == case.calendar_official:
                     continue
@@ -774,7 +911,11 @@ def complaints_recompute_open_deadlines(*, batch: int = 500) -> int:
                     setattr(case, name, value)
                 updated.append(case)
                 if diff:
-                    events.append(CaseEvent(case=case, kind=EventKind.DEADLINES, at=now, message="放假安排调整，期限重算：" + "；".join(diff)))
+                    events.append(
+                        CaseEvent(
+                            case=case, kind=EventKind.DEADLINES, at=now, message="放假安排调整，期限重算：" + "；".join(diff)
+                        )
+                    )
             Complaint.objects.bulk_update(updated, DEADLINE_FIELDS)
             CaseEvent.objects.bulk_create(events)
             changed += len(updated)
@@ -812,13 +953,15 @@ def _queue_recompute() -> None:
 
 
 @transaction.atomic
-def calendar_year_import(*, actor, year: int, rows: list[tuple[datetime.date, str, str]], notice: str = "",
-                         source: str = CalendarSource.IMPORT) -> CalendarYear:
+def calendar_year_import(
+    *, actor, year: int, rows: list[tuple[datetime.date, str, str]], notice: str = "", source: str = CalendarSource.IMPORT
+) -> CalendarYear:
     """Enter (or replace) one year's official schedule as a whole; open deadlines are recomputed after commit."""
     CalendarDay.objects.filter(date__year=year).delete()
     CalendarDay.objects.bulk_create(CalendarDay(date=d, kind=kind, name=name) for d, kind, name in rows)
     entry, _ = CalendarYear.objects.update_or_create(
-        year=year, defaults={"source": source, "notice": notice, "updated_by": actor if getattr(actor, "is_authenticated", False) else None}
+        year=year,
+        defaults={"source": source, "notice": notice, "updated_by": actor if getattr(actor, "is_authenticated", False) else None},
     )
     _queue_recompute()
     return entry
@@ -864,6 +1007,7 @@ def calendar_seed(*, years: Iterable[int] | None = None) -> list[int]:
     entered = set(CalendarYear.objects.filter(year__in=wanted).values_list("year", flat=True))
     seeded = [y for y in wanted if y not in entered]
     for year in seeded:
-        calendar_year_import(actor=None, year=year, rows=chinesecalendar_rows(year), notice="chinesecalendar",
-                             source=CalendarSource.PACKAGE)
+        calendar_year_import(
+            actor=None, year=year, rows=chinesecalendar_rows(year), notice="chinesecalendar", source=CalendarSource.PACKAGE
+        )
     return seeded

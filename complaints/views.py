@@ -40,7 +40,11 @@ EXPORT_LIMIT = 50_000
 def _row_class(case: Complaint, today: datetime.date) -> str:
     if case.is_overdue or (case.status in OPEN_STATUSES and case.decision_due_on and case.decision_due_on < today):
         return "table-danger"
-    if case.status in OPEN_STATUSES and case.decision_due_on and case.decision_due_on <= today + datetime.timedelta(days=DUE_SOON_DAYS):
+    if (
+        case.status in OPEN_STATUSES
+        and case.decision_due_on
+        and case.decision_due_on <= today + datetime.timedelta(days=DUE_SOON_DAYS)
+    ):
         return "table-warning"
     return ""
 
@@ -59,10 +63,18 @@ def case_list(request):
     rows = [{"case": case, "customer": masker(case), "css": _row_class(case, today)} for case in page.object_list]
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "complaints/case_list.html", {
-        "filter": filterset, "page": page, "rows": rows, "query": params.urlencode(), "due_soon_days": DUE_SOON_DAYS,
-        "today": today,
-    })
+    return render(
+        request,
+        "complaints/case_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "rows": rows,
+            "query": params.urlencode(),
+            "due_soon_days": DUE_SOON_DAYS,
+            "today": today,
+        },
+    )
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -104,8 +116,12 @@ def case_edit(request, pk):
         else:
             messages.success(request, "已保存修改。")
             return redirect("complaints:case-detail", pk=case.pk)
-    return render(request, "complaints/case_form.html", {"form": form, "case": case, "title": f"修改 {case.number}"},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "complaints/case_form.html",
+        {"form": form, "case": case, "title": f"修改 {case.number}"},
+        status=400 if form.errors else 200,
+    )
 
 
 # ---------------------------------------------------------------- the case page and its steps
@@ -143,41 +159,106 @@ def _svc(fn):
 
 
 STEPS: dict[str, Step] = {
-    "material-request": Step("告知补正材料", forms.MaterialRequestForm, _svc(services.complaint_material_request),
-                             lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_requested_on),
-    "material-complete": Step("材料补正齐全", forms.MaterialCompleteForm, _svc(services.complaint_material_complete),
-                              lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_completed_on),
-    "accept": Step("受理", forms.AcceptForm, _svc(services.complaint_accept),
-                   lambda c: c.status == Status.RECEIVED and (c.material_complete or bool(c.material_completed_on)), takes_user=True),
-    "investigate": Step("开始调查", forms.InvestigateForm, _svc(services.complaint_investigate), lambda c: c.status == Status.ACCEPTED),
-    "assign": Step("指定经办人", forms.AssignForm, lambda a, c, d: services.complaint_assign(actor=a, case=c, handler=d["handler"]),
-                   _open, takes_user=True, style="secondary"),
-    "joint-sheet-send": Step("发出会办单", forms.JointSheetSendForm, _svc(services.complaint_joint_sheet_send),
-                             lambda c: _open(c) and (not c.joint_sheet_sent_on or bool(c.joint_sheet_answered_on)), style="secondary"),
-    "joint-sheet-answer": Step("会办单回复", forms.JointSheetAnswerForm, _svc(services.complaint_joint_sheet_answer),
-                               lambda c: bool(c.joint_sheet_sent_on) and not c.joint_sheet_answered_on),
-    "extend": Step("延期", forms.ExtendForm, _svc(services.complaint_extend),
-                   lambda c: _open(c) and not _has_open_pause(c), style="warning"),
-    "pause": Step("中止计时", forms.PauseForm, _svc(services.complaint_pause),
-                  lambda c: _open(c) and not _has_open_pause(c), style="secondary"),
+    "material-request": Step(
+        "告知补正材料",
+        forms.MaterialRequestForm,
+        _svc(services.complaint_material_request),
+        lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_requested_on,
+    ),
+    "material-complete": Step(
+        "材料补正齐全",
+        forms.MaterialCompleteForm,
+        _svc(services.complaint_material_complete),
+        lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_completed_on,
+    ),
+    "accept": Step(
+        "受理",
+        forms.AcceptForm,
+        _svc(services.complaint_accept),
+        lambda c: c.status == Status.RECEIVED and (c.material_complete or bool(c.material_completed_on)),
+        takes_user=True,
+    ),
+    "investigate": Step(
+        "开始调查", forms.InvestigateForm, _svc(services.complaint_investigate), lambda c: c.status == Status.ACCEPTED
+    ),
+    "assign": Step(
+        "指定经办人",
+        forms.AssignForm,
+        lambda a, c, d: services.complaint_assign(actor=a, case=c, handler=d["handler"]),
+        _open,
+        takes_user=True,
+        style="secondary",
+    ),
+    "joint-sheet-send": Step(
+        "发出会办单",
+        forms.JointSheetSendForm,
+        _svc(services.complaint_joint_sheet_send),
+        lambda c: _open(c) and (not c.joint_sheet_sent_on or bool(c.joint_sheet_answered_on)),
+        style="secondary",
+    ),
+    "joint-sheet-answer": Step(
+        "会办单回复",
+        forms.JointSheetAnswerForm,
+        _svc(services.complaint_joint_sheet_answer),
+        lambda c: bool(c.joint_sheet_sent_on) and not c.joint_sheet_answered_on,
+    ),
+    "extend": Step(
+        "延期", forms.ExtendForm, _svc(services.complaint_extend), lambda c: _open(c) and not _has_open_pause(c), style="warning"
+    ),
+    "pause": Step(
+        "中止计时",
+        forms.PauseForm,
+        _svc(services.complaint_pause),
+        lambda c: _open(c) and not _has_open_pause(c),
+        style="secondary",
+    ),
     "resume": Step("恢复计时", forms.ResumeForm, _svc(services.complaint_resume), _has_open_pause),
     "restart": Step("重新计时（新的事实和理由）", forms.RestartForm, _svc(services.complaint_restart), _open, style="secondary"),
-    "decide": Step("作出处理决定", forms.DecideForm, _svc(services.complaint_decide),
-                   lambda c: c.status in (Status.ACCEPTED, Status.INVESTIGATING) and not _has_open_pause(c)),
+    "decide": Step(
+        "作出处理决定",
+        forms.DecideForm,
+        _svc(services.complaint_decide),
+        lambda c: c.status in (Status.ACCEPTED, Status.INVESTIGATING) and not _has_open_pause(c),
+    ),
     "notify": Step("告知客户", forms.NotifyForm, _svc(services.complaint_notify), lambda c: c.status == Status.DECIDED),
     "close": Step("结案", forms.CloseForm, _svc(services.complaint_close), lambda c: c.status == Status.NOTIFIED),
-    "callback": Step("满意度回访", forms.CallbackForm, _svc(services.complaint_callback),
-                     lambda c: c.status in (Status.NOTIFIED, Status.CLOSED), style="secondary"),
-    "repeat-call": Step("登记重复来电", forms.RepeatCallForm, _svc(services.complaint_repeat_call_log),
-                        lambda c: c.status != Status.MERGED, style="secondary"),
-    "mediation": Step("调解情况", forms.MediationForm, _svc(services.complaint_mediation_update),
-                      lambda c: c.counts_in_figures, style="secondary"),
+    "callback": Step(
+        "满意度回访",
+        forms.CallbackForm,
+        _svc(services.complaint_callback),
+        lambda c: c.status in (Status.NOTIFIED, Status.CLOSED),
+        style="secondary",
+    ),
+    "repeat-call": Step(
+        "登记重复来电",
+        forms.RepeatCallForm,
+        _svc(services.complaint_repeat_call_log),
+        lambda c: c.status != Status.MERGED,
+        style="secondary",
+    ),
+    "mediation": Step(
+        "调解情况",
+        forms.MediationForm,
+        _svc(services.complaint_mediation_update),
+        lambda c: c.counts_in_figures,
+        style="secondary",
+    ),
     "major": Step("重大投诉标记", forms.MajorForm, _svc(services.complaint_flag_major), lambda c: True, style="secondary"),
-    "overdue-reason": Step("填写超期原因", forms.OverdueReasonForm, _svc(services.complaint_overdue_reason_set),
-                           lambda c: c.is_overdue, style="secondary"),
+    "overdue-reason": Step(
+        "填写超期原因",
+        forms.OverdueReasonForm,
+        _svc(services.complaint_overdue_reason_set),
+        lambda c: c.is_overdue,
+        style="secondary",
+    ),
     "withdraw": Step("客户撤回", forms.WithdrawForm, _svc(services.complaint_withdraw), _open, style="danger"),
-    "merge": Step("合并为重复投诉", forms.MergeForm, _merge,
-                  lambda c: c.status in (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING), style="danger"),
+    "merge": Step(
+        "合并为重复投诉",
+        forms.MergeForm,
+        _merge,
+        lambda c: c.status in (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING),
+        style="danger",
+    ),
 }
 
 
@@ -201,11 +282,20 @@ def _render_case(request, case: Complaint, bound: tuple[str, object] | None = No
         elif step.offered(case):
             steps.append({"name": name, "step": step, "form": _step_form(name, step, request.user, case), "open": False})
     deadlines = [dict(entry, key=key) for key, entry in (case.deadlines or {}).items()]
-    return render(request, "complaints/case_detail.html", {
-        "case": case, "customer": selectors.customer_fields(user=request.user, case=case),
-        "timeline": selectors.complaint_timeline(case=case), "deadlines": deadlines, "steps": steps,
-        "today": timezone.localdate(), "unofficial": dl.UNOFFICIAL,
-    }, status=status)
+    return render(
+        request,
+        "complaints/case_detail.html",
+        {
+            "case": case,
+            "customer": selectors.customer_fields(user=request.user, case=case),
+            "timeline": selectors.complaint_timeline(case=case),
+            "deadlines": deadlines,
+            "steps": steps,
+            "today": timezone.localdate(),
+            "unofficial": dl.UNOFFICIAL,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -245,14 +335,26 @@ def _require_officer(user):
 def calendar_index(request):
     years = list(selectors.calendar_years())
     calc = forms.WorkdayCalculatorForm(request.GET or None)
-    result = dl.add_workdays(calc.cleaned_data["start"], calc.cleaned_data["days"], selectors.work_calendar()) if calc.is_valid() else None
+    result = (
+        dl.add_workdays(calc.cleaned_data["start"], calc.cleaned_data["days"], selectors.work_calendar())
+        if calc.is_valid()
+        else None
+    )
     entered = {y.year for y in years}
     this_year = timezone.localdate().year
     missing = [y for y in range(this_year - 1, this_year + 3) if y not in entered]
-    return render(request, "complaints/calendar_index.html", {
-        "years": years, "calc": calc, "result": result, "missing": missing, "can_edit": is_officer(request.user),
-        "unofficial": dl.UNOFFICIAL,
-    })
+    return render(
+        request,
+        "complaints/calendar_index.html",
+        {
+            "years": years,
+            "calc": calc,
+            "result": result,
+            "missing": missing,
+            "can_edit": is_officer(request.user),
+            "unofficial": dl.UNOFFICIAL,
+        },
+    )
 
 
 @login_required
@@ -270,17 +372,31 @@ def calendar_year(request, year):
                 messages.success(request, f"已删除 {dl.cn(day)}；未办结案件的期限将重新计算。")
                 return redirect("complaints:calendar-year", year=year)
             if form.is_valid():
-                services.calendar_day_set(actor=request.user, day=form.cleaned_data["day"], kind=form.cleaned_data["kind"],
-                                          name=form.cleaned_data["name"])
+                services.calendar_day_set(
+                    actor=request.user,
+                    day=form.cleaned_data["day"],
+                    kind=form.cleaned_data["kind"],
+                    name=form.cleaned_data["name"],
+                )
                 messages.success(request, f"已保存 {dl.cn(form.cleaned_data['day'])}；未办结案件的期限将重新计算。")
                 return redirect("complaints:calendar-year", year=year)
         except (ApplicationError, ValueError) as exc:
             form.add_error(None, getattr(exc, "message", str(exc)))
     fallback = sorted(statutory_holidays(year).items()) if entry is None else []
-    return render(request, "complaints/calendar_year.html", {
-        "year": year, "entry": entry, "days": selectors.calendar_days(year=year) if entry else [], "fallback": fallback,
-        "form": form, "can_edit": is_officer(request.user), "unofficial": dl.UNOFFICIAL,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "complaints/calendar_year.html",
+        {
+            "year": year,
+            "entry": entry,
+            "days": selectors.calendar_days(year=year) if entry else [],
+            "fallback": fallback,
+            "form": form,
+            "can_edit": is_officer(request.user),
+            "unofficial": dl.UNOFFICIAL,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -292,8 +408,11 @@ def calendar_upload(request):
         year = form.cleaned_data["year"]
         try:
             upload = form.cleaned_data.get("file")
-            raw = (calendar_import.read_file(content=upload.read(), filename=upload.name) if upload
-                   else calendar_import.read_text(form.cleaned_data["text"]))
+            raw = (
+                calendar_import.read_file(content=upload.read(), filename=upload.name)
+                if upload
+                else calendar_import.read_text(form.cleaned_data["text"])
+            )
         except ValueError as exc:
             errors = [str(exc)]
         else:
@@ -302,8 +421,9 @@ def calendar_upload(request):
                 services.calendar_year_import(actor=request.user, year=year, rows=rows, notice=form.cleaned_data["notice"])
                 messages.success(request, f"已导入 {year} 年放假安排 {len(rows)} 天；未办结案件的期限将重新计算。")
                 return redirect("complaints:calendar-year", year=year)
-    return render(request, "complaints/calendar_import.html", {"form": form, "errors": errors},
-                  status=400 if errors or form.errors else 200)
+    return render(
+        request, "complaints/calendar_import.html", {"form": form, "errors": errors}, status=400 if errors or form.errors else 200
+    )
 
 
 # ---------------------------------------------------------------- monthly publication
@@ -354,24 +474,49 @@ def indicators(request):
         t = summary["totals"]
 
         def link(component, b=branch, s=start, e=end):
-            return reverse("complaints:case-list") + "?" + selectors.derived_case_query(component=component, branch_code=b.code, start=s, end=e)
+            return (
+                reverse("complaints:case-list")
+                + "?"
+                + selectors.derived_case_query(component=component, branch_code=b.code, start=s, end=e)
+            )
 
         own_prev = summary["previous_own"]
-        rows.append({
-            "branch": branch, "totals": t, "links": {c: link(c) for c in selectors.COMPONENT_RULES},
-            "reg_rate": _pct(t["reg_closed_15d"], t["reg_complaints"]), "own_rate": _pct(t["own_closed_15d"], t["own_complaints"]),
-            "mediation_rate": _pct(t["disputes_mediated"], t["disputes_to_mediate"]),
-            "execution_rate": _pct(t["agreements_executed"], t["mediation_agreements"]),
-            "overdue": summary["overdue"],
-            "overdue_link": reverse("complaints:case-list") + "?" + urlencode(
-                {"branch": branch.code, "overdue": "true", "received_from": start.isoformat(),
-                 "received_to": selectors.month_end(end).isoformat()}),
-            "own_previous": own_prev,
-            "own_previous_link": link("own_complaints", s=summary["prev_start"], e=summary["prev_end"]),
-            "own_change": f"{(t['own_complaints'] - own_prev) * 100 / own_prev:+.2f}%" if own_prev else "—",
-        })
-    return render(request, "complaints/indicators.html", {
-        "rows": rows, "start": start, "end": end, "month_from": f"{start:%Y-%m}", "month_to": f"{end:%Y-%m}",
-        "branches": visible_branches(request.user), "branch_code": code or "", "rules": selectors.COMPONENT_RULES,
-    })
-
+        rows.append(
+            {
+                "branch": branch,
+                "totals": t,
+                "links": {c: link(c) for c in selectors.COMPONENT_RULES},
+                "reg_rate": _pct(t["reg_closed_15d"], t["reg_complaints"]),
+                "own_rate": _pct(t["own_closed_15d"], t["own_complaints"]),
+                "mediation_rate": _pct(t["disputes_mediated"], t["disputes_to_mediate"]),
+                "execution_rate": _pct(t["agreements_executed"], t["mediation_agreements"]),
+                "overdue": summary["overdue"],
+                "overdue_link": reverse("complaints:case-list")
+                + "?"
+                + urlencode(
+                    {
+                        "branch": branch.code,
+                        "overdue": "true",
+                        "received_from": start.isoformat(),
+                        "received_to": selectors.month_end(end).isoformat(),
+                    }
+                ),
+                "own_previous": own_prev,
+                "own_previous_link": link("own_complaints", s=summary["prev_start"], e=summary["prev_end"]),
+                "own_change": f"{(t['own_complaints'] - own_prev) * 100 / own_prev:+.2f}%" if own_prev else "—",
+            }
+        )
+    return render(
+        request,
+        "complaints/indicators.html",
+        {
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "month_from": f"{start:%Y-%m}",
+            "month_to": f"{end:%Y-%m}",
+            "branches": visible_branches(request.user),
+            "branch_code": code or "",
+            "rules": selectors.COMPONENT_RULES,
+        },
+    )

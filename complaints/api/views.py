@@ -37,8 +37,12 @@ class ComplaintListCreateApi(GenericAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.ComplaintListOutput(page, many=True, context={"request": request}).data)
 
-    @extend_schema(operation_id="complaints_create", summary="登记投诉", request=s.ComplaintCreateInput,
-                   responses={201: s.ComplaintDetailOutput})
+    @extend_schema(
+        operation_id="complaints_create",
+        summary="登记投诉",
+        request=s.ComplaintCreateInput,
+        responses={201: s.ComplaintDetailOutput},
+    )
     def post(self, request):
         data = s.ComplaintCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -55,7 +59,9 @@ def _detail(request, pk: int) -> dict:
 
 
 class ComplaintDetailApi(APIView):
-    @extend_schema(operation_id="complaints_retrieve", summary="投诉案件详情（含各项期限及计算过程）", responses=s.ComplaintDetailOutput)
+    @extend_schema(
+        operation_id="complaints_retrieve", summary="投诉案件详情（含各项期限及计算过程）", responses=s.ComplaintDetailOutput
+    )
     def get(self, request, pk: int):
         return Response(_detail(request, pk))
 
@@ -83,7 +89,11 @@ STEPS: dict[str, tuple[type, Callable, str]] = {
     "accept": (s.AcceptInput, _svc(services.complaint_accept), "受理"),
     "assign": (s.AssignInput, _svc(services.complaint_assign), "指定经办人"),
     "material-request": (s.MaterialRequestInput, _svc(services.complaint_material_request), "告知补正材料（5个工作日内）"),
-    "material-complete": (s.MaterialCompleteInput, _svc(services.complaint_material_complete), "材料补正齐全（10个工作日内告知是否受理）"),
+    "material-complete": (
+        s.MaterialCompleteInput,
+        _svc(services.complaint_material_complete),
+        "材料补正齐全（10个工作日内告知是否受理）",
+    ),
     "investigate": (s.InvestigateInput, _svc(services.complaint_investigate), "开始调查"),
     "joint-sheet": (s.JointSheetSendInput, _svc(services.complaint_joint_sheet_send), "发出会办单（5个工作日内回复）"),
     "joint-sheet-answer": (s.JointSheetAnswerInput, _svc(services.complaint_joint_sheet_answer), "会办单回复"),
@@ -106,8 +116,12 @@ STEPS: dict[str, tuple[type, Callable, str]] = {
 
 def _step_view(name: str, input_class: type, run: Callable, summary: str) -> type[APIView]:
     class StepApi(APIView):
-        @extend_schema(operation_id=f"complaints_{name.replace('-', '_')}", summary=summary, request=input_class,
-                       responses=s.ComplaintDetailOutput)
+        @extend_schema(
+            operation_id=f"complaints_{name.replace('-', '_')}",
+            summary=summary,
+            request=input_class,
+            responses=s.ComplaintDetailOutput,
+        )
         def post(self, request, pk: int):
             case = selectors.complaint_get(user=request.user, pk=pk)
             data = input_class(data=request.data)
@@ -126,9 +140,12 @@ class AddWorkdaysApi(APIView):
     """The N-th working day after a date on the office's holiday calendar."""
 
     @extend_schema(
-        operation_id="calendar_add_workdays", summary="计算第 N 个工作日（起算日当日不计）",
-        parameters=[OpenApiParameter("start", str, description="起算日 YYYY-MM-DD", required=True),
-                    OpenApiParameter("days", int, description="工作日数 N", required=True)],
+        operation_id="calendar_add_workdays",
+        summary="计算第 N 个工作日（起算日当日不计）",
+        parameters=[
+            OpenApiParameter("start", str, description="起算日 YYYY-MM-DD", required=True),
+            OpenApiParameter("days", int, description="工作日数 N", required=True),
+        ],
         responses=s.AddWorkdaysOutput,
     )
     def get(self, request):

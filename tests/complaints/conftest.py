@@ -23,12 +23,17 @@ def intake(tree, users):
 
     def make(branch="nanjing", received="2023-09-28", source="self", actor=None, **overrides):
         fields = {
-            "category": "claims", "summary": "理赔申请提交后长时间未处理", "customer_name": "张三",
-            "customer_phone": "13812345678", "customer_id_number": "320102199001011234", "policy_number": "P2023000001",
+            "category": "claims",
+            "summary": "理赔申请提交后长时间未处理",
+            "customer_name": "张三",
+            "customer_phone": "13812345678",
+            "customer_id_number": "320102199001011234",
+            "policy_number": "P2023000001",
         }
         fields.update(overrides)
-        return services.complaint_create(actor=actor or users["officer"], branch=tree[branch], source=source,
-                                         received_at=at(received), **fields)
+        return services.complaint_create(
+            actor=actor or users["officer"], branch=tree[branch], source=source, received_at=at(received), **fields
+        )
 
     return make
 

@@ -11,9 +11,15 @@ from complaints.models import Complaint, Extension
 from .conftest import D
 
 NEW = {
-    "branch": "nanjing", "source": "regulator", "received_at": "2023-09-28T09:30:00+08:00", "category": "sales",
-    "summary": "业务员夸大收益", "customer_name": "李四", "customer_phone": "13912345678",
-    "customer_id_number": "320102198001011234", "regulator_ref": "苏金监消转〔2023〕101号",
+    "branch": "nanjing",
+    "source": "regulator",
+    "received_at": "2023-09-28T09:30:00+08:00",
+    "category": "sales",
+    "summary": "业务员夸大收益",
+    "customer_name": "李四",
+    "customer_phone": "13912345678",
+    "customer_id_number": "320102198001011234",
+    "regulator_ref": "苏金监消转〔2023〕101号",
 }
 
 
@@ -71,9 +77,14 @@ def test_bad_input_is_refused_in_chinese_and_creates_nothing(users, api_for, cha
 @pytest.mark.parametrize(
     ("user", "branch", "status"),
     [
-        ("nanjing_staff", "nanjing", 201), ("nanjing_staff", "jiangning", 201), ("nanjing_staff", "wuxi", 403),
-        ("county_staff", "jiangning", 201), ("county_staff", "nanjing", 403), ("wuxi_staff", "nanjing", 403),
-        ("officer", "wuxi", 201), ("admin", "jiangning", 201),
+        ("nanjing_staff", "nanjing", 201),
+        ("nanjing_staff", "jiangning", 201),
+        ("nanjing_staff", "wuxi", 403),
+        ("county_staff", "jiangning", 201),
+        ("county_staff", "nanjing", 403),
+        ("wuxi_staff", "nanjing", 403),
+        ("officer", "wuxi", 201),
+        ("admin", "jiangning", 201),
     ],
 )
 def test_create_permission_matrix(users, api_for, user, branch, status):
@@ -84,8 +95,11 @@ def test_create_permission_matrix(users, api_for, user, branch, status):
 @pytest.mark.parametrize(
     ("user", "visible"),
     [
-        ("nanjing_staff", {"nanjing", "jiangning"}), ("county_staff", {"jiangning"}), ("wuxi_staff", {"wuxi"}),
-        ("officer", {"nanjing", "jiangning", "wuxi"}), ("admin", {"nanjing", "jiangning", "wuxi"}),
+        ("nanjing_staff", {"nanjing", "jiangning"}),
+        ("county_staff", {"jiangning"}),
+        ("wuxi_staff", {"wuxi"}),
+        ("officer", {"nanjing", "jiangning", "wuxi"}),
+        ("admin", {"nanjing", "jiangning", "wuxi"}),
     ],
 )
 def test_read_permission_matrix(users, api_for, intake, user, visible):
@@ -100,7 +114,9 @@ def test_read_permission_matrix(users, api_for, intake, user, visible):
 
 def test_steps_on_another_branchs_case_answer_404_and_change_nothing(users, api_for, intake):
     case = intake(branch="nanjing")
-    response = api_for(users["wuxi_staff"]).post(f"/api/v1/complaints/{case.pk}/accept/", {"accepted_on": "2023-09-28"}, format="json")
+    response = api_for(users["wuxi_staff"]).post(
+        f"/api/v1/complaints/{case.pk}/accept/", {"accepted_on": "2023-09-28"}, format="json"
+    )
     assert response.status_code == 404
     assert Complaint.objects.get(pk=case.pk).status == "received"
 
@@ -109,7 +125,11 @@ def test_steps_on_another_branchs_case_answer_404_and_change_nothing(users, api_
 def test_the_office_sees_personal_data_masked(users, api_for, intake, user):
     case = intake(branch="nanjing")
     body = api_for(users[user]).get(f"/api/v1/complaints/{case.pk}/").json()
-    assert (body["customer_name"], body["customer_phone"], body["customer_id_number"]) == ("张*", "138****5678", "320***********1234")
+    assert (body["customer_name"], body["customer_phone"], body["customer_id_number"]) == (
+        "张*",
+        "138****5678",
+        "320***********1234",
+    )
     assert api_for(users["nanjing_staff"]).get(f"/api/v1/complaints/{case.pk}/").json()["customer_phone"] == "13812345678"
 
 
@@ -136,18 +156,34 @@ def test_the_whole_handling_through_the_api(users, api_for):
     step("callback", {"callback_on": "2023-10-23", "satisfaction": "satisfied"})
     assert step("close", {"closed_on": "2023-10-24"})["status"] == "closed"
     kinds = [e["kind"] for e in client.get(f"/api/v1/complaints/{pk}/timeline/").json()]
-    assert kinds == ["created", "accepted", "investigating", "extended", "paused", "resumed", "repeat_call", "decided", "notified",
-                     "callback", "closed"]
+    assert kinds == [
+        "created",
+        "accepted",
+        "investigating",
+        "extended",
+        "paused",
+        "resumed",
+        "repeat_call",
+        "decided",
+        "notified",
+        "callback",
+        "closed",
+    ]
 
 
 def test_extension_without_reason_and_decision_before_receipt_are_400_and_change_nothing(users, api_for, intake, take):
     case = take(intake(received="2023-09-28"), "accepted")
     client = api_for(users["nanjing_staff"])
     before = client.get(f"/api/v1/complaints/{case.pk}/").json()
-    response = client.post(f"/api/v1/complaints/{case.pk}/extend/", {"granted_on": "2023-10-05", "approver": "王经理"}, format="json")
+    response = client.post(
+        f"/api/v1/complaints/{case.pk}/extend/", {"granted_on": "2023-10-05", "approver": "王经理"}, format="json"
+    )
     assert (response.status_code, response.json()) == (400, {"detail": "延期必须填写原因。"})
-    response = client.post(f"/api/v1/complaints/{case.pk}/decide/",
-                           {"decided_on": "2023-09-27", "decision": "维持", "reasons": "符合条款"}, format="json")
+    response = client.post(
+        f"/api/v1/complaints/{case.pk}/decide/",
+        {"decided_on": "2023-09-27", "decision": "维持", "reasons": "符合条款"},
+        format="json",
+    )
     assert response.status_code == 400 and "不能早于收到投诉日期" in response.json()["detail"]
     assert client.get(f"/api/v1/complaints/{case.pk}/").json() == before
     assert not Extension.objects.exists()
@@ -200,8 +236,12 @@ def test_openapi_schema_and_docs_are_served_without_internet(users, client_for):
     schema = client.get("/api/schema/?format=json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert {"/api/v1/complaints/", "/api/v1/complaints/{id}/", "/api/v1/complaints/{id}/extend/",
-            "/api/v1/calendar/add-workdays/"} <= set(paths)
+    assert {
+        "/api/v1/complaints/",
+        "/api/v1/complaints/{id}/",
+        "/api/v1/complaints/{id}/extend/",
+        "/api/v1/calendar/add-workdays/",
+    } <= set(paths)
     assert "requestBody" in paths["/api/v1/complaints/"]["post"]
     assert {p["name"] for p in paths["/api/v1/complaints/"]["get"]["parameters"]} >= {"branch", "overdue", "due_within", "source"}
     docs = client.get("/api/docs/").content.decode()

@@ -22,9 +22,18 @@ def browser_type_launch_args(browser_type_launch_args):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing on CI")
         pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
 
 
 @pytest.fixture

@@ -89,8 +89,9 @@ def test_add_workdays_agrees_with_chinesecalendar_day_by_day(start, days):
 
 def test_an_edited_year_changes_the_result():
     # The office adds a holiday on Monday 2027-01-04: the fifth working day moves by one.
-    edited = TableCalendar({2027: {D("2027-01-01"): ("holiday", "元旦"), D("2027-01-04"): ("holiday", "元旦")}},
-                           loader=CAL._loader)
+    edited = TableCalendar(
+        {2027: {D("2027-01-01"): ("holiday", "元旦"), D("2027-01-04"): ("holiday", "元旦")}}, loader=CAL._loader
+    )
     result = dl.add_workdays(D("2026-12-28"), 5, edited)
     assert (result.due_on, result.official) == (D("2027-01-06"), True)
 
@@ -107,17 +108,53 @@ DECISION_TABLE = [
     ("2023-12-25", [], [], [], "2024-01-09", "running", "跨年"),
     ("2024-02-20", [], [], [], "2024-03-06", "running", "闰年二月有29日"),
     ("2023-09-28", [E(D("2023-10-10"), 30, "王经理", "需调取双录")], [], [], "2023-10-28", "running", "延期至30日"),
-    ("2023-09-28", [E(D("2023-10-10"), 30, "王经理", "a"), E(D("2023-10-25"), 60, "总经理", "b")], [], [],
-     "2023-11-27", "running", "再延期至60日"),
+    (
+        "2023-09-28",
+        [E(D("2023-10-10"), 30, "王经理", "a"), E(D("2023-10-25"), 60, "总经理", "b")],
+        [],
+        [],
+        "2023-11-27",
+        "running",
+        "再延期至60日",
+    ),
     ("2023-09-28", [], [P(D("2023-10-05"), D("2023-10-10"), "外部鉴定")], [], "2023-10-18", "running", "中止5日顺延"),
     ("2023-09-28", [], [P(D("2023-10-05"), None, "调解")], [], None, "paused", "中止中：期限待定"),
-    ("2023-09-28", [], [P(D("2023-10-20"), D("2023-10-25"), "外部鉴定")], [], "2023-10-13", "running", "期限届满后开始的中止不顺延"),
-    ("2023-09-28", [], [P(D("2023-10-01"), D("2023-10-04")), P(D("2023-10-03"), D("2023-10-06"))], [], "2023-10-18", "running",
-     "重叠的中止只计一次"),
-    ("2023-09-28", [E(D("2023-10-01"), 30, "王经理", "a")], [P(D("2023-10-02"), D("2023-10-03"))], [R(D("2023-10-05"), "新证据")],
-     "2023-10-20", "running", "重新计时：此前的延期和中止不再适用"),
-    ("2023-09-28", [E(D("2023-10-08"), 30, "王经理", "a")], [], [R(D("2023-10-05"), "新证据")], "2023-11-04", "running",
-     "重新计时后的延期有效"),
+    (
+        "2023-09-28",
+        [],
+        [P(D("2023-10-20"), D("2023-10-25"), "外部鉴定")],
+        [],
+        "2023-10-13",
+        "running",
+        "期限届满后开始的中止不顺延",
+    ),
+    (
+        "2023-09-28",
+        [],
+        [P(D("2023-10-01"), D("2023-10-04")), P(D("2023-10-03"), D("2023-10-06"))],
+        [],
+        "2023-10-18",
+        "running",
+        "重叠的中止只计一次",
+    ),
+    (
+        "2023-09-28",
+        [E(D("2023-10-01"), 30, "王经理", "a")],
+        [P(D("2023-10-02"), D("2023-10-03"))],
+        [R(D("2023-10-05"), "新证据")],
+        "2023-10-20",
+        "running",
+        "重新计时：此前的延期和中止不再适用",
+    ),
+    (
+        "2023-09-28",
+        [E(D("2023-10-08"), 30, "王经理", "a")],
+        [],
+        [R(D("2023-10-05"), "新证据")],
+        "2023-11-04",
+        "running",
+        "重新计时后的延期有效",
+    ),
 ]
 
 
@@ -131,7 +168,8 @@ def test_decision_deadline(received, exts, pauses, restarts, expected, state, wh
 
 def test_the_explanation_names_every_step():
     result = dl.decision_deadline(
-        received_on=D("2023-09-28"), extensions=[E(D("2023-10-10"), 30, "王经理", "需调取双录")],
+        received_on=D("2023-09-28"),
+        extensions=[E(D("2023-10-10"), 30, "王经理", "需调取双录")],
         pauses=[P(D("2023-10-15"), D("2023-10-20"), "外部鉴定/检测")],
     )
     assert result.steps == (
@@ -144,7 +182,11 @@ def test_the_explanation_names_every_step():
 
 
 def test_the_15_day_figure_ignores_extensions_but_not_pauses():
-    kwargs = {"received_on": D("2023-03-01"), "extensions": [E(D("2023-03-10"), 30)], "pauses": [P(D("2023-03-05"), D("2023-03-08"))]}
+    kwargs = {
+        "received_on": D("2023-03-01"),
+        "extensions": [E(D("2023-03-10"), 30)],
+        "pauses": [P(D("2023-03-05"), D("2023-03-08"))],
+    }
     assert dl.decision_deadline(**kwargs).due_on == D("2023-04-03")
     plain = dl.decision_deadline(**kwargs, count_extensions=False)
     assert plain.due_on == D("2023-03-19")
@@ -152,7 +194,9 @@ def test_the_15_day_figure_ignores_extensions_but_not_pauses():
 
 
 def test_withdrawal_ends_the_clock_on_its_day():
-    result = dl.decision_deadline(received_on=D("2023-09-28"), ended_on=D("2023-10-03"), end_note="2023年10月3日 客户撤回投诉，处理终止")
+    result = dl.decision_deadline(
+        received_on=D("2023-09-28"), ended_on=D("2023-10-03"), end_note="2023年10月3日 客户撤回投诉，处理终止"
+    )
     assert (result.state, result.due_on) == ("ended", D("2023-10-13"))
     assert result.steps[-1] == "2023年10月3日 客户撤回投诉，处理终止"
     assert dl.closed_within(result, D("2023-10-03"))

@@ -24,9 +24,18 @@ def jiangsu(db):
 
 
 def _fingerprint():
-    return list(Complaint.objects.order_by("number").values_list(
-        "number", "received_at", "status", "notice_on", "decision_due_on", "limit15_due_on", "mediation_required_on", "agreement_on",
-    ))
+    return list(
+        Complaint.objects.order_by("number").values_list(
+            "number",
+            "received_at",
+            "status",
+            "notice_on",
+            "decision_due_on",
+            "limit15_due_on",
+            "mediation_required_on",
+            "agreement_on",
+        )
+    )
 
 
 def test_demo_counts_equal_the_figures_file_and_reload_identically(jiangsu):
@@ -40,7 +49,9 @@ def test_demo_counts_equal_the_figures_file_and_reload_identically(jiangsu):
 
     frame = selectors.derived_component_figures(
         branch_ids=list(Branch.objects.filter(level="prefecture").values_list("pk", flat=True)),
-        start=pd.Timestamp("2022-01-01").date(), end=pd.Timestamp("2023-08-01").date(), components=set(demo.COMPONENTS),
+        start=pd.Timestamp("2022-01-01").date(),
+        end=pd.Timestamp("2023-08-01").date(),
+        components=set(demo.COMPONENTS),
     )
     derived = {(r.branch, r.component, f"{r.month:%Y-%m}"): int(r.value) for r in frame.itertuples()}
     expected = {(r.branch, r.component, r.month): int(r.value) for r in figures.itertuples()}
@@ -59,7 +70,9 @@ def test_demo_counts_equal_the_figures_file_and_reload_identically(jiangsu):
     assert Complaint.objects.filter(is_overdue=True).exists() and Complaint.objects.filter(extensions__isnull=False).exists()
     assert Complaint.objects.filter(status="merged", counts_in_figures=False).exists()
     assert Complaint.objects.filter(status="withdrawn", counts_in_figures=False).exists()
-    assert Complaint.objects.filter(repeat_calls__isnull=False).exists() and Complaint.objects.filter(pauses__isnull=False).exists()
+    assert (
+        Complaint.objects.filter(repeat_calls__isnull=False).exists() and Complaint.objects.filter(pauses__isnull=False).exists()
+    )
     events = CaseEvent.objects.count()
 
     assert demo.load_demo_complaints() == count

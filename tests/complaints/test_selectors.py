@@ -31,7 +31,9 @@ def world(intake, take, officer):
     c = services.complaint_pause(actor=o, case=c, kind="appraisal", started_on=D("2023-01-22"))
     c = services.complaint_resume(actor=o, case=c, ended_on=D("2023-01-27"))
     # E: nanjing self, Jan 28, a repeat of C merged into it → not counted.
-    cases["E"] = services.complaint_merge(actor=o, case=intake(received="2023-01-28"), into=c, merged_on=D("2023-01-28"), new_facts=False)
+    cases["E"] = services.complaint_merge(
+        actor=o, case=intake(received="2023-01-28"), into=c, merged_on=D("2023-01-28"), new_facts=False
+    )
     c = services.complaint_decide(actor=o, case=c, decided_on=D("2023-02-07"), decision="补充赔付", reasons="属实")
     cases["C"] = services.complaint_notify(actor=o, case=c, notice_on=D("2023-02-08"), method="phone")
     # D: nanjing self, Jan 25, withdrawn before acceptance → not counted.
@@ -42,7 +44,11 @@ def world(intake, take, officer):
     # G: jiangning (county under nanjing) self, Feb 1, still open → own 1 for nanjing in Feb; a dispute mediated, agreement in March.
     g = take(intake(branch="jiangning", received="2023-02-01"), Status.ACCEPTED)
     cases["G"] = services.complaint_mediation_update(
-        actor=o, case=g, mediation_required_on=D("2023-02-10"), mediated_on=D("2023-02-12"), agreement_on=D("2023-03-01"),
+        actor=o,
+        case=g,
+        mediation_required_on=D("2023-02-10"),
+        mediated_on=D("2023-02-12"),
+        agreement_on=D("2023-03-01"),
         agreement_executed_on=D("2023-03-10"),
     )
     # H: wuxi regulator, Feb 14, told on day 15 exactly → a 15-day closure; a dispute that should be mediated but was not.
@@ -73,7 +79,9 @@ def _as_dict(frame):
 
 def test_derived_figures_equal_the_hand_computed_counts(world, tree):
     frame = selectors.derived_component_figures(
-        branch_ids=[tree["nanjing"].pk, tree["wuxi"].pk], start=D("2023-01-01"), end=D("2023-03-01"),
+        branch_ids=[tree["nanjing"].pk, tree["wuxi"].pk],
+        start=D("2023-01-01"),
+        end=D("2023-03-01"),
         components=set(selectors.COMPONENT_RULES),
     )
     assert list(frame.columns) == ["branch", "component", "month", "value"]
@@ -83,14 +91,20 @@ def test_derived_figures_equal_the_hand_computed_counts(world, tree):
 
 def test_the_window_and_the_components_asked_for_limit_the_rows(world, tree):
     frame = selectors.derived_component_figures(
-        branch_ids=[tree["nanjing"].pk], start=D("2023-02-01"), end=D("2023-02-01"), components={"own_complaints", "unknown"},
+        branch_ids=[tree["nanjing"].pk],
+        start=D("2023-02-01"),
+        end=D("2023-02-01"),
+        components={"own_complaints", "unknown"},
     )
     assert _as_dict(frame) == {("nanjing", "own_complaints", "2023-02"): Decimal(1)}
 
 
 def test_a_county_asked_for_itself_keeps_its_own_cases(world, tree):
     frame = selectors.derived_component_figures(
-        branch_ids=[tree["jiangning"].pk], start=D("2023-01-01"), end=D("2023-03-01"), components={"own_complaints"},
+        branch_ids=[tree["jiangning"].pk],
+        start=D("2023-01-01"),
+        end=D("2023-03-01"),
+        components={"own_complaints"},
     )
     assert _as_dict(frame) == {("jiangning", "own_complaints", "2023-02"): Decimal(1)}
 
@@ -100,8 +114,9 @@ def test_a_county_asked_for_itself_keeps_its_own_cases(world, tree):
     [("reg_complaints", {"A", "B"}), ("reg_closed_15d", {"A"}), ("own_complaints", {"C", "F"}), ("own_closed_15d", {"C", "F"})],
 )
 def test_the_case_list_link_lists_exactly_the_cases_behind_a_figure(world, users, client_for, component, expected):
-    url = "/complaints/?" + selectors.derived_case_query(component=component, branch_code="nanjing", start=D("2023-01-01"),
-                                                         end=D("2023-01-01"))
+    url = "/complaints/?" + selectors.derived_case_query(
+        component=component, branch_code="nanjing", start=D("2023-01-01"), end=D("2023-01-01")
+    )
     page = client_for(users["officer"]).get(url).content.decode()
     shown = {name for name, case in world.items() if f'data-number="{case.number}"' in page}
     assert shown == expected

@@ -20,8 +20,15 @@ def kinds(case):
 def snapshot(case):
     """Everything a refused step must leave as it was."""
     case = Complaint.objects.get(pk=case.pk)
-    return (case.status, case.decision_due_on, case.deadlines, case.extensions.count(), case.pauses.count(),
-            case.events.count(), case.decided_on)
+    return (
+        case.status,
+        case.decision_due_on,
+        case.deadlines,
+        case.extensions.count(),
+        case.pauses.count(),
+        case.events.count(),
+        case.decided_on,
+    )
 
 
 def test_intake_numbers_the_case_and_computes_its_limits(intake):
@@ -38,8 +45,15 @@ def test_intake_numbers_the_case_and_computes_its_limits(intake):
 
 def test_receipt_late_in_the_evening_utc_is_the_next_day_in_shanghai(tree, users):
     received = datetime.datetime(2023, 9, 27, 17, 30, tzinfo=datetime.UTC)  # 01:30 on the 28th in Shanghai
-    case = services.complaint_create(actor=users["officer"], branch=tree["nanjing"], source="self", received_at=received,
-                                     category="claims", summary="x", customer_name="张三")
+    case = services.complaint_create(
+        actor=users["officer"],
+        branch=tree["nanjing"],
+        source="self",
+        received_at=received,
+        category="claims",
+        summary="x",
+        customer_name="张三",
+    )
     assert case.received_on == D("2023-09-28")
 
 
@@ -60,8 +74,16 @@ def test_a_case_goes_from_intake_to_closing_with_every_step_on_the_timeline(inta
     assert case.deadlines["decision"]["state"] == "ended"
     assert case.deadlines["joint_sheet"]["met"] is True
     assert kinds(case) == [
-        EventKind.CREATED, EventKind.ACCEPTED, EventKind.JOINT_SHEET_SENT, EventKind.INVESTIGATING, EventKind.JOINT_SHEET_ANSWERED,
-        EventKind.REPEAT_CALL, EventKind.DECIDED, EventKind.NOTIFIED, EventKind.CALLBACK, EventKind.CLOSED,
+        EventKind.CREATED,
+        EventKind.ACCEPTED,
+        EventKind.JOINT_SHEET_SENT,
+        EventKind.INVESTIGATING,
+        EventKind.JOINT_SHEET_ANSWERED,
+        EventKind.REPEAT_CALL,
+        EventKind.DECIDED,
+        EventKind.NOTIFIED,
+        EventKind.CALLBACK,
+        EventKind.CLOSED,
     ]
     assert all(e.actor == actor for e in case.events.all())
 
@@ -149,8 +171,9 @@ def test_a_merged_repeat_with_new_facts_restarts_the_earlier_case(officer, intak
     first = take(intake(received="2023-09-28"), Status.ACCEPTED)
     services.complaint_extend(actor=officer, case=first, granted_on=D("2023-10-05"), approver="王经理", reason="复杂")
     repeat = intake(received="2023-10-08")
-    repeat = services.complaint_merge(actor=officer, case=repeat, into=first, merged_on=D("2023-10-08"), new_facts=True,
-                                      reason="补充提供了新的病历")
+    repeat = services.complaint_merge(
+        actor=officer, case=repeat, into=first, merged_on=D("2023-10-08"), new_facts=True, reason="补充提供了新的病历"
+    )
     first.refresh_from_db()
     assert (repeat.status, repeat.merged_into, repeat.counts_in_figures) == (Status.MERGED, first, False)
     # The clock of the first case restarts on the day the new facts arrived; the old extension no longer applies.
@@ -160,8 +183,9 @@ def test_a_merged_repeat_with_new_facts_restarts_the_earlier_case(officer, intak
 
 def test_a_merged_repeat_without_new_facts_leaves_the_clock(officer, intake):
     first = intake(received="2023-09-28")
-    repeat = services.complaint_merge(actor=officer, case=intake(received="2023-10-02"), into=first, merged_on=D("2023-10-02"),
-                                      new_facts=False)
+    repeat = services.complaint_merge(
+        actor=officer, case=intake(received="2023-10-02"), into=first, merged_on=D("2023-10-02"), new_facts=False
+    )
     first.refresh_from_db()
     assert first.decision_due_on == D("2023-10-13") and repeat.status == Status.MERGED
 
@@ -179,8 +203,9 @@ def test_bad_merges_are_refused(officer, intake, into_received, repeat_received,
 
 
 def test_restart_resets_the_limit_to_15_days(officer, intake):
-    case = services.complaint_extend(actor=officer, case=intake(received="2023-09-28"), granted_on=D("2023-10-01"),
-                                     approver="王经理", reason="复杂")
+    case = services.complaint_extend(
+        actor=officer, case=intake(received="2023-09-28"), granted_on=D("2023-10-01"), approver="王经理", reason="复杂"
+    )
     case = services.complaint_restart(actor=officer, case=case, restarted_on=D("2023-10-05"), reason="客户补充了新的事实")
     assert case.decision_due_on == D("2023-10-20")
     assert "重新计时前的 1 次延期不再适用" in case.deadlines["decision"]["steps"]
@@ -203,9 +228,12 @@ def test_incomplete_material_has_working_day_limits(officer, intake, take):
 def test_mediation_steps_must_follow_each_other(officer, intake):
     case = intake(received="2023-03-01")
     with pytest.raises(ApplicationError, match="填写达成调解协议日期前须先填写调解日期"):
-        services.complaint_mediation_update(actor=officer, case=case, mediation_required_on=D("2023-03-02"), agreement_on=D("2023-03-05"))
-    case = services.complaint_mediation_update(actor=officer, case=case, mediation_required_on=D("2023-03-02"),
-                                               mediated_on=D("2023-03-04"), agreement_on=D("2023-03-05"))
+        services.complaint_mediation_update(
+            actor=officer, case=case, mediation_required_on=D("2023-03-02"), agreement_on=D("2023-03-05")
+        )
+    case = services.complaint_mediation_update(
+        actor=officer, case=case, mediation_required_on=D("2023-03-02"), mediated_on=D("2023-03-04"), agreement_on=D("2023-03-05")
+    )
     assert case.agreement_on == D("2023-03-05") and kinds(case)[-1] == EventKind.MEDIATION
 
 

@@ -13,9 +13,9 @@ from .conftest import D
 
 
 def test_the_job_marks_open_cases_past_their_limit_once(intake, take, officer):
-    late = intake(received="2023-03-01")                                    # due 03-16, still open
-    due_today = intake(received="2023-03-05")                               # due 03-20: not yet overdue on the 20th
-    told = take(intake(received="2023-03-01"), Status.NOTIFIED)             # told in time
+    late = intake(received="2023-03-01")  # due 03-16, still open
+    due_today = intake(received="2023-03-05")  # due 03-20: not yet overdue on the 20th
+    told = take(intake(received="2023-03-01"), Status.NOTIFIED)  # told in time
     paused = take(intake(received="2023-03-01"), Status.ACCEPTED)
     services.complaint_pause(actor=officer, case=paused, kind="mediation", started_on=D("2023-03-10"))  # no limit while paused
     withdrawn = services.complaint_withdraw(actor=officer, case=intake(received="2023-03-01"), withdrawn_on=D("2023-03-02"))
@@ -51,9 +51,13 @@ def test_entering_a_years_schedule_recomputes_open_working_day_limits(intake, ta
     assert "2023年放假安排未发布" in "".join(open_case.deadlines["material_request"]["steps"])
     closed_deadlines = Complaint.objects.get(pk=closed.pk).deadlines
 
-    with mock.patch.object(tasks.recompute_open_deadlines, "delay", side_effect=lambda: tasks.recompute_open_deadlines.apply()) as delay:
+    with mock.patch.object(
+        tasks.recompute_open_deadlines, "delay", side_effect=lambda: tasks.recompute_open_deadlines.apply()
+    ) as delay:
         with django_capture_on_commit_callbacks(execute=True):
-            services.calendar_year_import(actor=officer, year=2023, rows=chinesecalendar_rows(2023), notice="国办发明电〔2022〕16号")
+            services.calendar_year_import(
+                actor=officer, year=2023, rows=chinesecalendar_rows(2023), notice="国办发明电〔2022〕16号"
+            )
     delay.assert_called_once()
     open_case.refresh_from_db()
     # With the make-up working weekend of 7–8 October the fifth working day is the 10th, and it is official.

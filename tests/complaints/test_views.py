@@ -12,7 +12,13 @@ from complaints.models import CalendarDay, Complaint
 
 from .conftest import D
 
-PAGES = ["complaints:case-list", "complaints:case-create", "complaints:publication", "complaints:indicators", "complaints:calendar"]
+PAGES = [
+    "complaints:case-list",
+    "complaints:case-create",
+    "complaints:publication",
+    "complaints:indicators",
+    "complaints:calendar",
+]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -30,8 +36,11 @@ def test_every_role_can_open_the_pages(users, client_for, user, name):
 @pytest.mark.parametrize(
     ("user", "visible"),
     [
-        ("nanjing_staff", {"nanjing", "jiangning"}), ("county_staff", {"jiangning"}), ("wuxi_staff", {"wuxi"}),
-        ("officer", {"nanjing", "jiangning", "wuxi"}), ("admin", {"nanjing", "jiangning", "wuxi"}),
+        ("nanjing_staff", {"nanjing", "jiangning"}),
+        ("county_staff", {"jiangning"}),
+        ("wuxi_staff", {"wuxi"}),
+        ("officer", {"nanjing", "jiangning", "wuxi"}),
+        ("admin", {"nanjing", "jiangning", "wuxi"}),
     ],
 )
 def test_case_pages_permission_matrix(users, client_for, intake, user, visible):
@@ -50,8 +59,15 @@ def test_case_pages_permission_matrix(users, client_for, intake, user, visible):
 
 @pytest.mark.parametrize(("user", "status", "created"), [("nanjing_staff", 400, False), ("officer", 302, True)])
 def test_intake_for_another_branch_is_refused(users, client_for, user, status, created):
-    form = {"branch": "wuxi", "source": "self", "channel": "hotline", "received_at": "2023-09-28T09:30", "customer_name": "王五",
-            "category": "claims", "summary": "理赔慢"}
+    form = {
+        "branch": "wuxi",
+        "source": "self",
+        "channel": "hotline",
+        "received_at": "2023-09-28T09:30",
+        "customer_name": "王五",
+        "category": "claims",
+        "summary": "理赔慢",
+    }
     response = client_for(users[user]).post(reverse("complaints:case-create"), form)
     # Staff are offered their own branches only: wuxi is not a valid choice for nanjing staff.
     assert response.status_code == status
@@ -60,10 +76,20 @@ def test_intake_for_another_branch_is_refused(users, client_for, user, status, c
 
 def test_a_clerk_takes_a_complaint_from_intake_to_closing_in_the_browser(users, client_for):
     client = client_for(users["nanjing_staff"])
-    response = client.post(reverse("complaints:case-create"), {
-        "branch": "nanjing", "source": "self", "channel": "counter", "received_at": "2023-09-28T09:30", "customer_name": "王五",
-        "customer_phone": "13700001111", "category": "claims", "summary": "理赔慢", "material_complete": "on",
-    })
+    response = client.post(
+        reverse("complaints:case-create"),
+        {
+            "branch": "nanjing",
+            "source": "self",
+            "channel": "counter",
+            "received_at": "2023-09-28T09:30",
+            "customer_name": "王五",
+            "customer_phone": "13700001111",
+            "category": "claims",
+            "summary": "理赔慢",
+            "material_complete": "on",
+        },
+    )
     case = Complaint.objects.get()
     assert response.status_code == 302 and response.url == reverse("complaints:case-detail", args=[case.pk])
     page = client.get(response.url).content.decode()
@@ -93,11 +119,15 @@ def test_a_clerk_takes_a_complaint_from_intake_to_closing_in_the_browser(users, 
 def test_a_refused_step_shows_the_reason_in_chinese_and_changes_nothing(users, client_for, intake, take):
     case = take(intake(received="2023-09-28"), "accepted")
     client = client_for(users["nanjing_staff"])
-    response = client.post(reverse("complaints:case-step", args=[case.pk, "extend"]),
-                           {"extend-granted_on": "2023-10-05", "extend-approver": "王经理", "extend-reason": ""})
+    response = client.post(
+        reverse("complaints:case-step", args=[case.pk, "extend"]),
+        {"extend-granted_on": "2023-10-05", "extend-approver": "王经理", "extend-reason": ""},
+    )
     assert response.status_code == 400 and "延期必须填写原因。" in response.content.decode()
-    response = client.post(reverse("complaints:case-step", args=[case.pk, "decide"]),
-                           {"decide-decided_on": "2023-09-27", "decide-decision": "维持", "decide-reasons": "符合"})
+    response = client.post(
+        reverse("complaints:case-step", args=[case.pk, "decide"]),
+        {"decide-decided_on": "2023-09-27", "decide-decision": "维持", "decide-reasons": "符合"},
+    )
     assert response.status_code == 400 and "不能早于收到投诉日期" in response.content.decode()
     case.refresh_from_db()
     assert case.status == "accepted" and case.decision_due_on == D("2023-10-13") and not case.extensions.exists()
@@ -207,8 +237,11 @@ def test_the_office_downloads_the_monthly_publication(users, client_for, intake,
 def test_the_indicator_page_links_each_figure_to_its_cases(users, client_for, intake, take):
     take(intake(branch="nanjing", received="2023-03-01", source="regulator"), "notified")
     take(intake(branch="nanjing", received="2023-03-05"), "notified", decided="2023-03-25", notified="2023-03-25")
-    page = client_for(users["nanjing_staff"]).get(
-        reverse("complaints:indicators") + "?branch=nanjing&month_from=2023-01&month_to=2023-08").content.decode()
+    page = (
+        client_for(users["nanjing_staff"])
+        .get(reverse("complaints:indicators") + "?branch=nanjing&month_from=2023-01&month_to=2023-08")
+        .content.decode()
+    )
     assert 'href="/complaints/?figure=own_closed_15d&amp;branch=nanjing&amp;month_from=2023-01&amp;month_to=2023-08"' in page
     assert "100.00%" in page and "0.00%" in page  # regulator 1/1 in 15 days, self-received 0/1
     assert client_for(users["wuxi_staff"]).get(reverse("complaints:indicators") + "?branch=nanjing").status_code == 404
@@ -216,8 +249,9 @@ def test_the_indicator_page_links_each_figure_to_its_cases(users, client_for, in
 
 def test_a_step_on_a_merged_case_is_not_offered_but_the_link_to_the_earlier_case_is(users, client_for, intake, officer):
     first = intake(received="2023-09-28")
-    repeat = services.complaint_merge(actor=officer, case=intake(received="2023-10-01"), into=first, merged_on=D("2023-10-01"),
-                                      new_facts=False)
+    repeat = services.complaint_merge(
+        actor=officer, case=intake(received="2023-10-01"), into=first, merged_on=D("2023-10-01"), new_facts=False
+    )
     page = client_for(users["officer"]).get(reverse("complaints:case-detail", args=[repeat.pk])).content.decode()
     assert reverse("complaints:case-detail", args=[first.pk]) in page
     assert reverse("complaints:case-step", args=[repeat.pk, "accept"]) not in page
