@@ -94,7 +94,6 @@ class ComplaintListOutput(serializers.ModelSerializer):
     received_at = ReceivedAtField()
     handler = serializers.CharField(source="handler.username", allow_null=True, default=None)
     status_display = serializers.CharField(source="get_status_display")
-    decision_due_official = serializers.SerializerMethodField()
 
     class Meta:
         model = Complaint
@@ -118,7 +117,6 @@ class ComplaintListOutput(serializers.ModelSerializer):
             "status",
             "status_display",
             "decision_due_on",
-            "decision_due_official",
             "limit15_due_on",
             "ended_on",
             "is_overdue",
@@ -127,9 +125,6 @@ class ComplaintListOutput(serializers.ModelSerializer):
             "calendar_official",
             "counts_in_figures",
         ]
-
-    def get_decision_due_official(self, case) -> bool:
-        return True  # calendar days: the decision limit never depends on the holiday schedule
 
     def to_representation(self, case):
         data = super().to_representation(case)
