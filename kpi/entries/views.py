@@ -20,6 +20,7 @@ from branches.permissions import (
     get_scoped_object_or_404,
     visible_branch_ids,
 )
+from complaints.selectors import derived_case_query
 from core.errors import ApplicationError
 from kpi import selectors as kpi_selectors
 from kpi.entries import selectors, services
@@ -65,16 +66,27 @@ def entries_index(request):
     scheme = Scheme.objects.filter(year=year, versions__status="published").order_by("code").first() if year else None
     grid = selectors.year_grid(scheme=scheme, branch_ids=visible_branch_ids(request.user)) if scheme else []
     notices = selectors.notices_for(user=request.user).filter(read_at__isnull=True)[:5]
+    # For a branch's own staff: the first month nobody has started, and the months not yet submitted.
+    own = next((cells for b, cells in grid if b.pk == request.user.branch_id), None)
     return render(request, "kpi/entries/index.html", {
         "years": years, "year": year, "scheme": scheme, "grid": grid, "notices": notices,
         "statuses": SubmissionStatus, "is_reviewer": can_review_figures(request.user),
+        "own_branch": request.user.branch if own is not None else None,
+        "next_new": next((m for m, s in own if s is None), None) if own else None,
+        "unsubmitted": [m for m, s in own if s in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)] if own else [],
     })
 
 
 # ── the monthly form ──────────────────────────────────────────────────────────────────────────────
 
 
-def _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields):
+def _cases_url(branch, month, code) -> str:
+    """The complaint cases behind a derived figure, on the complaints app's case list."""
+    query = derived_case_query(component=code, branch_code=branch.code, start=month, end=month)
+    return f"{reverse('complaints:case-list')}?{query}"
+
+
+def _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields, branch=None, month=None):
     """The form's rows: each indicator with its preview and each component with its value, messages and hints."""
     field_errors, field_warnings = {}, checked.by_component("warnings")
     for p in errors or []:
@@ -95,6 +107,7 @@ def _themes(layout, preview, checked, raw, stored, context, errors, conflict_fie
                     "entry": ec, "code": c, "value": raw.get(c, ""), "stored": stored.get(c),
                     "last": context.last_month.get(c), "derived_value": context.derived_month.get(c, Decimal(0)),
                     "errors": field_errors.get(c, []), "warnings": field_warnings.get(c, []), "conflict": conflict_fields.get(c),
+                    "cases_url": _cases_url(branch, month, c) if ec.derived and branch is not None else "",
                 })
             rows.append({"item": item, "preview": preview.indicators[code], "components": components,
                          "warnings": indicator_warnings.get(code, [])})
@@ -137,7 +150,8 @@ def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, 
     ctx = {
         "branch": branch, "scheme": scheme, "month": month, "month_arg": _month_arg(month), "submission": submission,
         "status_key": submission.status if submission.pk else ("draft" if stored else None),
-        "version_number": layout.version.number, "revision": revision, "themes": _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields),
+        "version_number": layout.version.number, "revision": revision,
+        "themes": _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields, branch, month),
         "preview": preview, "checked": checked, "error": error, "errors": errors,
         "field_errors": [p for p in (errors if errors is not None else checked.errors) if p.component and p.component != "reason"],
         "general_errors": [p for p in errors or [] if not p.component or p.component == "reason"],

@@ -166,3 +166,27 @@ def test_two_browsers_editing_the_same_month_get_the_conflict_message(e2e, login
     second.click("#save")
     expect(second.locator(".alert-success")).to_contain_text("已保存")
     assert MonthlyFigure.objects.get(branch__code="nanjing", component__code="premium_wan").value == 13000
+
+
+def test_the_office_scores_a_qualitative_item_and_records_a_deduction(e2e, login, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    office = login("province")
+    office.goto(f"{e2e.url}/office/2023-08/")
+    office.locator("#office-table tr[data-branch=nanjing]").get_by_role("link", name="评分").click()
+    office.fill("#q-1-1", "1.6")
+    office.click("#save-qualitative")
+    expect(office.locator("#form-error")).to_contain_text("1-1 消委会机制运行：得分须在 0 至 1.5 分之间")
+    office.fill("#q-1-1", "1.5")
+    office.click("#save-qualitative")
+    expect(office.locator(".alert-success")).to_contain_text("定性评分已保存")
+    office.fill("#d-points", "4")
+    office.fill("#d-reason", "重大投诉处理超时")
+    office.set_input_files("#d-file", files=[{"name": "通报.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}])
+    office.click("#add-deduction")
+    expect(office.locator("#deductions")).to_contain_text("-4 分")
+    expect(office.locator("#deductions")).to_contain_text("重大投诉处理超时")
+    shot(office, "09-office-scores")
+    office.goto(f"{e2e.url}/office/2023-08/")
+    row = office.locator("#office-table tr[data-branch=nanjing]")
+    expect(row).to_contain_text("1.5")
+    expect(row).to_contain_text("-4.00")
