@@ -1000,14 +1000,20 @@ def calendar_day_delete(*, actor, day: datetime.date) -> None:
     _queue_recompute()
 
 
-def calendar_seed(*, years: Iterable[int] | None = None) -> list[int]:
+@transaction.atomic
+def calendar_seed(*, years: Iterable[int] | None = None, recompute: bool = True) -> list[int]:
     """Enter the years chinesecalendar knows that the office has not entered yet; returns the years seeded."""
     known = set(chinesecalendar_years())
     wanted = sorted(known if years is None else set(years) & known)
     entered = set(CalendarYear.objects.filter(year__in=wanted).values_list("year", flat=True))
     seeded = [y for y in wanted if y not in entered]
-    for year in seeded:
-        calendar_year_import(
-            actor=None, year=year, rows=chinesecalendar_rows(year), notice="chinesecalendar", source=CalendarSource.PACKAGE
-        )
+    CalendarDay.objects.filter(date__year__in=seeded).delete()
+    CalendarDay.objects.bulk_create(
+        CalendarDay(date=d, kind=kind, name=name) for y in seeded for d, kind, name in chinesecalendar_rows(y)
+    )
+    CalendarYear.objects.bulk_create(
+        CalendarYear(year=y, source=CalendarSource.PACKAGE, notice="chinesecalendar") for y in seeded
+    )
+    if seeded and recompute:
+        _queue_recompute()
     return seeded

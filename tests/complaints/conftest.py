@@ -17,6 +17,19 @@ def at(day: str, hour: int = 10) -> datetime.datetime:
     return datetime.datetime.combine(D(day), datetime.time(hour), tzinfo=SH)
 
 
+@pytest.fixture(autouse=True)
+def holiday_calendar(request):
+    """The calendar the migration seeds; a transactional test elsewhere in the run may have flushed it."""
+    names = set(request.fixturenames)
+    if not names & {"db", "transactional_db"}:
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    from complaints.models import CalendarYear
+
+    if not CalendarYear.objects.exists():
+        services.calendar_seed(recompute=False)
+
+
 @pytest.fixture
 def intake(tree, users):
     """Register a case: intake(branch="nanjing", received="2023-09-28", source="self", **overrides)."""
