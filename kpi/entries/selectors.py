@@ -210,7 +210,10 @@ def review_rows(*, scheme: Scheme, month: datetime.date, branch_ids: set[int] | 
     branches = kpi_selectors.scored_branches(scheme=scheme)
     if branch_ids is not None:
         branches = branches.filter(pk__in=branch_ids)
-    subs = {s.branch_id: s for s in MonthlySubmission.objects.filter(month=month).select_related("submitted_by", "reviewed_by")}
+    subs = {
+        s.branch_id: s
+        for s in MonthlySubmission.objects.filter(month=month, revision__gt=0).select_related("submitted_by", "reviewed_by")
+    }
     stats = {
         r["branch_id"]: r
         for r in MonthlyFigure.objects.filter(month=month, component__source=Source.ENTERED)
@@ -229,9 +232,10 @@ def year_grid(*, scheme: Scheme, branch_ids: set[int] | None) -> list[tuple[Bran
     branches = kpi_selectors.scored_branches(scheme=scheme)
     if branch_ids is not None:
         branches = branches.filter(pk__in=branch_ids)
+    # A submission still at revision 0 was opened and saved without any change: not started.
     status = {
         (s.branch_id, s.month): s.status
-        for s in MonthlySubmission.objects.filter(month__year=scheme.year, branch__in=branches)
+        for s in MonthlySubmission.objects.filter(month__year=scheme.year, branch__in=branches, revision__gt=0)
     }
     has_figures = set(
         MonthlyFigure.objects.filter(month__year=scheme.year, branch__in=branches).values_list("branch_id", "month").distinct()

@@ -80,7 +80,7 @@ def _conflict(submission: MonthlySubmission, revision: int) -> ApplicationError:
             latest[c["component"]] = c["new"]
     who = "、".join(dict.fromkeys(d["actor"] for d in details)) or "他人"
     return ApplicationError(
-        f"保存未成功：您打开本页之后，{who} 已修改了本月数据（见下方）。为避免覆盖他人的修改，本次没有保存任何数据。"
+        f"保存未成功：您打开本页之后，{who} 已更新了本月数据（见下方）。为避免覆盖他人的修改，本次没有保存任何数据。"
         "请核对下列变动；页面已载入最新数据并保留了您的输入，确认无误后再保存。",
         extra={"conflict": details, "revision": submission.revision, "loaded": loaded, "latest": latest},
     )
@@ -196,6 +196,10 @@ def figures_save(
         submission.submitted_by, submission.submitted_at = user, timezone.now()
     submission.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
     _event(submission, SubmissionAction.SUBMITTED if submit else SubmissionAction.SAVED, user, comment=reason, changes=changes)
+    if submit:
+        # The office's own inbox: the province branch's notices are what its officers see.
+        Notice.objects.create(branch=scheme.province, month=month, kind=NoticeKind.REVIEW, sender=user,
+                              link=_entry_link(branch, month), message=f"{branch.name}已提交{_month_text(month)}的月度数据，请审核。")
     if changes:
         recompute_for_figure_change(branch=branch, year=month.year, month=month.month)
     return SaveResult(submission, changes, checked.warnings, submitted=submit)

@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from branches.models import Branch
 from branches.permissions import (
     can_review_figures,
     can_score_qualitative,
     get_branch_or_404,
     get_scoped_object_or_404,
     visible_branch_ids,
+    visible_branches,
 )
 from complaints.selectors import derived_case_query
 from core.errors import ApplicationError
@@ -149,7 +149,7 @@ def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, 
     errors = error.extra.get("errors") if error is not None else None
     ctx = {
         "branch": branch, "scheme": scheme, "month": month, "month_arg": _month_arg(month), "submission": submission,
-        "status_key": submission.status if submission.pk else ("draft" if stored else None),
+        "status_key": submission.status if submission.revision else ("draft" if stored else None),
         "version_number": layout.version.number, "revision": revision,
         "themes": _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields, branch, month),
         "preview": preview, "checked": checked, "error": error, "errors": errors,
@@ -502,10 +502,7 @@ def history(request):
     branch = None
     if request.GET.get("branch"):
         branch = get_branch_or_404(request.user, request.GET["branch"])
-    branches = Branch.objects.filter(level="prefecture")
-    ids = visible_branch_ids(request.user)
-    if ids is not None:
-        branches = branches.filter(pk__in=ids)
+    branches = visible_branches(request.user).exclude(level="province")
     return render(request, "kpi/review/history.html", {
         "kinds": KINDS, "kind": kind, "branch": branch, "branches": branches,
         "rows": audit_rows(user=request.user, kind=kind, branch=branch),

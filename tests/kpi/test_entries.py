@@ -142,6 +142,7 @@ def test_draft_submitted_returned_corrected_approved_reopened(save, users, full,
     assert (sub().status, sub().revision) == (SubmissionStatus.DRAFT, 1)
     save(staff, full(), submit=True)
     assert sub().status == SubmissionStatus.SUBMITTED and sub().submitted_by == staff
+    assert Notice.objects.get(branch=tree["jiangsu"]).message == "南京中支已提交2023年1月的月度数据，请审核。"
 
     with pytest.raises(ApplicationError, match="等待省公司审核"):
         save(staff, full(premium_wan="99"))
@@ -152,7 +153,7 @@ def test_draft_submitted_returned_corrected_approved_reopened(save, users, full,
 
     services.submission_return(branch=nanjing, month=JAN, user=officer, revision=sub().revision, comment="保费收入有误")
     assert (sub().status, sub().comment) == (SubmissionStatus.RETURNED, "保费收入有误")
-    assert Notice.objects.get(branch=nanjing).message == "省公司退回了2023年1月的月度数据：保费收入有误"
+    assert Notice.objects.filter(branch=nanjing).get().message == "省公司退回了2023年1月的月度数据：保费收入有误"
 
     save(staff, full(premium_wan="12000"), reason="更正保费")
     save(staff, full(premium_wan="12000"), submit=True)
@@ -349,3 +350,11 @@ def test_derived_components_are_read_only_with_their_source(scheme, client_for, 
     assert 'name="c-reg_complaints"' not in page and 'name="c-reg_closed_15d"' not in page
     assert "由投诉记录生成，只读" in page and "来源：由投诉记录生成" in page
     assert 'name="c-premium_wan"' in page
+
+
+def test_numbers_are_shown_with_thousands_separators_and_inputs_stay_plain(client_for, users, figure):
+    figure("nanjing", "premium_wan", 2023, 1, "123456.7")
+    figure("nanjing", "premium_wan", 2023, 2, "120000")
+    page = client_for(users["nanjing_staff"]).get(url(month="2023-02")).content.decode()
+    assert '上月 <span class="num">123,456.7</span>' in page
+    assert 'name="c-premium_wan" value="120000"' in page

@@ -154,7 +154,7 @@ def test_the_office_page_shows_errors_in_place(scheme, users, client_for):
 
 
 def test_officers_see_who_has_not_submitted_and_remind_them(scheme, tree, users, client_for):
-    MonthlySubmission.objects.create(branch=tree["wuxi"], month=AUG, status=SubmissionStatus.SUBMITTED)
+    MonthlySubmission.objects.create(branch=tree["wuxi"], month=AUG, status=SubmissionStatus.SUBMITTED, revision=2)
     officer = client_for(users["officer"])
     page = officer.get("/review/2023-08/").content.decode()
     assert "尚未提交：南京中支" in page
