@@ -234,3 +234,9 @@ class CalendarImportForm(BootstrapMixin, forms.Form):
 class WorkdayCalculatorForm(BootstrapMixin, forms.Form):
     start = forms.DateField(label=_("起算日"), **DATE)
     days = forms.IntegerField(label=_("工作日数"), min_value=0, max_value=250, initial=5)
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if not 1990 <= start.year <= 2199:
+            raise forms.ValidationError(_("起算日应在1990年至2199年之间。"))
+        return start

@@ -361,6 +361,8 @@ def calendar_index(request):
 def calendar_year(request, year):
     from complaints.workdays import statutory_holidays
 
+    if not 1990 <= year <= 2199:
+        raise Http404("年份超出范围")
     entry = selectors.calendar_years().filter(year=year).first()
     form = forms.CalendarDayForm(request.POST or None, prefix="day")
     if request.method == "POST":

@@ -335,6 +335,11 @@ class AddWorkdaysInput(serializers.Serializer):
     start = serializers.DateField(help_text="起算日 YYYY-MM-DD（当日不计）")
     days = serializers.IntegerField(min_value=0, max_value=366, help_text="工作日数 N")
 
+    def validate_start(self, value):
+        if not 1990 <= value.year <= 2199:
+            raise serializers.ValidationError("起算日应在1990年至2199年之间。")
+        return value
+
 
 class AddWorkdaysOutput(serializers.Serializer):
     date = serializers.DateField(help_text="第 N 个工作日")

@@ -255,3 +255,8 @@ def test_the_list_does_not_query_per_row(users, api_for, intake, django_assert_m
     client = api_for(users["officer"])
     with django_assert_max_num_queries(12):
         assert client.get("/api/v1/complaints/").json()["count"] == 30
+
+
+def test_add_workdays_refuses_dates_out_of_range(users, api_for):
+    response = api_for(users["wuxi_staff"]).get("/api/v1/calendar/add-workdays/?start=9999-12-30&days=5")
+    assert response.status_code == 400 and "1990年至2199年" in str(response.json()["start"])
