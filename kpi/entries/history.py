@@ -69,14 +69,16 @@ def _rows(records, fields: list[str], subject) -> list[AuditRow]:
     out = []
     for r in records:
         user = r.history_user
-        out.append(AuditRow(
-            at=r.history_date,
-            user=(user.get_full_name() or user.username) if user else "—",
-            action=ACTIONS.get(r.history_type, r.history_type),
-            subject=subject(r),
-            reason=r.history_change_reason or "",
-            changes=_describe(r, fields),
-        ))
+        out.append(
+            AuditRow(
+                at=r.history_date,
+                user=(user.get_full_name() or user.username) if user else "—",
+                action=ACTIONS.get(r.history_type, r.history_type),
+                subject=subject(r),
+                reason=r.history_change_reason or "",
+                changes=_describe(r, fields),
+            )
+        )
     return out
 
 
@@ -84,7 +86,9 @@ def figure_history(*, branch: Branch, month: datetime.date) -> list[AuditRow]:
     """Every change of a branch's figures of one month, newest first."""
     names = dict(Component.objects.values_list("pk", "name"))
     codes = dict(Component.objects.values_list("pk", "code"))
-    records = MonthlyFigure.history.filter(branch_id=branch.pk, month=month).select_related("history_user").order_by("-history_date")
+    records = (
+        MonthlyFigure.history.filter(branch_id=branch.pk, month=month).select_related("history_user").order_by("-history_date")
+    )
     rows = _rows(records, ["value"], lambda r: names.get(r.component_id, "?"))
     for row, r in zip(rows, records):
         row.anchor = f"c-{codes.get(r.component_id, '')}"
@@ -118,30 +122,51 @@ def audit_rows(*, user, kind: str, branch: Branch | None = None, limit: int = 30
 
     if kind == "figures":
         names = dict(Component.objects.values_list("pk", "name"))
-        return _rows(scoped(MonthlyFigure), ["value"],
-                     lambda r: f"{branch_names.get(r.branch_id)} {r.month:%Y年%-m月} {names.get(r.component_id, '?')}")
+        return _rows(
+            scoped(MonthlyFigure),
+            ["value"],
+            lambda r: f"{branch_names.get(r.branch_id)} {r.month:%Y年%-m月} {names.get(r.component_id, '?')}",
+        )
     if kind == "qualitative":
-        return _rows(scoped(QualitativeScore), ["score", "reason"],
-                     lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 定性 {r.item_code}")
+        return _rows(
+            scoped(QualitativeScore),
+            ["score", "reason"],
+            lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 定性 {r.item_code}",
+        )
     if kind == "deductions":
-        return _rows(scoped(Deduction), ["points", "reason", "attachment"],
-                     lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 减分项")
+        return _rows(
+            scoped(Deduction), ["points", "reason", "attachment"], lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 减分项"
+        )
     if kind == "vetoes":
         return _rows(scoped(Veto), ["reason", "attachment"], lambda r: f"{branch_names.get(r.branch_id)} {r.month}月 一票否决")
     if kind == "overrides":
         records = TargetOverride.history.select_related("history_user").order_by("-history_date")[:limit]
         return _rows(records, ["value", "reason"], lambda r: f"{r.indicator_code} 截至{r.month}月 考核值")
     if kind == "scheme":
-        rows = _rows(Scheme.history.select_related("history_user").order_by("-history_date")[:limit],
-                     ["name", "year", "level"], lambda r: f"方案 {r.code}")
-        rows += _rows(SchemeVersion.history.select_related("history_user").order_by("-history_date")[:limit],
-                      ["status", "published_at", "notes"], lambda r: f"方案版本 v{r.number}")
-        rows += _rows(Indicator.history.select_related("history_user").order_by("-history_date")[:limit],
-                      ["name", "target_kind", "target_value", "target_value2", "base_points", "bonus_cap", "rule", "inputs", "precision"],
-                      lambda r: f"定量指标 {r.name}")
-        rows += _rows(QualitativeItem.history.select_related("history_user").order_by("-history_date")[:limit],
-                      ["name", "max_points", "year_end_only"], lambda r: f"定性指标 {r.code} {r.name}")
-        rows += _rows(Component.history.select_related("history_user").order_by("-history_date")[:limit],
-                      ["name", "unit", "definition", "source"], lambda r: f"填报项 {r.name}")
+        rows = _rows(
+            Scheme.history.select_related("history_user").order_by("-history_date")[:limit],
+            ["name", "year", "level"],
+            lambda r: f"方案 {r.code}",
+        )
+        rows += _rows(
+            SchemeVersion.history.select_related("history_user").order_by("-history_date")[:limit],
+            ["status", "published_at", "notes"],
+            lambda r: f"方案版本 v{r.number}",
+        )
+        rows += _rows(
+            Indicator.history.select_related("history_user").order_by("-history_date")[:limit],
+            ["name", "target_kind", "target_value", "target_value2", "base_points", "bonus_cap", "rule", "inputs", "precision"],
+            lambda r: f"定量指标 {r.name}",
+        )
+        rows += _rows(
+            QualitativeItem.history.select_related("history_user").order_by("-history_date")[:limit],
+            ["name", "max_points", "year_end_only"],
+            lambda r: f"定性指标 {r.code} {r.name}",
+        )
+        rows += _rows(
+            Component.history.select_related("history_user").order_by("-history_date")[:limit],
+            ["name", "unit", "definition", "source"],
+            lambda r: f"填报项 {r.name}",
+        )
         return sorted(rows, key=lambda r: r.at, reverse=True)[:limit]
     raise ValueError(kind)

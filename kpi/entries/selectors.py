@@ -62,7 +62,9 @@ def entry_scheme(*, branch: Branch, year: int) -> Scheme | None:
 
 
 def entry_years() -> list[int]:
-    return sorted(set(Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).values_list("year", flat=True)), reverse=True)
+    return sorted(
+        set(Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).values_list("year", flat=True)), reverse=True
+    )
 
 
 @dataclass
@@ -220,9 +222,7 @@ def review_rows(*, scheme: Scheme, month: datetime.date, branch_ids: set[int] | 
         .values("branch_id")
         .annotate(n=Count("pk"), last=Max("updated_at"))
     }
-    return [
-        BranchMonth(b, subs.get(b.pk), stats.get(b.pk, {}).get("n", 0), stats.get(b.pk, {}).get("last")) for b in branches
-    ]
+    return [BranchMonth(b, subs.get(b.pk), stats.get(b.pk, {}).get("n", 0), stats.get(b.pk, {}).get("last")) for b in branches]
 
 
 def year_grid(*, scheme: Scheme, branch_ids: set[int] | None) -> list[tuple[Branch, list[tuple[datetime.date, str | None]]]]:

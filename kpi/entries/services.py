@@ -72,9 +72,15 @@ def _conflict(submission: MonthlySubmission, revision: int) -> ApplicationError:
     events = events_since(submission=submission, revision=revision)
     details, loaded, latest = [], {}, {}
     for e in events:
-        details.append({
-            "action": e.get_action_display(), "actor": _actor(e.actor), "at": e.at, "comment": e.comment, "changes": e.changes,
-        })
+        details.append(
+            {
+                "action": e.get_action_display(),
+                "actor": _actor(e.actor),
+                "at": e.at,
+                "comment": e.comment,
+                "changes": e.changes,
+            }
+        )
         for c in e.changes:
             loaded.setdefault(c["component"], c["old"])
             latest[c["component"]] = c["new"]
@@ -107,8 +113,13 @@ def _next_revision(submission: MonthlySubmission, expected: int) -> int:
 
 def _event(submission, action, user, *, comment="", changes=None) -> SubmissionEvent:
     return SubmissionEvent.objects.create(
-        submission=submission, action=action, actor=user, revision=submission.revision,
-        status=submission.status, comment=comment, changes=changes or [],
+        submission=submission,
+        action=action,
+        actor=user,
+        revision=submission.revision,
+        status=submission.status,
+        comment=comment,
+        changes=changes or [],
     )
 
 
@@ -135,18 +146,27 @@ def _write_figures(*, layout, branch, month, values, user, reason) -> list[dict]
         figure = existing.get(code)
         if figure is not None and figure.value == new:
             continue
-        changes.append({"component": code, "name": layout.components[code].name,
-                        "old": None if figure is None else fmt(figure.value), "new": fmt(new)})
+        changes.append(
+            {
+                "component": code,
+                "name": layout.components[code].name,
+                "old": None if figure is None else fmt(figure.value),
+                "new": fmt(new),
+            }
+        )
         if figure is None:
-            creates.append(MonthlyFigure(branch=branch, component=layout.components[code], month=month, value=new, updated_by=user))
+            creates.append(
+                MonthlyFigure(branch=branch, component=layout.components[code], month=month, value=new, updated_by=user)
+            )
         else:
             figure.value, figure.updated_by, figure.updated_at = new, user, now
             updates.append(figure)
     if creates:
         bulk_create_with_history(creates, MonthlyFigure, default_user=user, default_change_reason=reason)
     if updates:
-        bulk_update_with_history(updates, MonthlyFigure, ["value", "updated_by", "updated_at"],
-                                 default_user=user, default_change_reason=reason)
+        bulk_update_with_history(
+            updates, MonthlyFigure, ["value", "updated_by", "updated_at"], default_user=user, default_change_reason=reason
+        )
     return changes
 
 
@@ -186,8 +206,9 @@ def figures_save(
             extra={"errors": checked.errors, "warnings": checked.warnings},
         )
     default_reason = "提交审核" if submit else ("重新填报" if submission.status == SubmissionStatus.RETURNED else "机构填报")
-    changes = _write_figures(layout=layout, branch=branch, month=month, values=checked.values, user=user,
-                             reason=reason or default_reason)
+    changes = _write_figures(
+        layout=layout, branch=branch, month=month, values=checked.values, user=user, reason=reason or default_reason
+    )
     if not changes and not submit:
         return SaveResult(submission, [], checked.warnings)
     _next_revision(submission, revision)
@@ -198,8 +219,14 @@ def figures_save(
     _event(submission, SubmissionAction.SUBMITTED if submit else SubmissionAction.SAVED, user, comment=reason, changes=changes)
     if submit:
         # The office's own inbox: the province branch's notices are what its officers see.
-        Notice.objects.create(branch=scheme.province, month=month, kind=NoticeKind.REVIEW, sender=user,
-                              link=_entry_link(branch, month), message=f"{branch.name}已提交{_month_text(month)}的月度数据，请审核。")
+        Notice.objects.create(
+            branch=scheme.province,
+            month=month,
+            kind=NoticeKind.REVIEW,
+            sender=user,
+            link=_entry_link(branch, month),
+            message=f"{branch.name}已提交{_month_text(month)}的月度数据，请审核。",
+        )
     if changes:
         recompute_for_figure_change(branch=branch, year=month.year, month=month.month)
     return SaveResult(submission, changes, checked.warnings, submitted=submit)
@@ -219,8 +246,9 @@ def _review_step(*, branch, month, user, revision, to, action, comment, notice) 
     submission.reviewed_by, submission.reviewed_at, submission.comment = user, timezone.now(), comment
     submission.save(update_fields=["status", "reviewed_by", "reviewed_at", "comment", "updated_at"])
     _event(submission, action, user, comment=comment)
-    Notice.objects.create(branch=branch, month=month, kind=NoticeKind.REVIEW, message=notice,
-                          link=_entry_link(branch, month), sender=user)
+    Notice.objects.create(
+        branch=branch, month=month, kind=NoticeKind.REVIEW, message=notice, link=_entry_link(branch, month), sender=user
+    )
     return submission
 
 
@@ -231,7 +259,13 @@ def submission_return(*, branch: Branch, month: datetime.date, user, revision: i
     if not comment:
         raise ApplicationError("退回时须填写退回原因，告诉机构需要修改什么。")
     return _review_step(
-        branch=branch, month=month, user=user, revision=revision, to=SubmissionStatus.RETURNED, action=SubmissionAction.RETURNED, comment=comment,
+        branch=branch,
+        month=month,
+        user=user,
+        revision=revision,
+        to=SubmissionStatus.RETURNED,
+        action=SubmissionAction.RETURNED,
+        comment=comment,
         notice=f"省公司退回了{_month_text(month)}的月度数据：{comment}",
     )
 
@@ -240,7 +274,13 @@ def submission_return(*, branch: Branch, month: datetime.date, user, revision: i
 def submission_approve(*, branch: Branch, month: datetime.date, user, revision: int, comment: str = "") -> MonthlySubmission:
     """Approve a submitted month; it is locked from then on."""
     submission = _review_step(
-        branch=branch, month=month, user=user, revision=revision, to=SubmissionStatus.APPROVED, action=SubmissionAction.APPROVED, comment=comment.strip(),
+        branch=branch,
+        month=month,
+        user=user,
+        revision=revision,
+        to=SubmissionStatus.APPROVED,
+        action=SubmissionAction.APPROVED,
+        comment=comment.strip(),
         notice=f"{_month_text(month)}的月度数据已审核通过并锁定。",
     )
     recompute_for_figure_change(branch=branch, year=month.year, month=month.month)
@@ -254,7 +294,13 @@ def submission_reopen(*, branch: Branch, month: datetime.date, user, revision: i
     if not reason:
         raise ApplicationError("重新打开已锁定的月份须填写原因。")
     submission = _review_step(
-        branch=branch, month=month, user=user, revision=revision, to=SubmissionStatus.RETURNED, action=SubmissionAction.REOPENED, comment=reason,
+        branch=branch,
+        month=month,
+        user=user,
+        revision=revision,
+        to=SubmissionStatus.RETURNED,
+        action=SubmissionAction.REOPENED,
+        comment=reason,
         notice=f"省公司重新打开了{_month_text(month)}的月度数据，请更正后重新提交：{reason}",
     )
     recompute_for_figure_change(branch=branch, year=month.year, month=month.month)
@@ -271,8 +317,14 @@ def notices_remind(*, scheme: Scheme, month: datetime.date, user, branch_ids: se
         raise PermissionDenied
     pending = [r.branch for r in review_rows(scheme=scheme, month=month, branch_ids=branch_ids) if not r.submitted]
     Notice.objects.bulk_create(
-        Notice(branch=b, month=month, kind=NoticeKind.REMINDER, sender=user, link=_entry_link(b, month),
-               message=f"请尽快填报并提交{_month_text(month)}的月度数据（{_actor(user)}提醒）。")
+        Notice(
+            branch=b,
+            month=month,
+            kind=NoticeKind.REMINDER,
+            sender=user,
+            link=_entry_link(b, month),
+            message=f"请尽快填报并提交{_month_text(month)}的月度数据（{_actor(user)}提醒）。",
+        )
         for b in pending
     )
     return pending
@@ -344,9 +396,14 @@ def qualitative_scores_save(
         now_value = now.score if now else None
         was, _ = parse_figure(loaded.get(code))
         if was != now_value:
-            conflicts.append({"item": f"{code} {item.name}", "old": fmt(was) if was is not None else "—",
-                              "new": fmt(now_value) if now_value is not None else "—",
-                              "actor": _actor(now.history.first().history_user) if now else "—"})
+            conflicts.append(
+                {
+                    "item": f"{code} {item.name}",
+                    "old": fmt(was) if was is not None else "—",
+                    "new": fmt(now_value) if now_value is not None else "—",
+                    "actor": _actor(now.history.first().history_user) if now else "—",
+                }
+            )
             continue
         value, error = parse_figure(scores[code])
         note = (notes.get(code) or "").strip()
@@ -451,4 +508,3 @@ def veto_revoke(*, veto: Veto, reason: str, user) -> None:
     scheme, month = veto.scheme, veto.month
     _delete_with_history(veto, user=user, reason=reason)
     recompute_on_commit(scheme=scheme, month=month)
-

@@ -40,8 +40,11 @@ urlpatterns = [
     path("office/<yyyymm:month>/<slug:branch_code>/", views.office_branch, name="office-branch"),
     path("office/<yyyymm:month>/<slug:branch_code>/qualitative/", views.office_qualitative, name="office-qualitative"),
     path("office/<yyyymm:month>/<slug:branch_code>/deductions/", views.office_deduction_add, name="office-deduction-add"),
-    path("office/<yyyymm:month>/<slug:branch_code>/deductions/<int:pk>/delete/", views.office_deduction_delete,
-         name="office-deduction-delete"),
+    path(
+        "office/<yyyymm:month>/<slug:branch_code>/deductions/<int:pk>/delete/",
+        views.office_deduction_delete,
+        name="office-deduction-delete",
+    ),
     path("office/<yyyymm:month>/<slug:branch_code>/veto/", views.office_veto_set, name="office-veto-set"),
     path("office/<yyyymm:month>/<slug:branch_code>/veto/<int:pk>/revoke/", views.office_veto_revoke, name="office-veto-revoke"),
     path("attachments/<str:kind>/<int:pk>/", views.attachment, name="attachment"),

@@ -117,7 +117,10 @@ def _check_parts(layout, context, checked, names) -> None:
         if item.indicator.unit != "%":
             continue
         inputs = item.indicator.inputs
-        for num, den in ((inputs.get("numerator"), inputs.get("denominator")), (inputs.get("numerator2"), inputs.get("denominator2"))):
+        for num, den in (
+            (inputs.get("numerator"), inputs.get("denominator")),
+            (inputs.get("numerator2"), inputs.get("denominator2")),
+        ):
             if not num or not den or (num, den) in flagged or (num not in checked.values and den not in checked.values):
                 continue
             n, d = _month_value(checked, context, num), _month_value(checked, context, den)
@@ -137,7 +140,10 @@ def _warn_last_month(layout, context, checked, names) -> None:
         change = (value - last) / last
         if abs(change) > WARN_CHANGE_FROM_LAST_MONTH:
             checked.warnings.append(
-                Problem(f"{names[code]}：较上月（{fmt(last)}）{'增加' if change > 0 else '减少'} {fmt(abs(change) * 100, 0)}%，请核对", code)
+                Problem(
+                    f"{names[code]}：较上月（{fmt(last)}）{'增加' if change > 0 else '减少'} {fmt(abs(change) * 100, 0)}%，请核对",
+                    code,
+                )
             )
 
 
@@ -170,4 +176,3 @@ def _warn_province(layout, context, checked) -> None:
                     indicator=indicator.code,
                 )
             )
-

@@ -68,13 +68,22 @@ def entries_index(request):
     notices = selectors.notices_for(user=request.user).filter(read_at__isnull=True)[:5]
     # For a branch's own staff: the first month nobody has started, and the months not yet submitted.
     own = next((cells for b, cells in grid if b.pk == request.user.branch_id), None)
-    return render(request, "kpi/entries/index.html", {
-        "years": years, "year": year, "scheme": scheme, "grid": grid, "notices": notices,
-        "statuses": SubmissionStatus, "is_reviewer": can_review_figures(request.user),
-        "own_branch": request.user.branch if own is not None else None,
-        "next_new": next((m for m, s in own if s is None), None) if own else None,
-        "unsubmitted": [m for m, s in own if s in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)] if own else [],
-    })
+    return render(
+        request,
+        "kpi/entries/index.html",
+        {
+            "years": years,
+            "year": year,
+            "scheme": scheme,
+            "grid": grid,
+            "notices": notices,
+            "statuses": SubmissionStatus,
+            "is_reviewer": can_review_figures(request.user),
+            "own_branch": request.user.branch if own is not None else None,
+            "next_new": next((m for m, s in own if s is None), None) if own else None,
+            "unsubmitted": [m for m, s in own if s in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)] if own else [],
+        },
+    )
 
 
 # ── the monthly form ──────────────────────────────────────────────────────────────────────────────
@@ -103,14 +112,28 @@ def _themes(layout, preview, checked, raw, stored, context, errors, conflict_fie
             components = []
             for ec in item.components:
                 c = ec.component.code
-                components.append({
-                    "entry": ec, "code": c, "value": raw.get(c, ""), "stored": stored.get(c),
-                    "last": context.last_month.get(c), "derived_value": context.derived_month.get(c, Decimal(0)),
-                    "errors": field_errors.get(c, []), "warnings": field_warnings.get(c, []), "conflict": conflict_fields.get(c),
-                    "cases_url": _cases_url(branch, month, c) if ec.derived and branch is not None else "",
-                })
-            rows.append({"item": item, "preview": preview.indicators[code], "components": components,
-                         "warnings": indicator_warnings.get(code, [])})
+                components.append(
+                    {
+                        "entry": ec,
+                        "code": c,
+                        "value": raw.get(c, ""),
+                        "stored": stored.get(c),
+                        "last": context.last_month.get(c),
+                        "derived_value": context.derived_month.get(c, Decimal(0)),
+                        "errors": field_errors.get(c, []),
+                        "warnings": field_warnings.get(c, []),
+                        "conflict": conflict_fields.get(c),
+                        "cases_url": _cases_url(branch, month, c) if ec.derived and branch is not None else "",
+                    }
+                )
+            rows.append(
+                {
+                    "item": item,
+                    "preview": preview.indicators[code],
+                    "components": components,
+                    "warnings": indicator_warnings.get(code, []),
+                }
+            )
         themes.append({"name": name, "indicators": rows})
     return themes
 
@@ -148,18 +171,31 @@ def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, 
     refusal = selectors.edit_refusal(user=request.user, branch=branch, submission=submission)
     errors = error.extra.get("errors") if error is not None else None
     ctx = {
-        "branch": branch, "scheme": scheme, "month": month, "month_arg": _month_arg(month), "submission": submission,
+        "branch": branch,
+        "scheme": scheme,
+        "month": month,
+        "month_arg": _month_arg(month),
+        "submission": submission,
         "status_key": submission.status if submission.revision else ("draft" if stored else None),
-        "version_number": layout.version.number, "revision": revision,
+        "version_number": layout.version.number,
+        "revision": revision,
         "themes": _themes(layout, preview, checked, raw, stored, context, errors, conflict_fields, branch, month),
-        "preview": preview, "checked": checked, "error": error, "errors": errors,
-        "field_errors": [p for p in (errors if errors is not None else checked.errors) if p.component and p.component != "reason"],
+        "preview": preview,
+        "checked": checked,
+        "error": error,
+        "errors": errors,
+        "field_errors": [
+            p for p in (errors if errors is not None else checked.errors) if p.component and p.component != "reason"
+        ],
         "general_errors": [p for p in errors or [] if not p.component or p.component == "reason"],
         "conflict": error.extra.get("conflict") if error is not None else None,
-        "editable": refusal is None, "refusal": refusal, "can_submit": refusal is None and submission.status != SubmissionStatus.SUBMITTED,
+        "editable": refusal is None,
+        "refusal": refusal,
+        "can_submit": refusal is None and submission.status != SubmissionStatus.SUBMITTED,
         "needs_reason": submission.status == SubmissionStatus.SUBMITTED,
         "reason": request.POST.get("reason", "") if request.method == "POST" else "",
-        "review_actions": selectors.review_actions(user=request.user, submission=submission), "actions": SubmissionAction,
+        "review_actions": selectors.review_actions(user=request.user, submission=submission),
+        "actions": SubmissionAction,
         "timeline": selectors.submission_timeline(submission=submission),
         "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
         "previous_month": selectors.month_previous(month),
@@ -178,8 +214,15 @@ def entry_form(request, branch_code: str, month: datetime.date):
     submit = request.POST.get("action") == "submit"
     try:
         result = services.figures_save(
-            scheme=scheme, layout=layout, branch=branch, month=month, raw=raw, revision=_revision(request),
-            user=request.user, submit=submit, reason=request.POST.get("reason", ""),
+            scheme=scheme,
+            layout=layout,
+            branch=branch,
+            month=month,
+            raw=raw,
+            revision=_revision(request),
+            user=request.user,
+            submit=submit,
+            reason=request.POST.get("reason", ""),
         )
     except ApplicationError as exc:
         status = 409 if "conflict" in exc.extra else 400
@@ -188,7 +231,10 @@ def entry_form(request, branch_code: str, month: datetime.date):
     if result.submitted:
         messages.success(request, f"已提交{when}的数据，等待省公司审核。共 {len(result.changes)} 项有变动。")
     elif result.changes:
-        messages.success(request, f"已保存{when}的数据：{len(result.changes)} 项有变动（修订号 {result.submission.revision}）。排名将随之重新计算。")
+        messages.success(
+            request,
+            f"已保存{when}的数据：{len(result.changes)} 项有变动（修订号 {result.submission.revision}）。排名将随之重新计算。",
+        )
     else:
         messages.info(request, "没有修改，无需保存。")
     if result.warnings:
@@ -207,19 +253,34 @@ def entry_preview(request, branch_code: str, month: datetime.date):
     checked = figures_check(layout=layout, context=context, raw=raw, require_all=False)
     preview = entries_preview(scheme=scheme, layout=layout, branch=branch, month=month, typed=checked.values, figures=figures)
     themes = _themes(layout, preview, checked, raw, {}, context, checked.errors, {})
-    return render(request, "kpi/entries/_preview.html", {
-        "preview": preview, "themes": themes, "checked": checked, "field_errors": [p for p in checked.errors if p.component],
-    })
+    return render(
+        request,
+        "kpi/entries/_preview.html",
+        {
+            "preview": preview,
+            "themes": themes,
+            "checked": checked,
+            "field_errors": [p for p in checked.errors if p.component],
+        },
+    )
 
 
 @login_required
 def entry_history(request, branch_code: str, month: datetime.date):
     branch, scheme, layout = _entry_scope(request, branch_code, month)
     submission = selectors.submission_get(branch=branch, month=month)
-    return render(request, "kpi/entries/history.html", {
-        "branch": branch, "month": month, "month_arg": _month_arg(month), "rows": figure_history(branch=branch, month=month),
-        "timeline": selectors.submission_timeline(submission=submission), "submission": submission,
-    })
+    return render(
+        request,
+        "kpi/entries/history.html",
+        {
+            "branch": branch,
+            "month": month,
+            "month_arg": _month_arg(month),
+            "rows": figure_history(branch=branch, month=month),
+            "timeline": selectors.submission_timeline(submission=submission),
+            "submission": submission,
+        },
+    )
 
 
 # ── review: return, approve, reopen, remind ───────────────────────────────────────────────────────
@@ -241,22 +302,35 @@ def _review(request, branch_code, month, step, success, **kwargs):
 @login_required
 @require_POST
 def entry_approve(request, branch_code: str, month: datetime.date):
-    return _review(request, branch_code, month, services.submission_approve, "已审核通过并锁定。",
-                   comment=request.POST.get("comment", ""))
+    return _review(
+        request, branch_code, month, services.submission_approve, "已审核通过并锁定。", comment=request.POST.get("comment", "")
+    )
 
 
 @login_required
 @require_POST
 def entry_return(request, branch_code: str, month: datetime.date):
-    return _review(request, branch_code, month, services.submission_return, "已退回机构修改，并已通知该机构。",
-                   comment=request.POST.get("comment", ""))
+    return _review(
+        request,
+        branch_code,
+        month,
+        services.submission_return,
+        "已退回机构修改，并已通知该机构。",
+        comment=request.POST.get("comment", ""),
+    )
 
 
 @login_required
 @require_POST
 def entry_reopen(request, branch_code: str, month: datetime.date):
-    return _review(request, branch_code, month, services.submission_reopen, "已重新打开，机构可以更正后重新提交。",
-                   reason=request.POST.get("reason", ""))
+    return _review(
+        request,
+        branch_code,
+        month,
+        services.submission_reopen,
+        "已重新打开，机构可以更正后重新提交。",
+        reason=request.POST.get("reason", ""),
+    )
 
 
 def _default_month(scheme: Scheme) -> datetime.date:
@@ -289,12 +363,24 @@ def review_month(request, month: datetime.date):
         raise Http404("该年度没有已发布的考核方案")
     rows = selectors.review_rows(scheme=scheme, month=month)
     counts = {s: sum(1 for r in rows if r.status == s) for s in SubmissionStatus.values}
-    months = [datetime.date(month.year, m, 1) for m in range(1, 13) if not selectors.month_is_future(datetime.date(month.year, m, 1))]
-    return render(request, "kpi/review/month.html", {
-        "scheme": scheme, "month": month, "month_arg": _month_arg(month), "rows": rows, "counts": counts,
-        "pending": [r for r in rows if not r.submitted], "months": months, "statuses": SubmissionStatus,
-        "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
-    })
+    months = [
+        datetime.date(month.year, m, 1) for m in range(1, 13) if not selectors.month_is_future(datetime.date(month.year, m, 1))
+    ]
+    return render(
+        request,
+        "kpi/review/month.html",
+        {
+            "scheme": scheme,
+            "month": month,
+            "month_arg": _month_arg(month),
+            "rows": rows,
+            "counts": counts,
+            "pending": [r for r in rows if not r.submitted],
+            "months": months,
+            "statuses": SubmissionStatus,
+            "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
+        },
+    )
 
 
 @login_required
@@ -370,13 +456,28 @@ def office_month(request, month: datetime.date):
     for b in kpi_selectors.scored_branches(scheme=scheme):
         mine = scores.get(b.pk, {})
         counted = [mine[i.code].score for i in items if i.code in mine and (month.month == 12 or not i.year_end_only)]
-        rows.append({"branch": b, "cells": [mine.get(i.code) for i in items], "total": sum(counted, Decimal(0)),
-                     "deductions": deductions.get(b.pk, Decimal(0)), "vetoed": b.pk in vetoed})
-    return render(request, "kpi/review/office_month.html", {
-        "scheme": scheme, "month": month, "month_arg": _month_arg(month), "items": items, "rows": rows,
-        "months": [datetime.date(month.year, m, 1) for m in range(1, 13)],
-        "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
-    })
+        rows.append(
+            {
+                "branch": b,
+                "cells": [mine.get(i.code) for i in items],
+                "total": sum(counted, Decimal(0)),
+                "deductions": deductions.get(b.pk, Decimal(0)),
+                "vetoed": b.pk in vetoed,
+            }
+        )
+    return render(
+        request,
+        "kpi/review/office_month.html",
+        {
+            "scheme": scheme,
+            "month": month,
+            "month_arg": _month_arg(month),
+            "items": items,
+            "rows": rows,
+            "months": [datetime.date(month.year, m, 1) for m in range(1, 13)],
+            "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
+        },
+    )
 
 
 def _office_scope(request, branch_code, month):
@@ -399,15 +500,35 @@ def _office_page(request, branch, scheme, month, *, error=None, posted=None, sta
         now = current.get(item.code)
         value = posted.get(f"q-{item.code}", "") if keep_typed else (fmt(now.score) if now else "")
         note = posted.get(f"n-{item.code}", "") if keep_typed else (now.reason if now else "")
-        items.append({"item": item, "now": now, "value": value, "note": note, "loaded": fmt(now.score) if now else "",
-                      "error": errors.get(item.code), "open": month.month == 12 or not item.year_end_only})
-    return render(request, "kpi/review/office_branch.html", {
-        "branch": branch, "scheme": scheme, "month": month, "month_arg": _month_arg(month), "items": items,
-        "deductions": Deduction.objects.filter(scheme=scheme, branch=branch).order_by("month", "pk"),
-        "veto": Veto.objects.filter(scheme=scheme, branch=branch).first(),
-        "error": error, "errors": errors, "posted": posted or {},
-        "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
-    }, status=status)
+        items.append(
+            {
+                "item": item,
+                "now": now,
+                "value": value,
+                "note": note,
+                "loaded": fmt(now.score) if now else "",
+                "error": errors.get(item.code),
+                "open": month.month == 12 or not item.year_end_only,
+            }
+        )
+    return render(
+        request,
+        "kpi/review/office_branch.html",
+        {
+            "branch": branch,
+            "scheme": scheme,
+            "month": month,
+            "month_arg": _month_arg(month),
+            "items": items,
+            "deductions": Deduction.objects.filter(scheme=scheme, branch=branch).order_by("month", "pk"),
+            "veto": Veto.objects.filter(scheme=scheme, branch=branch).first(),
+            "error": error,
+            "errors": errors,
+            "posted": posted or {},
+            "freshness": selectors.score_freshness(scheme=scheme, month=month.month),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -431,22 +552,45 @@ def _office_post(request, branch, scheme, month, action, success):
 def office_qualitative(request, branch_code: str, month: datetime.date):
     branch, scheme = _office_scope(request, branch_code, month)
     codes = [k[2:] for k in request.POST if k.startswith("q-")]
-    return _office_post(request, branch, scheme, month, lambda: services.qualitative_scores_save(
-        scheme=scheme, branch=branch, month=month.month, user=request.user, reason=request.POST.get("reason", ""),
-        scores={c: request.POST.get(f"q-{c}", "") for c in codes},
-        notes={c: request.POST.get(f"n-{c}", "") for c in codes},
-        loaded={c: request.POST.get(f"l-{c}", "") for c in codes},
-    ), "定性评分已保存，排名将随之重新计算。")
+    return _office_post(
+        request,
+        branch,
+        scheme,
+        month,
+        lambda: services.qualitative_scores_save(
+            scheme=scheme,
+            branch=branch,
+            month=month.month,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+            scores={c: request.POST.get(f"q-{c}", "") for c in codes},
+            notes={c: request.POST.get(f"n-{c}", "") for c in codes},
+            loaded={c: request.POST.get(f"l-{c}", "") for c in codes},
+        ),
+        "定性评分已保存，排名将随之重新计算。",
+    )
 
 
 @login_required
 @require_POST
 def office_deduction_add(request, branch_code: str, month: datetime.date):
     branch, scheme = _office_scope(request, branch_code, month)
-    return _office_post(request, branch, scheme, month, lambda: services.deduction_add(
-        scheme=scheme, branch=branch, month=month.month, points=request.POST.get("points", ""),
-        reason=request.POST.get("reason", ""), user=request.user, attachment=request.FILES.get("attachment"),
-    ), "减分项已记录，排名将随之重新计算。")
+    return _office_post(
+        request,
+        branch,
+        scheme,
+        month,
+        lambda: services.deduction_add(
+            scheme=scheme,
+            branch=branch,
+            month=month.month,
+            points=request.POST.get("points", ""),
+            reason=request.POST.get("reason", ""),
+            user=request.user,
+            attachment=request.FILES.get("attachment"),
+        ),
+        "减分项已记录，排名将随之重新计算。",
+    )
 
 
 @login_required
@@ -454,19 +598,39 @@ def office_deduction_add(request, branch_code: str, month: datetime.date):
 def office_deduction_delete(request, branch_code: str, month: datetime.date, pk: int):
     branch, scheme = _office_scope(request, branch_code, month)
     deduction = get_object_or_404(Deduction, pk=pk, scheme=scheme, branch=branch)
-    return _office_post(request, branch, scheme, month, lambda: services.deduction_delete(
-        deduction=deduction, reason=request.POST.get("reason", ""), user=request.user,
-    ), "减分项已撤销（原记录保留在变更记录中）。")
+    return _office_post(
+        request,
+        branch,
+        scheme,
+        month,
+        lambda: services.deduction_delete(
+            deduction=deduction,
+            reason=request.POST.get("reason", ""),
+            user=request.user,
+        ),
+        "减分项已撤销（原记录保留在变更记录中）。",
+    )
 
 
 @login_required
 @require_POST
 def office_veto_set(request, branch_code: str, month: datetime.date):
     branch, scheme = _office_scope(request, branch_code, month)
-    return _office_post(request, branch, scheme, month, lambda: services.veto_set(
-        scheme=scheme, branch=branch, month=month.month, reason=request.POST.get("reason", ""),
-        user=request.user, attachment=request.FILES.get("attachment"),
-    ), "一票否决已记录。")
+    return _office_post(
+        request,
+        branch,
+        scheme,
+        month,
+        lambda: services.veto_set(
+            scheme=scheme,
+            branch=branch,
+            month=month.month,
+            reason=request.POST.get("reason", ""),
+            user=request.user,
+            attachment=request.FILES.get("attachment"),
+        ),
+        "一票否决已记录。",
+    )
 
 
 @login_required
@@ -474,9 +638,18 @@ def office_veto_set(request, branch_code: str, month: datetime.date):
 def office_veto_revoke(request, branch_code: str, month: datetime.date, pk: int):
     branch, scheme = _office_scope(request, branch_code, month)
     veto = get_object_or_404(Veto, pk=pk, scheme=scheme, branch=branch)
-    return _office_post(request, branch, scheme, month, lambda: services.veto_revoke(
-        veto=veto, reason=request.POST.get("reason", ""), user=request.user,
-    ), "一票否决已撤销（原记录保留在变更记录中）。")
+    return _office_post(
+        request,
+        branch,
+        scheme,
+        month,
+        lambda: services.veto_revoke(
+            veto=veto,
+            reason=request.POST.get("reason", ""),
+            user=request.user,
+        ),
+        "一票否决已撤销（原记录保留在变更记录中）。",
+    )
 
 
 @login_required
@@ -503,8 +676,15 @@ def history(request):
     if request.GET.get("branch"):
         branch = get_branch_or_404(request.user, request.GET["branch"])
     branches = visible_branches(request.user).exclude(level="province")
-    return render(request, "kpi/review/history.html", {
-        "kinds": KINDS, "kind": kind, "branch": branch, "branches": branches,
-        "rows": audit_rows(user=request.user, kind=kind, branch=branch),
-        "entry_link": reverse("kpi:entries"),
-    })
+    return render(
+        request,
+        "kpi/review/history.html",
+        {
+            "kinds": KINDS,
+            "kind": kind,
+            "branch": branch,
+            "branches": branches,
+            "rows": audit_rows(user=request.user, kind=kind, branch=branch),
+            "entry_link": reverse("kpi:entries"),
+        },
+    )

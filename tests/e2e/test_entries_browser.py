@@ -130,8 +130,9 @@ def test_staff_cannot_open_another_branchs_form(e2e, login):
 
 
 def test_a_locked_month_is_read_only(e2e, login, tree):
-    MonthlySubmission.objects.create(branch=tree["nanjing"], month=datetime.date(2023, 2, 1), status=SubmissionStatus.APPROVED,
-                                     revision=3)
+    MonthlySubmission.objects.create(
+        branch=tree["nanjing"], month=datetime.date(2023, 2, 1), status=SubmissionStatus.APPROVED, revision=3
+    )
     page = login("nanjing")
     page.goto(form_url(e2e, month="2023-02"))
     expect(page.locator("#status")).to_contain_text("已审核锁定")

@@ -56,8 +56,17 @@ def save(scheme, layout, tree):
         b = tree[branch]
         if revision is None:
             revision = selectors.submission_get(branch=b, month=month).revision
-        return services.figures_save(scheme=scheme, layout=layout, branch=b, month=month, raw=raw, revision=revision,
-                                     user=user, submit=submit, reason=reason)
+        return services.figures_save(
+            scheme=scheme,
+            layout=layout,
+            branch=b,
+            month=month,
+            raw=raw,
+            revision=revision,
+            user=user,
+            submit=submit,
+            reason=reason,
+        )
 
     return call
 
@@ -80,8 +89,9 @@ def error_messages(exc) -> list[str]:
 
 
 def test_every_error_names_its_component_in_chinese(save, users, full):
-    raw = full(sl_nonbank_passed="abc", sl_nonbank_checked="-1", sl_bank_checked="1.5", claims_decided_paid="120",
-               claims_decided="100")
+    raw = full(
+        sl_nonbank_passed="abc", sl_nonbank_checked="-1", sl_bank_checked="1.5", claims_decided_paid="120", claims_decided="100"
+    )
     with pytest.raises(ApplicationError) as exc:
         save(users["nanjing_staff"], raw)
     messages = error_messages(exc)
@@ -121,8 +131,9 @@ def test_warnings_flag_a_jump_from_last_month_and_from_the_province_but_do_not_b
     figure("nanjing", "sl_nonbank_checked", 2023, 1, "100")
     figure("wuxi", "event_to_pay_days", 2023, 2, "300")
     figure("wuxi", "claims_paid_cases", 2023, 2, "10")
-    result = save(users["nanjing_staff"], full(sl_nonbank_checked="400", event_to_pay_days="9000", claims_paid_cases="100"),
-                  month=FEB)
+    result = save(
+        users["nanjing_staff"], full(sl_nonbank_checked="400", event_to_pay_days="9000", claims_paid_cases="100"), month=FEB
+    )
     texts = [w.message for w in result.warnings]
     assert "双录首次质检件数(非银邮代理)：较上月（100）增加 300%，请核对" in texts
     assert any(t.startswith("案均出险支付周期：本月 90.00天，其他机构本月合计 30.00天") for t in texts)
@@ -173,9 +184,14 @@ def test_draft_submitted_returned_corrected_approved_reopened(save, users, full,
 
     timeline = [(e.action, e.actor.username, e.comment) for e in reversed(selectors.submission_timeline(submission=sub()))]
     assert timeline == [
-        ("saved", "nanjing", "首次填报"), ("submitted", "nanjing", ""), ("returned", "province", "保费收入有误"),
-        ("saved", "nanjing", "更正保费"), ("submitted", "nanjing", ""), ("approved", "province", ""),
-        ("reopened", "province", "监管口径调整"), ("saved", "nanjing", "按新口径"),
+        ("saved", "nanjing", "首次填报"),
+        ("submitted", "nanjing", ""),
+        ("returned", "province", "保费收入有误"),
+        ("saved", "nanjing", "更正保费"),
+        ("submitted", "nanjing", ""),
+        ("approved", "province", ""),
+        ("reopened", "province", "监管口径调整"),
+        ("saved", "nanjing", "按新口径"),
     ]
 
 
@@ -320,13 +336,15 @@ def test_preview_scores_stored_months_plus_the_typed_month_and_says_the_next_ste
     figure("nanjing", "sl_nonbank_passed", 2023, 1, "9448")
     figure("nanjing", "sl_nonbank_checked", 2023, 1, "10000")
     response = client_for(users["nanjing_staff"]).post(
-        url(month="2023-02", action="preview"), {"c-sl_nonbank_passed": "9448", "c-sl_nonbank_checked": "10000"})
+        url(month="2023-02", action="preview"), {"c-sl_nonbank_passed": "9448", "c-sl_nonbank_checked": "10000"}
+    )
     page = response.content.decode()
     assert response.status_code == 200 and 'id="pv-sl_nonbank"' in page and 'hx-swap-oob="true"' in page
     assert "94.48%" in page and "3.90" in page
     assert "再提升 0.52 个百分点可得 4.00 分" in page
     response = client_for(users["nanjing_staff"]).post(
-        url(month="2023-02", action="preview"), {"c-sl_nonbank_passed": "9600", "c-sl_nonbank_checked": "10000"})
+        url(month="2023-02", action="preview"), {"c-sl_nonbank_passed": "9600", "c-sl_nonbank_checked": "10000"}
+    )
     page = response.content.decode()
     assert "95.24%" in page and "4.20" in page, "YTD = (9448 + 9600) / (10000 + 10000)"
 
@@ -334,8 +352,13 @@ def test_preview_scores_stored_months_plus_the_typed_month_and_says_the_next_ste
 def test_the_provincial_average_in_the_preview_includes_the_typed_figures(scheme, layout, tree, figure):
     figure("wuxi", "reg_complaints", 2023, 1, "3")
     figure("wuxi", "premium_wan", 2023, 1, "10000")
-    preview = entries_preview(scheme=scheme, layout=layout, branch=tree["nanjing"], month=JAN,
-                              typed={"reg_complaints": Decimal("1"), "premium_wan": Decimal("30000")})
+    preview = entries_preview(
+        scheme=scheme,
+        layout=layout,
+        branch=tree["nanjing"],
+        month=JAN,
+        typed={"reg_complaints": Decimal("1"), "premium_wan": Decimal("30000")},
+    )
     cell = preview.indicators["reg_complaints_per_100m"]
     assert cell.target == Decimal("1")  # (3 + 1) / (10000 + 30000) × 10000
     assert cell.ytd_value == Decimal("1") / Decimal("30000") * 10000

@@ -26,8 +26,14 @@ def score(scheme, tree, users):
 
     def call(scores, *, month=8, loaded=None, user=None, reason="", notes=None):
         return services.qualitative_scores_save(
-            scheme=scheme, branch=tree["nanjing"], month=month, scores=scores, notes=notes or {},
-            loaded=loaded if loaded is not None else {c: "" for c in scores}, user=user or users["officer"], reason=reason,
+            scheme=scheme,
+            branch=tree["nanjing"],
+            month=month,
+            scores=scores,
+            notes=notes or {},
+            loaded=loaded if loaded is not None else {c: "" for c in scores},
+            user=user or users["officer"],
+            reason=reason,
         )
 
     return call
@@ -89,7 +95,12 @@ def test_a_deduction_needs_a_reason_is_kept_negative_and_its_attachment_is_priva
         services.deduction_add(scheme=scheme, branch=tree["nanjing"], month=8, points="", reason="", user=officer)
     assert messages(exc) == ["请填写扣分分值（不能为 0）", "请填写扣分原因"]
     deduction = services.deduction_add(
-        scheme=scheme, branch=tree["nanjing"], month=8, points="4", reason="重大投诉处理不及时", user=officer,
+        scheme=scheme,
+        branch=tree["nanjing"],
+        month=8,
+        points="4",
+        reason="重大投诉处理不及时",
+        user=officer,
         attachment=SimpleUploadedFile("通报.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
     )
     assert deduction.points == Decimal("-4")
@@ -101,12 +112,21 @@ def test_a_deduction_needs_a_reason_is_kept_negative_and_its_attachment_is_priva
 
 def test_an_attachment_of_the_wrong_kind_is_refused(scheme, tree, users):
     with pytest.raises(ApplicationError, match="附件只能是"):
-        services.deduction_add(scheme=scheme, branch=tree["nanjing"], month=8, points="2", reason="x", user=users["officer"],
-                               attachment=SimpleUploadedFile("run.exe", b"MZ"))
+        services.deduction_add(
+            scheme=scheme,
+            branch=tree["nanjing"],
+            month=8,
+            points="2",
+            reason="x",
+            user=users["officer"],
+            attachment=SimpleUploadedFile("run.exe", b"MZ"),
+        )
 
 
 def test_withdrawing_a_deduction_keeps_it_in_history_with_the_reason(scheme, tree, users):
-    d = services.deduction_add(scheme=scheme, branch=tree["nanjing"], month=8, points="-7", reason="通报批评", user=users["officer"])
+    d = services.deduction_add(
+        scheme=scheme, branch=tree["nanjing"], month=8, points="-7", reason="通报批评", user=users["officer"]
+    )
     with pytest.raises(ApplicationError, match="须填写原因"):
         services.deduction_delete(deduction=d, reason="", user=users["officer"])
     services.deduction_delete(deduction=d, reason="复核后撤销", user=users["officer"])

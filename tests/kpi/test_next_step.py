@@ -26,11 +26,19 @@ def case(code, value, change, points, id, *, value2=None, previous=None, target=
 
 CASES = [
     # steps, higher, +0.2 per started 1 above 95, −0.1 per started 1 below.
-    case("sl_nonbank", "94.48", "0.52", "4.00", "0.52 below is one started step: reaching 95.00 gives the base (the issue's example)"),
+    case(
+        "sl_nonbank",
+        "94.48",
+        "0.52",
+        "4.00",
+        "0.52 below is one started step: reaching 95.00 gives the base (the issue's example)",
+    ),
     case("sl_nonbank", "95.00", "0.01", "4.20", "at target, 0.01 more starts the first bonus step"),
     case("sl_nonbank", "95.01", "1.00", "4.40", "95.01 → 96.01 starts the second step"),
     case("sl_nonbank", "99.01", None, None, "already 5.00 = base + cap"),
-    case("sl_nonbank", "90.004", "0.996", "3.60", "the engine scores the exact 90.004 (5 started steps below → 3.50); 91.00 is 4"),
+    case(
+        "sl_nonbank", "90.004", "0.996", "3.60", "the engine scores the exact 90.004 (5 started steps below → 3.50); 91.00 is 4"
+    ),
     case("sl_nonbank", "94.996", "0.004", "4.00", "prints as 95.00 but scores 3.90: the exact gap to 95.00 is 0.004"),
     # full steps: +0.2 per full 3 above 70.
     case("sl_bank", "70", "3.00", "4.20", "one full step of 3 needs 73.00"),
