@@ -160,7 +160,8 @@ def _warn_province(layout, context, checked) -> None:
     for item in layout.indicators:
         indicator = item.indicator
         inputs = indicator_inputs(indicator)
-        if item.derived or not any(checked.values.get(c) is not None for c in inputs.components):
+        # A plain count (no denominator) of one branch is not comparable with the others' total.
+        if item.derived or inputs.denominator is None or not any(checked.values.get(c) is not None for c in inputs.components):
             continue
         province = pooled_value(inputs, others)
         value = indicator_values(inputs, mine)["value"].iloc[0]

@@ -131,12 +131,14 @@ def test_warnings_flag_a_jump_from_last_month_and_from_the_province_but_do_not_b
     figure("nanjing", "sl_nonbank_checked", 2023, 1, "100")
     figure("wuxi", "event_to_pay_days", 2023, 2, "300")
     figure("wuxi", "claims_paid_cases", 2023, 2, "10")
+    figure("wuxi", "own_complaints", 2023, 2, "10")
     result = save(
         users["nanjing_staff"], full(sl_nonbank_checked="400", event_to_pay_days="9000", claims_paid_cases="100"), month=FEB
     )
     texts = [w.message for w in result.warnings]
     assert "双录首次质检件数(非银邮代理)：较上月（100）增加 300%，请核对" in texts
     assert any(t.startswith("案均出险支付周期：本月 90.00天，其他机构本月合计 30.00天") for t in texts)
+    assert not any(t.startswith("自收投诉件数(同比)") for t in texts), "a count is not compared with the others' total"
     assert MonthlyFigure.objects.get(branch__code="nanjing", month=FEB, component__code="sl_nonbank_checked").value == 400
 
 
