@@ -14,6 +14,7 @@ from kpi import selectors as kpi_selectors
 from kpi.choices import SchemeStatus, Source
 from kpi.models import (
     Component,
+    Deduction,
     Indicator,
     MonthlyFigure,
     MonthlySubmission,
@@ -24,6 +25,7 @@ from kpi.models import (
     SubmissionAction,
     SubmissionEvent,
     SubmissionStatus,
+    Veto,
 )
 from kpi.rules import indicator_inputs
 
@@ -305,3 +307,29 @@ def review_actions(*, user, submission: MonthlySubmission) -> list[str]:
     if not can_review_figures(user):
         return []
     return [action for action, states in REVIEW_FROM.items() if submission.status in states]
+
+
+def office_overview(*, scheme: Scheme, month: int) -> tuple[list, list[dict]]:
+    """The office's page of a window: each branch's item scores as of `month`, with the totals the run would count."""
+    # The run's own reading of the qualitative scores (year-end items count in December only): one rule, one place.
+    from kpi.services import _qualitative
+
+    version = scheme.version_in_force()
+    items = list(version.qualitative_items.order_by("order"))
+    scores = kpi_selectors.qualitative_as_of(scheme=scheme, month=month)
+    totals = _qualitative(scheme, version, month)
+    deductions: dict[int, Decimal] = {}
+    for d in Deduction.objects.filter(scheme=scheme, month__lte=month):
+        deductions[d.branch_id] = deductions.get(d.branch_id, Decimal(0)) + d.points
+    vetoed = set(Veto.objects.filter(scheme=scheme, month__lte=month).values_list("branch_id", flat=True))
+    rows = [
+        {
+            "branch": b,
+            "cells": [scores.get(b.pk, {}).get(i.code) for i in items],
+            "total": totals.get(b.pk, (Decimal(0), []))[0],
+            "deductions": deductions.get(b.pk, Decimal(0)),
+            "vetoed": b.pk in vetoed,
+        }
+        for b in kpi_selectors.scored_branches(scheme=scheme)
+    ]
+    return items, rows

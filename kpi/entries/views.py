@@ -445,26 +445,7 @@ def office_month(request, month: datetime.date):
     scheme = Scheme.objects.filter(year=month.year, versions__status="published").order_by("code").first()
     if scheme is None:
         raise Http404("该年度没有已发布的考核方案")
-    version = scheme.version_in_force()
-    items = list(version.qualitative_items.order_by("order"))
-    scores = kpi_selectors.qualitative_as_of(scheme=scheme, month=month.month)
-    deductions = {}
-    for d in Deduction.objects.filter(scheme=scheme, month__lte=month.month):
-        deductions[d.branch_id] = deductions.get(d.branch_id, Decimal(0)) + d.points
-    vetoed = set(Veto.objects.filter(scheme=scheme, month__lte=month.month).values_list("branch_id", flat=True))
-    rows = []
-    for b in kpi_selectors.scored_branches(scheme=scheme):
-        mine = scores.get(b.pk, {})
-        counted = [mine[i.code].score for i in items if i.code in mine and (month.month == 12 or not i.year_end_only)]
-        rows.append(
-            {
-                "branch": b,
-                "cells": [mine.get(i.code) for i in items],
-                "total": sum(counted, Decimal(0)),
-                "deductions": deductions.get(b.pk, Decimal(0)),
-                "vetoed": b.pk in vetoed,
-            }
-        )
+    items, rows = selectors.office_overview(scheme=scheme, month=month.month)
     return render(
         request,
         "kpi/review/office_month.html",
