@@ -9,6 +9,7 @@ from django.db import transaction
 
 from branches.models import Branch, Role
 from branches.services import branch_tree_load, user_upsert
+from complaints.demo import load_demo_complaints
 from kpi import services
 from kpi.models import Component, Deduction, MonthlyFigure, QualitativeScore, Scheme, TargetOverride
 
@@ -47,6 +48,8 @@ def load_demo(*, password: str) -> Scheme:
     branch_tree_load(rows=read_csv(DEMO_DIR / "branches.csv"))
     scheme = services.scheme_load(data=scheme_data())
     _load_figures()
+    # Complaint figures come from the cases themselves; this switches those components to derived.
+    load_demo_complaints()
     _load_office_scores(scheme)
     province = Branch.objects.get(code="jiangsu")
     user_upsert(username="admin", password=password, branch=province, role=Role.ADMIN, full_name="系统管理员")
