@@ -6,12 +6,24 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
-from branches.models import Branch, Role
+from branches.models import Branch, Role, User
 from branches.services import branch_tree_load, user_upsert
 from complaints.demo import load_demo_complaints
 from kpi import services
-from kpi.models import Component, Deduction, MonthlyFigure, QualitativeScore, Scheme, TargetOverride
+from kpi.models import (
+    Component,
+    Deduction,
+    MonthlyFigure,
+    MonthlySubmission,
+    QualitativeScore,
+    Scheme,
+    SubmissionAction,
+    SubmissionEvent,
+    SubmissionStatus,
+    TargetOverride,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_DIR = DATA / "jiangsu-2023"
@@ -56,7 +68,30 @@ def load_demo(*, password: str) -> Scheme:
     user_upsert(username="province", password=password, branch=province, role=Role.OFFICER, full_name="省公司消保部")
     for branch in Branch.objects.filter(level="prefecture"):
         user_upsert(username=branch.code, password=password, branch=branch, role=Role.BRANCH_STAFF, full_name=f"{branch.name}客服中心")
+    _approve_published_months()
     return scheme
+
+
+def _approve_published_months() -> None:
+    """The journal's months were reviewed and locked; September is left open for the demo clerk."""
+    officer = User.objects.get(username="province")
+    staff = {u.branch_id: u for u in User.objects.filter(role=Role.BRANCH_STAFF, branch__level="prefecture")}
+    existing = set(MonthlySubmission.objects.values_list("branch_id", "month"))
+    months = sorted({(b, m) for b, m in MonthlyFigure.objects.values_list("branch_id", "month")} - existing)
+    now = timezone.now()
+    submissions = MonthlySubmission.objects.bulk_create(
+        MonthlySubmission(
+            branch_id=branch_id, month=month, status=SubmissionStatus.APPROVED, revision=1,
+            submitted_by=staff.get(branch_id), submitted_at=now, reviewed_by=officer, reviewed_at=now,
+            comment="演示数据：已公布的月份，审核锁定",
+        )
+        for branch_id, month in months
+    )
+    SubmissionEvent.objects.bulk_create(
+        SubmissionEvent(submission=s, action=SubmissionAction.APPROVED, actor=officer, revision=1,
+                        status=SubmissionStatus.APPROVED, comment=s.comment)
+        for s in submissions
+    )
 
 
 def _load_figures() -> None:
