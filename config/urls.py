@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -14,5 +12,5 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("", include("kpi.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded attachments are branch data: they are served only through the permission-checked
+# `kpi:attachment` view, never as public media files.
