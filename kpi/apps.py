@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class KpiConfig(AppConfig):
     name = "kpi"
     verbose_name = "考核"
+
+    def ready(self):
+        from core.events import figures_changed
+        from kpi import services
+
+        figures_changed.connect(services.on_figures_changed, dispatch_uid="kpi-recompute-on-figures-changed")

@@ -4,11 +4,21 @@ import datetime
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from branches.models import Branch
 from kpi.choices import Source
-from kpi.models import Component, IndicatorScore, MonthlyFigure, QualitativeScore, Scheme, ScoreRun, TargetOverride
+from kpi.models import (
+    Component,
+    IndicatorScore,
+    MonthlyFigure,
+    MonthlySubmission,
+    QualitativeScore,
+    Scheme,
+    ScoreRun,
+    SubmissionStatus,
+    TargetOverride,
+)
 
 
 def scheme_get(*, code: str) -> Scheme:
@@ -29,13 +39,20 @@ def window_months(year: int, month: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year, month, 1)
 
 
+# A month under review (draft, submitted or returned) does not count until the office approves it;
+# months with no review record (loaded or imported figures) count as they are.
+_unapproved_month = MonthlySubmission.objects.filter(
+    branch_id=OuterRef("branch_id"), month=OuterRef("month")
+).exclude(status=SubmissionStatus.APPROVED)
+
+
 def window_figures(*, branch_ids, year: int, month: int) -> pd.DataFrame:
     """Monthly figures of January..month of a year: columns branch (code), component, month, value."""
     start, end = window_months(year, month)
     rows = list(
         MonthlyFigure.objects.filter(
             branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED
-        ).values_list(
+        ).exclude(Exists(_unapproved_month)).values_list(
             "branch__code", "component__code", "month", "value"
         )
     )

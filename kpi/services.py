@@ -215,6 +215,24 @@ def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
 
 
 def recompute_for_figure_change(*, branch: Branch, year: int, month: int) -> None:
-    """After figures of a branch and month change: recompute that year's schemes, and next year's (year on year)."""
-    for scheme in Scheme.objects.filter(year__in=[year, year + 1]):
+    """After figures of a branch and month change: recompute the windows that contain them.
+
+    The published schemes of that year recompute every window from `month` on; those of the next
+    year (which compare with this one) recompute only the windows already computed from `month` on.
+    """
+    from kpi.tasks import recompute_window
+
+    published = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
+    for scheme in published.filter(year=year):
         recompute_on_commit(scheme=scheme, month=month)
+    for scheme in published.filter(year=year + 1):
+        for m in (m for m in selectors.computed_months(scheme=scheme) if m >= month):
+            transaction.on_commit(lambda scheme=scheme, m=m: recompute_window.delay(scheme.pk, m))
+
+
+def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:
+    """Receiver of core.events.figures_changed: another app changed figures kpi derives from."""
+    branch = Branch.objects.get(pk=branch_id)
+    for year in sorted({m.year for m in months}):
+        first = min(m.month for m in months if m.year == year)
+        recompute_for_figure_change(branch=branch, year=year, month=first)

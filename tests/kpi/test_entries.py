@@ -316,17 +316,18 @@ def test_every_change_of_a_figure_keeps_who_when_old_new_and_why(save, users, fu
 # ── recompute ─────────────────────────────────────────────────────────────────────────────────────
 
 
-def test_saving_and_approving_recompute_the_league_table(client_for, users, full, eager, django_capture_on_commit_callbacks):
+def test_a_month_counts_in_the_league_table_once_approved(client_for, users, full, eager, django_capture_on_commit_callbacks):
     staff, officer = client_for(users["nanjing_staff"]), client_for(users["officer"])
     with django_capture_on_commit_callbacks(execute=True):
         post_form(staff, full(sl_nonbank_passed="9448", sl_nonbank_checked="10000"), action="submit")
     run = ScoreRun.objects.get(month=1, is_current=True)
     cell = run.branch_scores.get(branch__code="nanjing").indicator_scores.get(indicator_code="sl_nonbank")
-    assert cell.points == Decimal("3.90")
+    assert cell.points == 0 and "缺少数据" in cell.explanation["steps"][0]  # submitted, not yet approved
     with django_capture_on_commit_callbacks(execute=True):
         officer.post(url(action="approve"), {"revision": 1})
     newer = ScoreRun.objects.get(month=1, is_current=True)
-    assert newer.pk != run.pk and newer.completed_at >= run.completed_at
+    cell = newer.branch_scores.get(branch__code="nanjing").indicator_scores.get(indicator_code="sl_nonbank")
+    assert newer.pk != run.pk and cell.points == Decimal("3.90")
     page = staff.get(url()).content.decode()
     assert "排名计算于" in page
 

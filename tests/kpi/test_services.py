@@ -166,3 +166,35 @@ def test_a_figure_change_recomputes_the_windows_that_contain_it(scheme, figure, 
     for month in (1, 2):
         run = ScoreRun.objects.get(scheme=scheme, month=month, is_current=True)
         assert cell(run, "nanjing", "sl_nonbank").points == Decimal("4.20")
+
+
+def test_a_figure_change_ignores_unpublished_schemes_and_creates_no_new_windows_next_year(
+    scheme, figure, tree, django_capture_on_commit_callbacks
+):
+    import copy
+
+    from kpi import demo
+
+    data = copy.deepcopy(demo.scheme_data())
+    data.update(code="jiangsu-2024", year=2024)
+    next_year = services.scheme_load(data=data)
+    draft_only = services.scheme_load(data={**copy.deepcopy(demo.scheme_data()), "code": "draft-2023"})
+    draft_only.versions.update(status=SchemeStatus.DRAFT)
+    services.score_run_compute(scheme=next_year, month=3)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.recompute_for_figure_change(branch=tree["nanjing"], year=2023, month=2)
+    # 2023: window 2 (nothing computed yet); 2024: only its computed window 3; the draft: nothing.
+    assert len(callbacks) == 2
+    assert sorted(ScoreRun.objects.filter(is_current=True).values_list("scheme__code", "month")) == [
+        ("jiangsu-2023", 2), ("jiangsu-2024", 3),
+    ]
+
+
+def test_the_figures_changed_event_queues_the_recompute(scheme, figure, tree, django_capture_on_commit_callbacks):
+    import datetime
+
+    from core.events import figures_changed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        figures_changed.send(sender="complaints", branch_id=tree["nanjing"].pk, months=[datetime.date(2023, 3, 1)])
+    assert ScoreRun.objects.filter(scheme=scheme, month=3, is_current=True).exists()
