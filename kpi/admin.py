@@ -81,48 +81,60 @@ class ComponentAdmin(admin.ModelAdmin):
     list_filter = ["source"]
 
 
-class RecomputesAdmin(SimpleHistoryAdmin):
-    """Any change made here queues the recompute of the windows it affects, once it commits."""
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """Shown with its history, changed only through the pages whose services check, lock and record."""
 
-    def recompute(self, obj):
-        services.recompute_on_commit(scheme=obj.scheme, month=obj.month)
+    def has_add_permission(self, request):
+        return False
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        self.recompute(obj)
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        self.recompute(obj)
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(MonthlyFigure)
-class MonthlyFigureAdmin(RecomputesAdmin):
+class MonthlyFigureAdmin(ReadOnlyHistoryAdmin):
     list_display = ["branch", "month", "component", "value", "updated_at"]
     list_filter = ["branch", "component"]
     date_hierarchy = "month"
 
-    def recompute(self, obj):
-        services.recompute_for_figure_change(branch=obj.branch, year=obj.month.year, month=obj.month.month)
-
-
-@admin.register(TargetOverride)
-class TargetOverrideAdmin(RecomputesAdmin):
-    list_display = ["scheme", "indicator_code", "month", "value", "reason"]
-
 
 @admin.register(QualitativeScore)
-class QualitativeScoreAdmin(RecomputesAdmin):
+class QualitativeScoreAdmin(ReadOnlyHistoryAdmin):
     list_display = ["scheme", "branch", "item_code", "month", "score", "unpublished"]
     list_filter = ["scheme", "branch", "month"]
 
 
 @admin.register(Deduction)
-class DeductionAdmin(RecomputesAdmin):
+class DeductionAdmin(ReadOnlyHistoryAdmin):
     list_display = ["scheme", "branch", "month", "points", "reason"]
     list_filter = ["scheme", "branch"]
 
 
 @admin.register(Veto)
-class VetoAdmin(RecomputesAdmin):
+class VetoAdmin(ReadOnlyHistoryAdmin):
     list_display = ["scheme", "branch", "month", "reason"]
+
+
+@admin.register(TargetOverride)
+class TargetOverrideAdmin(SimpleHistoryAdmin):
+    """The official target of a window; every change recomputes the windows it touched."""
+
+    list_display = ["scheme", "indicator_code", "month", "value", "reason"]
+
+    def save_model(self, request, obj, form, change):
+        first = min(obj.month, form.initial.get("month") or obj.month)
+        super().save_model(request, obj, form, change)
+        services.recompute_on_commit(scheme=obj.scheme, month=first)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.recompute_on_commit(scheme=obj.scheme, month=obj.month)
+
+    def delete_queryset(self, request, queryset):
+        touched = list(queryset.values_list("scheme_id", "month"))
+        super().delete_queryset(request, queryset)
+        for scheme_id, month in touched:
+            services.recompute_on_commit(scheme=Scheme.objects.get(pk=scheme_id), month=month)

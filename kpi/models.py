@@ -170,11 +170,17 @@ class MonthlyFigure(TimeStampedModel):
         verbose_name_plural = _("月度数据")
         constraints = [
             models.UniqueConstraint(fields=["branch", "component", "month"], name="uniq_monthly_figure"),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="figure_month_first_day"),
         ]
         indexes = [models.Index(fields=["month", "component"])]
 
     def __str__(self):
         return f"{self.branch} {self.month:%Y-%m} {self.component.code}={self.value}"
+
+    def clean(self):
+        super().clean()
+        if self.month and self.month.day != 1:
+            raise ValidationError({"month": _("月份须为该月1日")})
 
 
 class TargetOverride(TimeStampedModel):
@@ -193,6 +199,14 @@ class TargetOverride(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["scheme", "indicator_code", "month"], name="uniq_target_override"),
         ]
+
+    def clean(self):
+        super().clean()
+        version = self.scheme.version_in_force() if self.scheme_id else None
+        if version is not None and not version.indicators.filter(code=self.indicator_code).exists():
+            raise ValidationError({"indicator_code": _("现行方案版本中没有该指标代码")})
+        if self.value is not None and self.value < 0:
+            raise ValidationError({"value": _("考核值不能为负数")})
 
 
 class QualitativeScore(TimeStampedModel):
@@ -357,7 +371,10 @@ class MonthlySubmission(TimeStampedModel):
         verbose_name = _("月度填报")
         verbose_name_plural = _("月度填报")
         ordering = ["-month", "branch__sort_order"]
-        constraints = [models.UniqueConstraint(fields=["branch", "month"], name="uniq_monthly_submission")]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "month"], name="uniq_monthly_submission"),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="submission_month_first_day"),
+        ]
 
     def __str__(self):
         return f"{self.branch} {self.month:%Y-%m} {self.get_status_display()}"
