@@ -127,6 +127,21 @@ COMPONENT_RULES: dict[str, ComponentRule] = {
     "agreements_executed": ComponentRule("agreement_on", COUNTED & Q(agreement_executed_on__isnull=False), "其中协议已履行"),
 }
 DERIVED_COMPONENTS = tuple(COMPONENT_RULES)
+# Every case field the rules above read (a change to any of them may move a derived figure), and the
+# date fields that put a case in a month. tests/complaints/test_selectors.py checks the list is complete.
+FIGURE_FIELDS = (
+    "branch_id",
+    "source",
+    "counts_in_figures",
+    "received_on",
+    "ended_on",
+    "limit15_due_on",
+    "mediation_required_on",
+    "mediated_on",
+    "agreement_on",
+    "agreement_executed_on",
+)
+FIGURE_MONTH_FIELDS = tuple(sorted({rule.date_field for rule in COMPONENT_RULES.values()}))
 
 
 def month_end(month: datetime.date) -> datetime.date:

@@ -40,9 +40,10 @@ from complaints.models import (
     Pause,
     RepeatCall,
 )
-from complaints.selectors import work_calendar
+from complaints.selectors import FIGURE_FIELDS, FIGURE_MONTH_FIELDS, work_calendar
 from complaints.workdays import TableCalendar, chinesecalendar_rows, chinesecalendar_years
 from core.errors import ApplicationError
+from core.events import figures_changed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 cn = dl.cn
@@ -99,6 +100,27 @@ def _event(case: Complaint, kind: str, actor, message: str, **data) -> CaseEvent
         message=message,
         data=data,
     )
+
+
+def _figure_facts(case: Complaint) -> dict:
+    """The fields of a case the derived figures read, to compare before and after a change."""
+    return {name: getattr(case, name) for name in FIGURE_FIELDS}
+
+
+def _figures_changed(case: Complaint, before: dict | None = None) -> None:
+    """Tell the apps that derive figures from cases (kpi) which branch and months a change may move.
+
+    Sent inside the service's transaction (the receiver acts on commit), for the case's branch and the
+    branch it left, with the months of receipt, mediation and agreement before and after the change;
+    nothing is sent when no field the figures read changed. `before` is None for a new case.
+    """
+    after = _figure_facts(case)
+    if before == after:
+        return
+    states = [after] if before is None else [before, after]
+    months = sorted({s[f].replace(day=1) for s in states for f in FIGURE_MONTH_FIELDS if s[f] is not None})
+    for branch_id in sorted({s["branch_id"] for s in states}):
+        figures_changed.send(sender="complaints", branch_id=branch_id, months=months)
 
 
 def _status_label(status: str) -> str:
@@ -337,6 +359,7 @@ def complaint_create(
     for name, value in fields.items():
         setattr(case, name, value)
     case.save()
+    _figures_changed(case)
     material = "材料齐全" if material_complete else "材料不全，须在5个工作日内一次性告知补正"
     _event(
         case,
@@ -353,6 +376,7 @@ def complaint_update(*, actor, case: Complaint, **changes) -> Complaint:
     """Correct a case's registration details; personal data is masked in the timeline entry."""
     case = _locked(case)
     _require_branch(actor, case.branch)
+    before_figures = _figure_facts(case)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(f"以下字段不能在此修改：{'、'.join(sorted(unknown))}。")
@@ -382,6 +406,7 @@ def complaint_update(*, actor, case: Complaint, **changes) -> Complaint:
     if "received_at" in changed:
         case.received_on = received_date(case.received_at)
     before, after = _refresh(case)
+    _figures_changed(case, before_figures)
     shown = "、".join(EDITABLE_FIELDS[n] for n in changed)
     message = f"修改：{shown}"
     if before != after:
@@ -615,10 +640,12 @@ def complaint_restart(
     case = _locked(case)
     _require_branch(actor, case.branch)
     _require_open(case, "重新计时")
+    figures = _figure_facts(case)
     reason = _require_text(reason, "重新计时必须说明新的事实和理由。")
     _check_date(restarted_on, "重新计时日期", not_before=case.clock_started_on, before_label="计时起点")
     _restart(case, restarted_on, reason, from_case)
     before, after = _refresh(case)
+    _figures_changed(case, figures)
     _event(
         case, EventKind.RESTARTED, actor, f"{cn(restarted_on)} 收到新的事实和理由，重新计时：{reason}；{_due_text(before, after)}"
     )
@@ -640,6 +667,7 @@ def complaint_decide(*, actor, case: Complaint, decided_on: datetime.date, decis
     case = _locked(case)
     _require_branch(actor, case.branch)
     _require_status(case, (Status.ACCEPTED, Status.INVESTIGATING), "作出处理决定")
+    figures = _figure_facts(case)
     decision = _require_text(decision, "请填写处理决定。")
     reasons = _require_text(reasons, "请填写决定理由。")
     _check_date(decided_on, "处理决定日期", not_before=case.received_on)
@@ -648,6 +676,7 @@ def complaint_decide(*, actor, case: Complaint, decided_on: datetime.date, decis
         raise ApplicationError("中止计时尚未结束，请先恢复计时再作出决定。")
     case.status, case.decided_on, case.decision, case.decision_reasons = Status.DECIDED, decided_on, decision, reasons
     _refresh(case)
+    _figures_changed(case, figures)
     _event(case, EventKind.DECIDED, actor, f"{cn(decided_on)} 作出处理决定：{decision}（理由：{reasons}）")
     return case
 
@@ -658,6 +687,7 @@ def complaint_notify(*, actor, case: Complaint, notice_on: datetime.date, method
     case = _locked(case)
     _require_branch(actor, case.branch)
     _require_status(case, (Status.DECIDED,), "告知客户")
+    figures = _figure_facts(case)
     _choice(method, NoticeMethod, "告知方式")
     _check_date(notice_on, "告知日期", not_before=case.decided_on, before_label="处理决定日期")
     due = case.decision_due_on
@@ -665,6 +695,7 @@ def complaint_notify(*, actor, case: Complaint, notice_on: datetime.date, method
     if due and notice_on > due and not case.is_overdue:
         case.is_overdue, case.overdue_on = True, due + datetime.timedelta(days=1)
     _refresh(case)
+    _figures_changed(case, figures)
     timing = f"超过处理期限（{cn(due)}）{(notice_on - due).days} 日" if due and notice_on > due else "在处理期限内"
     closed15 = "，计入15日办结" if case.limit15_due_on and notice_on <= case.limit15_due_on else ""
     _event(case, EventKind.NOTIFIED, actor, f"{cn(notice_on)} 以{NoticeMethod(method).label}告知客户处理决定，{timing}{closed15}")
@@ -678,8 +709,10 @@ def complaint_close(*, actor, case: Complaint, closed_on: datetime.date) -> Comp
     _require_branch(actor, case.branch)
     _require_status(case, (Status.NOTIFIED,), "结案")
     _check_date(closed_on, "结案日期", not_before=case.notice_on, before_label="告知日期")
+    figures = _figure_facts(case)
     case.status, case.closed_on = Status.CLOSED, closed_on
     case.save(update_fields=["status", "closed_on", "updated_at"])
+    _figures_changed(case, figures)
     _event(case, EventKind.CLOSED, actor, f"{cn(closed_on)} 结案")
     return case
 
@@ -691,10 +724,12 @@ def complaint_withdraw(*, actor, case: Complaint, withdrawn_on: datetime.date, r
     _require_branch(actor, case.branch)
     _require_open(case, "撤回")
     _check_date(withdrawn_on, "撤回日期", not_before=case.received_on)
+    figures = _figure_facts(case)
     case.pauses.filter(ended_on__isnull=True).update(ended_on=withdrawn_on)
     case.status, case.withdrawn_on = Status.WITHDRAWN, withdrawn_on
     case.counts_in_figures = case.accepted_on is not None and case.accepted_on <= withdrawn_on
     _refresh(case)
+    _figures_changed(case, figures)
     counted = "（受理后撤回，仍计入投诉件数）" if case.counts_in_figures else "（受理前撤回，不计入投诉件数）"
     _event(
         case,
@@ -727,9 +762,11 @@ def complaint_merge(
     _check_date(merged_on, "合并日期", not_before=case.received_on)
     if new_facts:
         reason = _require_text(reason, "有新的事实和理由时请说明。")
+    figures, into_figures = _figure_facts(case), _figure_facts(into)
     case.pauses.filter(ended_on__isnull=True).update(ended_on=merged_on)
     case.status, case.merged_into, case.merged_on, case.counts_in_figures = Status.MERGED, into, merged_on, False
     _refresh(case)
+    _figures_changed(case, figures)
     _event(
         case,
         EventKind.MERGED,
@@ -742,6 +779,7 @@ def complaint_merge(
         restart_on = max(case.received_on, into.clock_started_on)
         _restart(into, restart_on, f"重复投诉 {case.number} 提出新的事实和理由：{reason}", case)
         before, after = _refresh(into)
+        _figures_changed(into, into_figures)
         message += f"，有新的事实和理由，自 {cn(restart_on)} 重新计时；{_due_text(before, after)}"
     _event(into, EventKind.MERGED_IN, actor, message, repeat=case.number)
     return case
@@ -812,9 +850,11 @@ def complaint_mediation_update(
     changed = [label for field, label, _p in MEDIATION_STEPS if getattr(case, field) != values[field]]
     if not changed:
         return case
+    figures = _figure_facts(case)
     for field, value in values.items():
         setattr(case, field, value)
     case.save(update_fields=[*values, "updated_at"])
+    _figures_changed(case, figures)
     shown = "；".join(f"{label} {cn(values[f]) if values[f] else '（空）'}" for f, label, _p in MEDIATION_STEPS)
     _event(case, EventKind.MEDIATION, actor, f"调解情况：{shown}")
     return case

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import F, Q
 
 from complaints import selectors, services
 from complaints.choices import Status
@@ -142,3 +143,18 @@ def test_the_monthly_publication_lists_overdue_repeat_and_late_joint_sheets(worl
     # Branch staff see their own branch only.
     staff = selectors.publication_rows(user=users["wuxi_staff"], month=D("2023-02-01"))
     assert staff["overdue"] == [] and [s["branch"].code for s in staff["summary"]] == ["wuxi"]
+
+
+def _q_fields(node) -> set[str]:
+    if isinstance(node, Q):
+        return set().union(*(_q_fields(child) for child in node.children))
+    name, value = node
+    fields = {name.split("__")[0]}
+    if isinstance(value, F):
+        fields.add(value.name)
+    return fields
+
+
+def test_the_fields_that_tell_the_league_of_a_change_cover_every_rule():
+    read = {field for rule in selectors.COMPONENT_RULES.values() for field in _q_fields(rule.q) | {rule.date_field}}
+    assert read | {"branch_id"} == set(selectors.FIGURE_FIELDS)

@@ -256,3 +256,68 @@ def test_major_flag_needs_the_circumstances(officer, intake):
     with pytest.raises(ApplicationError, match="请说明情形"):
         services.complaint_flag_major(actor=officer, case=intake(), is_major=True, reason="")
     assert not CaseEvent.objects.filter(kind=EventKind.MAJOR).exists()
+
+
+# ---------------------------------------------------------------- derived figures: the league is told
+
+
+@pytest.fixture
+def figure_events():
+    """Every figures_changed a service sends, as (branch id, months)."""
+    from core.events import figures_changed
+
+    sent = []
+
+    def receiver(sender, *, branch_id, months, **kwargs):
+        assert sender == "complaints"
+        sent.append((branch_id, list(months)))
+
+    figures_changed.connect(receiver, dispatch_uid="test-figure-events")
+    yield sent
+    figures_changed.disconnect(dispatch_uid="test-figure-events")
+
+
+def test_registering_a_case_tells_the_league_its_branch_and_receipt_month(intake, tree, figure_events):
+    intake(branch="jiangning", received="2023-09-28")
+    assert figure_events == [(tree["jiangning"].pk, [D("2023-09-01")])]
+
+
+def test_moving_the_receipt_tells_both_months_and_other_corrections_tell_nothing(intake, tree, officer, figure_events):
+    case = intake(received="2023-09-28")
+    figure_events.clear()
+    services.complaint_update(actor=officer, case=case, customer_name="李四")
+    assert figure_events == []
+    services.complaint_update(actor=officer, case=case, received_at=at("2023-10-02"))
+    assert figure_events == [(tree["nanjing"].pk, [D("2023-09-01"), D("2023-10-01")])]
+
+
+def test_mediation_notice_withdrawal_and_merge_tell_the_league(intake, take, tree, officer, figure_events):
+    case = take(intake(received="2023-09-28"), Status.DECIDED)
+    figure_events.clear()
+    services.complaint_notify(actor=officer, case=case, notice_on=D("2023-10-01"), method="phone")  # a 15-day closure
+    assert figure_events == [(tree["nanjing"].pk, [D("2023-09-01")])]
+    figure_events.clear()
+    services.complaint_mediation_update(
+        actor=officer, case=case, mediation_required_on=D("2023-10-05"), mediated_on=D("2023-10-06"), agreement_on=D("2023-11-02")
+    )
+    assert figure_events == [(tree["nanjing"].pk, [D("2023-09-01"), D("2023-10-01"), D("2023-11-01")])]
+
+    earlier, repeat, gone = intake(received="2023-09-01"), intake(received="2023-09-02"), intake(received="2023-08-30")
+    figure_events.clear()
+    services.complaint_merge(actor=officer, case=repeat, into=earlier, merged_on=D("2023-09-03"), new_facts=False)
+    services.complaint_withdraw(actor=officer, case=gone, withdrawn_on=D("2023-09-01"))  # before acceptance: not counted
+    assert figure_events == [(tree["nanjing"].pk, [D("2023-09-01")]), (tree["nanjing"].pk, [D("2023-08-01")])]
+
+
+def test_registering_a_case_in_a_computed_window_recomputes_it(intake, django_capture_on_commit_callbacks):
+    from kpi import demo
+    from kpi import services as kpi_services
+    from kpi.models import ScoreRun
+
+    scheme = kpi_services.scheme_load(data=demo.scheme_data())
+    before = kpi_services.score_run_compute(scheme=scheme, month=9)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        intake(received="2023-09-28")
+    assert callbacks
+    current = ScoreRun.objects.get(scheme=scheme, month=9, is_current=True)
+    assert current.pk != before.pk
