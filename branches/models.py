@@ -56,7 +56,3 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
-
-    @property
-    def sees_all_branches(self) -> bool:
-        return self.role in (Role.OFFICER, Role.ADMIN) or self.is_superuser

@@ -12,13 +12,20 @@ from branches.models import Branch, Role
 
 
 def visible_branch_ids(user) -> set[int] | None:
-    """Ids of the branches the user may see; None means every branch."""
+    """Ids of the branches the user may see; None means every branch.
+
+    Administrators see everything. Officers see their own branch's whole subtree (a provincial
+    officer their province; an officer of head office, at the root, every province). Staff see
+    their branch and the branches below it.
+    """
     if not user.is_authenticated:
         return set()
-    if user.sees_all_branches:
+    if user.is_superuser or user.role == Role.ADMIN:
         return None
     if user.branch_id is None:
         return set()
+    if user.role == Role.OFFICER and user.branch.parent_id is None:
+        return None
     return user.branch.descendant_ids()
 
 

@@ -8,6 +8,7 @@ scheme row, as score runs do. Every change is kept by django-simple-history with
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
@@ -444,6 +445,10 @@ def qualitative_scores_save(
     return changes
 
 
+# A single deduction larger than a whole year's total is a typing error, not a decision.
+MAX_DEDUCTION = Decimal(100)
+
+
 @transaction.atomic
 def deduction_add(*, scheme: Scheme, branch: Branch, month: int, points: str, reason: str, user, attachment=None) -> Deduction:
     """Record a deduction (减分) with its reason; typed as the points taken off, kept negative."""
@@ -455,6 +460,8 @@ def deduction_add(*, scheme: Scheme, branch: Branch, month: int, points: str, re
         problems.append(Problem(error or "请填写扣分分值（不能为 0）", "points"))
     elif -value.as_tuple().exponent > 2:
         problems.append(Problem("扣分最多保留 2 位小数", "points"))
+    elif abs(value) > MAX_DEDUCTION:
+        problems.append(Problem(f"单项扣分不能超过 {MAX_DEDUCTION} 分", "points"))
     if not reason:
         problems.append(Problem("请填写扣分原因", "reason"))
     if problems:

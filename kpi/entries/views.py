@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from branches.permissions import (
@@ -293,7 +294,7 @@ def _review(request, branch_code, month, step, success, **kwargs):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         for d in exc.extra.get("conflict", []):
-            messages.info(request, f"{d['actor']} 于 {d['at']:%m-%d %H:%M} {d['action']} {d['comment']}")
+            messages.info(request, f"{d['actor']} 于 {timezone.localtime(d['at']):%m-%d %H:%M} {d['action']} {d['comment']}")
     else:
         messages.success(request, success)
     return redirect("kpi:entry-form", branch.code, _month_arg(month))

@@ -76,3 +76,12 @@ def test_scope_queryset_filters_any_branch_owned_rows(users, tree):
 def test_office_and_admin_roles(users, user, officer, admin):
     assert permissions.is_officer(users[user]) is officer
     assert permissions.is_admin(users[user]) is admin
+
+
+def test_an_officer_below_the_root_sees_only_their_own_subtree(tree):
+    from branches.models import User
+
+    officer = User.objects.create_user(username="nj-officer", password="x", role=Role.OFFICER, branch=tree["nanjing"])
+    assert set(permissions.visible_branches(officer).values_list("code", flat=True)) == {"nanjing", "jiangning"}
+    with pytest.raises(Http404):
+        permissions.get_branch_or_404(officer, "wuxi")

@@ -18,8 +18,8 @@ def demo_run(db):
 def test_the_demo_figures_reproduce_every_published_indicator_score(demo_run):
     report = reconcile(demo_run)
     assert report.cells == 221
-    # The issue allows 4 regulator-rate cells within 0.05; computing from exact components gets all 221.
-    assert report.cells_exact >= 217
+    # The issue allows 4 regulator-rate cells within 0.05; scoring the exact component values gets all 221.
+    assert report.cells_exact == 221
     cell_differences = [d for d in report.differences if d.field.startswith("indicator:")]
     assert all(d.field == "indicator:reg_complaints_per_100m" and abs(d.delta) <= Decimal("0.05") for d in cell_differences)
 
