@@ -92,6 +92,22 @@ class Restart:
     reason: str = ""
 
 
+def clock_start(received_on: date, restarts: Iterable[date]) -> date:
+    """The day the decision clock last started: the receipt, or the latest restart on or after it."""
+    return max([received_on, *(on for on in restarts if on >= received_on)])
+
+
+def extensions_in_force(clock_started_on: date, extensions: Iterable[Extension]) -> list[Extension]:
+    """The extensions granted since the clock last started, oldest first (earlier ones no longer apply)."""
+    return sorted((e for e in extensions if e.granted_on >= clock_started_on), key=lambda e: e.granted_on)
+
+
+def limit_in_force(clock_started_on: date, extensions: Iterable[Extension]) -> int:
+    """The decision limit in days: 15, or what the latest extension since the clock started granted."""
+    in_force = extensions_in_force(clock_started_on, extensions)
+    return in_force[-1].limit_days if in_force else DECISION_LIMIT_DAYS
+
+
 def next_extension_limit(current_limit: int) -> int | None:
     """The limit the next extension grants, or None when 60 days is already reached."""
     later = [limit for limit in EXTENSION_LIMITS if limit > current_limit]
@@ -145,32 +161,29 @@ def decision_deadline(
 ) -> Deadline:
     """The decision-and-notice limit in calendar days; with count_extensions=False, the plain 15 days."""
     steps = [f"收到投诉 {cn(received_on)}（当日不计）"]
-    clock_start = received_on
-    for restart in sorted(restarts, key=lambda r: r.on):
-        if restart.on >= clock_start:
-            clock_start = restart.on
-            steps.append(f"{cn(restart.on)} 收到新的事实和理由，重新计时（当日不计）{_colon(restart.reason)}")
+    restarts = sorted((r for r in restarts if r.on >= received_on), key=lambda r: r.on)
+    for restart in restarts:
+        steps.append(f"{cn(restart.on)} 收到新的事实和理由，重新计时（当日不计）{_colon(restart.reason)}")
+    start = clock_start(received_on, (r.on for r in restarts))
 
-    limit = DECISION_LIMIT_DAYS
-    dropped = 0
-    for ext in sorted(extensions, key=lambda e: e.granted_on):
-        if ext.granted_on < clock_start:
-            dropped += 1
-            continue
-        if count_extensions:
-            limit = ext.limit_days
+    extensions = list(extensions)
+    in_force = extensions_in_force(start, extensions)
+    if count_extensions:
+        limit = limit_in_force(start, extensions)
+        for ext in in_force:
             approver = f"经 {ext.approver} 批准" if ext.approver else ""
             steps.append(f"{cn(ext.granted_on)} {approver}延期至 {ext.limit_days} 日{_colon(ext.reason)}")
-    if dropped and count_extensions:
-        steps.append(f"重新计时前的 {dropped} 次延期不再适用")
-    if not count_extensions:
+        if len(in_force) < len(extensions):
+            steps.append(f"重新计时前的 {len(extensions) - len(in_force)} 次延期不再适用")
+    else:
+        limit = DECISION_LIMIT_DAYS
         steps.append("15日办结口径：延期不计入")
 
-    due = clock_start + timedelta(days=limit)
-    steps.append(f"处理期限 {limit} 日：{cn(clock_start)} + {limit} 日 = {cn(due)}")
+    due = start + timedelta(days=limit)
+    steps.append(f"处理期限 {limit} 日：{cn(start)} + {limit} 日 = {cn(due)}")
 
     covered_until: date | None = None
-    for pause in sorted((p for p in pauses if p.started_on >= clock_start), key=lambda p: p.started_on):
+    for pause in sorted((p for p in pauses if p.started_on >= start), key=lambda p: p.started_on):
         if pause.started_on > due:
             steps.append(f"{pause.label}自 {cn(pause.started_on)} 开始，已在期限届满之后，不顺延")
             continue

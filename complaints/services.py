@@ -187,15 +187,13 @@ def _next_number(branch: Branch, year: int) -> str:
 # ---------------------------------------------------------------- deadlines
 
 
-def current_limit_days(*, case: Complaint, extensions: Iterable[Extension]) -> int:
-    """The decision limit in force: 15 days, or what the extensions since the clock started granted."""
-    granted = [e.limit_days for e in extensions if e.granted_on >= case.clock_started_on]
-    return max(granted, default=dl.DECISION_LIMIT_DAYS)
+def _dl_extensions(extensions: Iterable[Extension]) -> list[dl.Extension]:
+    return [dl.Extension(e.granted_on, e.limit_days, e.approver, e.reason) for e in extensions]
 
 
 def complaint_deadline_fields(*, case: Complaint, extensions, pauses, restarts, calendar: TableCalendar) -> dict:
     """Every limit of a case from its recorded facts, as field values (computes, saves nothing)."""
-    ext = [dl.Extension(e.granted_on, e.limit_days, e.approver, e.reason) for e in extensions]
+    ext = _dl_extensions(extensions)
     pau = [dl.Pause(p.started_on, p.ended_on, PauseKind(p.kind).label) for p in pauses]
     rst = [dl.Restart(r.restarted_on, r.reason) for r in restarts]
     ended_on, end_note = _end_of(case)
@@ -230,7 +228,7 @@ def complaint_deadline_fields(*, case: Complaint, extensions, pauses, restarts, 
     if case.joint_sheet_sent_on:
         joint = dl.add_workdays(case.joint_sheet_sent_on, dl.JOINT_SHEET_WORKDAYS, calendar)
         result["joint_sheet"] = _deadline_entry("joint_sheet", joint, case.joint_sheet_answered_on)
-    clock = max([case.received_on] + [r.on for r in rst if r.on >= case.received_on])
+    clock = dl.clock_start(case.received_on, (r.on for r in rst))
     pending = [v for k, v in result.items() if k not in ("decision", "limit15") and not v["done_on"]]
     return {
         "clock_started_on": clock,
@@ -559,11 +557,17 @@ def complaint_extend(*, actor, case: Complaint, granted_on: datetime.date, appro
     _require_open(case, "延期")
     reason = _require_text(reason, "延期必须填写原因。")
     approver = _require_text(approver, "延期必须填写批准人。")
-    extensions = list(case.extensions.all())
-    limit = dl.next_extension_limit(current_limit_days(case=case, extensions=extensions))
+    extensions = _dl_extensions(case.extensions.all())
+    limit = dl.next_extension_limit(dl.limit_in_force(case.clock_started_on, extensions))
     if limit is None:
         raise ApplicationError("处理期限已延长至60日，不能再延期。")
-    _check_date(granted_on, "延期批准日期", not_before=case.clock_started_on, before_label="计时起点")
+    restarted = case.clock_started_on != case.received_on
+    _check_date(
+        granted_on, "延期批准日期", not_before=case.clock_started_on, before_label="重新计时日期" if restarted else "收到投诉日期"
+    )
+    # Extensions are granted one after another: the one in force is always the latest.
+    previous = max((e.granted_on for e in extensions), default=None)
+    _check_date(granted_on, "延期批准日期", not_before=previous, before_label="上次延期批准日期")
     if case.decision_due_on and granted_on > case.decision_due_on:
         raise ApplicationError(f"处理期限已于 {cn(case.decision_due_on)} 届满，不能再延期。")
     Extension.objects.create(

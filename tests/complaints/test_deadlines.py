@@ -205,3 +205,13 @@ def test_withdrawal_ends_the_clock_on_its_day():
 @pytest.mark.parametrize(("current", "expected"), [(15, 30), (30, 60), (60, None)])
 def test_extensions_go_15_30_60(current, expected):
     assert dl.next_extension_limit(current) == expected
+
+
+def test_the_limit_in_force_is_the_latest_extension_since_the_clock_started():
+    exts = [E(D("2023-10-08"), 30), E(D("2023-10-05"), 60)]  # out of order on purpose: the later grant decides
+    assert dl.clock_start(D("2023-09-28"), [D("2023-09-20"), D("2023-10-01")]) == D("2023-10-01")
+    assert dl.limit_in_force(D("2023-09-28"), exts) == 30
+    assert dl.limit_in_force(D("2023-10-06"), exts) == 30
+    assert dl.limit_in_force(D("2023-10-09"), exts) == dl.DECISION_LIMIT_DAYS
+    # The deadline uses the same rule.
+    assert dl.decision_deadline(received_on=D("2023-09-28"), extensions=exts).due_on == D("2023-10-28")

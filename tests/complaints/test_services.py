@@ -108,7 +108,7 @@ def test_extensions_go_to_30_then_60_days_and_no_further(officer, intake):
         ("王经理", "   ", "2023-10-10", "延期必须填写原因。"),
         ("", "需调取双录", "2023-10-10", "延期必须填写批准人。"),
         ("王经理", "需调取双录", "2023-10-14", "处理期限已于 2023年10月13日 届满，不能再延期。"),
-        ("王经理", "需调取双录", "2023-09-27", "不能早于计时起点"),
+        ("王经理", "需调取双录", "2023-09-27", "不能早于收到投诉日期"),
     ],
 )
 def test_a_bad_extension_is_refused_in_chinese_and_changes_nothing(officer, intake, approver, reason, granted, message):
@@ -118,6 +118,23 @@ def test_a_bad_extension_is_refused_in_chinese_and_changes_nothing(officer, inta
         services.complaint_extend(actor=officer, case=case, granted_on=D(granted), approver=approver, reason=reason)
     assert snapshot(case) == before
     assert not Extension.objects.exists()
+
+
+def test_an_extension_dated_before_the_previous_one_or_the_restart_is_refused(officer, intake):
+    case = services.complaint_extend(
+        actor=officer, case=intake(received="2023-09-28"), granted_on=D("2023-10-08"), approver="王经理", reason="复杂"
+    )
+    before = snapshot(case)
+    with pytest.raises(ApplicationError, match=r"延期批准日期（2023年10月5日）不能早于上次延期批准日期（2023年10月8日）"):
+        services.complaint_extend(actor=officer, case=case, granted_on=D("2023-10-05"), approver="总经理", reason="再延")
+    assert snapshot(case) == before
+
+    case = services.complaint_restart(actor=officer, case=case, restarted_on=D("2023-10-12"), reason="客户补充了新的事实")
+    with pytest.raises(ApplicationError, match=r"不能早于重新计时日期（2023年10月12日）"):
+        services.complaint_extend(actor=officer, case=case, granted_on=D("2023-10-10"), approver="总经理", reason="再延")
+    # After the restart the limit is 15 days again: the next extension takes it to 30, not 60.
+    case = services.complaint_extend(actor=officer, case=case, granted_on=D("2023-10-13"), approver="总经理", reason="再延")
+    assert case.extensions.last().limit_days == 30 and case.decision_due_on == D("2023-11-11")
 
 
 def test_a_decision_before_receipt_is_refused_and_changes_nothing(officer, intake, take):
