@@ -154,6 +154,10 @@ class QualitativeItem(FrozenVersionGuard):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def counts_in(self, month: int) -> bool:
+        """Whether the item is scored in a window ending in `month`: year-end items only in December."""
+        return month == 12 or not self.year_end_only
+
 
 class MonthlyFigure(TimeStampedModel):
     """One component's figure for one branch and month (month = its first day)."""

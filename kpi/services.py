@@ -101,7 +101,7 @@ def _qualitative(scheme: Scheme, version: SchemeVersion, month: int) -> dict[int
     out = {}
     for branch_id, scores in selectors.qualitative_as_of(scheme=scheme, month=month).items():
         counted = [
-            s for code, s in scores.items() if code in items and (month == 12 or not items[code].year_end_only)
+            s for code, s in scores.items() if code in items and items[code].counts_in(month)
         ]
         detail = [
             {"item": s.item_code, "name": items[s.item_code].name, "score": fmt(s.score), "max": fmt(items[s.item_code].max_points),

@@ -418,7 +418,7 @@ def qualitative_scores_save(
             errors.append(Problem(f"{label}：得分须在 0 至 {fmt(item.max_points)} 分之间", code))
         elif -value.as_tuple().exponent > 2:
             errors.append(Problem(f"{label}：最多保留 2 位小数", code))
-        elif item.year_end_only and month != 12 and value != now_value:
+        elif not item.counts_in(month) and value != now_value:
             errors.append(Problem(f"{label}：年末评价项，只能在 12 月评分", code))
         elif value != now_value or (now is not None and note != now.reason):
             writes.append((code, value, note, now_value))

@@ -490,7 +490,7 @@ def _office_page(request, branch, scheme, month, *, error=None, posted=None, sta
                 "note": note,
                 "loaded": fmt(now.score) if now else "",
                 "error": errors.get(item.code),
-                "open": month.month == 12 or not item.year_end_only,
+                "open": item.counts_in(month.month),
             }
         )
     return render(
