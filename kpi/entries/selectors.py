@@ -63,6 +63,13 @@ def entry_scheme(*, branch: Branch, year: int) -> Scheme | None:
     return None
 
 
+def office_scheme(*, year: int | None) -> Scheme | None:
+    """The published scheme the office works on for a year (the first by code if there are several)."""
+    if not year:
+        return None
+    return Scheme.objects.filter(year=year, versions__status=SchemeStatus.PUBLISHED).order_by("code").first()
+
+
 def entry_years() -> list[int]:
     return sorted(
         set(Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).values_list("year", flat=True)), reverse=True
