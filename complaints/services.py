@@ -657,9 +657,21 @@ def complaint_restart(
 
 
 def _restart(case: Complaint, on: datetime.date, reason: str, from_case: Complaint | None) -> None:
-    # A running pause ends where the new clock starts; the new clock owes nothing to the old one.
-    case.pauses.filter(ended_on__isnull=True).update(ended_on=on)
+    # A running pause that started before the new clock ends where it starts: the new clock owes nothing
+    # to the old one. One that started on or after that day belongs to the new clock and keeps running.
+    case.pauses.filter(ended_on__isnull=True, started_on__lt=on).update(ended_on=on)
     ClockRestart.objects.create(case=case, restarted_on=on, reason=reason, from_case=from_case)
+
+
+def _end_running_pause(case: Complaint, on: datetime.date, label: str) -> None:
+    """Handling ends on `on` (withdrawal, merge): a running pause ends that day, which cannot precede its start."""
+    pause = case.pauses.filter(ended_on__isnull=True).first()
+    if pause is None:
+        return
+    if on < pause.started_on:
+        raise ApplicationError(f"{label}（{cn(on)}）不能早于进行中的中止计时开始日期（{cn(pause.started_on)}）。")
+    pause.ended_on = on
+    pause.save(update_fields=["ended_on"])
 
 
 # ---------------------------------------------------------------- decision, notice, closing
@@ -729,7 +741,7 @@ def complaint_withdraw(*, actor, case: Complaint, withdrawn_on: datetime.date, r
     _require_open(case, "撤回")
     _check_date(withdrawn_on, "撤回日期", not_before=case.received_on)
     figures = _figure_facts(case)
-    case.pauses.filter(ended_on__isnull=True).update(ended_on=withdrawn_on)
+    _end_running_pause(case, withdrawn_on, "撤回日期")
     case.status, case.withdrawn_on = Status.WITHDRAWN, withdrawn_on
     case.counts_in_figures = case.accepted_on is not None and case.accepted_on <= withdrawn_on
     _refresh(case)
@@ -767,7 +779,7 @@ def complaint_merge(
     if new_facts:
         reason = _require_text(reason, "有新的事实和理由时请说明。")
     figures, into_figures = _figure_facts(case), _figure_facts(into)
-    case.pauses.filter(ended_on__isnull=True).update(ended_on=merged_on)
+    _end_running_pause(case, merged_on, "合并日期")
     case.status, case.merged_into, case.merged_on, case.counts_in_figures = Status.MERGED, into, merged_on, False
     _refresh(case)
     _figures_changed(case, figures)

@@ -198,6 +198,32 @@ def test_a_merged_repeat_with_new_facts_restarts_the_earlier_case(officer, intak
     assert kinds(first)[-1] == EventKind.MERGED_IN and "重新计时" in first.events.last().message
 
 
+def test_a_restart_never_ends_a_pause_before_it_started(officer, intake, take):
+    first = take(intake(received="2023-09-28"), Status.ACCEPTED)
+    services.complaint_pause(actor=officer, case=first, kind="appraisal", started_on=D("2023-10-05"))
+    repeat = intake(received="2023-10-02")  # the new facts arrived before the appraisal started
+    services.complaint_merge(actor=officer, case=repeat, into=first, merged_on=D("2023-10-06"), new_facts=True, reason="新病历")
+    first.refresh_from_db()
+    # The clock restarts on the 2nd; the appraisal started after that, belongs to the new clock and keeps running.
+    assert [(p.started_on, p.ended_on) for p in first.pauses.all()] == [(D("2023-10-05"), None)]
+    assert first.clock_started_on == D("2023-10-02") and first.deadlines["decision"]["state"] == "paused"
+    first = services.complaint_resume(actor=officer, case=first, ended_on=D("2023-10-09"))
+    assert first.decision_due_on == D("2023-10-21")  # 2 Oct + 15 days + 4 days paused
+
+
+def test_a_withdrawal_or_merge_dated_before_the_running_pause_is_refused(officer, intake, take):
+    case = take(intake(received="2023-09-28"), Status.ACCEPTED)
+    services.complaint_pause(actor=officer, case=case, kind="mediation", started_on=D("2023-10-05"))
+    before = snapshot(case)
+    with pytest.raises(ApplicationError, match=r"撤回日期（2023年10月3日）不能早于进行中的中止计时开始日期（2023年10月5日）"):
+        services.complaint_withdraw(actor=officer, case=case, withdrawn_on=D("2023-10-03"))
+    with pytest.raises(ApplicationError, match=r"合并日期（2023年10月3日）不能早于进行中的中止计时开始日期"):
+        services.complaint_merge(
+            actor=officer, case=case, into=intake(received="2023-09-20"), merged_on=D("2023-10-03"), new_facts=False
+        )
+    assert snapshot(case) == before and case.pauses.get().ended_on is None
+
+
 def test_a_merged_repeat_without_new_facts_leaves_the_clock(officer, intake):
     first = intake(received="2023-09-28")
     repeat = services.complaint_merge(
