@@ -5,10 +5,12 @@ import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from branches.models import Branch
 from branches.permissions import can_see_personal_data, get_scoped_object_or_404, scope_queryset
@@ -18,6 +20,7 @@ from complaints.models import CalendarDay, CalendarYear, CaseEvent, Complaint, R
 from complaints.workdays import TableCalendar, YearTable
 
 logger = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 # ---------------------------------------------------------------- calendar
@@ -226,9 +229,11 @@ def derived_summary(*, branch: Branch, start: datetime.date, end: datetime.date)
 # ---------------------------------------------------------------- monthly publication
 
 
-def publication_rows(*, user, month: datetime.date) -> dict:
+def publication_rows(*, user, month: datetime.date, today: datetime.date | None = None) -> dict:
     """The monthly publication (月度公示): per branch, its overdue cases, repeat-call cases and late joint sheets."""
     first, last = month, month_end(month)
+    # An unanswered sheet is late from the day after its due date, and only once that day has come.
+    late_from = min(last, today or timezone.localdate(timezone=SHANGHAI))
     cases = complaint_queryset(user=user)
     overdue = list(
         cases.filter(is_overdue=True, overdue_on__lte=last)
@@ -250,7 +255,7 @@ def publication_rows(*, user, month: datetime.date) -> dict:
         cases.filter(joint_sheet_due_on__isnull=False, joint_sheet_due_on__lte=last)
         .filter(
             Q(joint_sheet_answered_on__gt=F("joint_sheet_due_on"))
-            | Q(joint_sheet_answered_on__isnull=True, joint_sheet_due_on__lt=last)
+            | Q(joint_sheet_answered_on__isnull=True, joint_sheet_due_on__lt=late_from)
         )
         .filter(Q(joint_sheet_answered_on__isnull=True) | Q(joint_sheet_answered_on__gte=first))
         .order_by("branch__sort_order", "joint_sheet_due_on", "pk")

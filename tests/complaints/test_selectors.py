@@ -158,3 +158,16 @@ def _q_fields(node) -> set[str]:
 def test_the_fields_that_tell_the_league_of_a_change_cover_every_rule():
     read = {field for rule in selectors.COMPONENT_RULES.values() for field in _q_fields(rule.q) | {rule.date_field}}
     assert read | {"branch_id"} == set(selectors.FIGURE_FIELDS)
+
+
+def test_an_unanswered_joint_sheet_is_late_in_the_publication_only_after_its_due_date(intake, officer, users):
+    case = services.complaint_joint_sheet_send(actor=officer, case=intake(received="2023-10-08"), sent_on=D("2023-10-09"))
+    assert case.joint_sheet_due_on == D("2023-10-16")
+
+    def late(today):
+        return [
+            c.number for c in selectors.publication_rows(user=users["officer"], month=D("2023-10-01"), today=D(today))["joint"]
+        ]
+
+    assert late("2023-10-12") == [] and late("2023-10-16") == []
+    assert late("2023-10-17") == [case.number] and late("2024-01-01") == [case.number]
