@@ -1,32 +1,53 @@
-"""Excel workbooks: the filtered case list and the monthly publication. Personal data arrives already masked."""
+"""Excel workbooks: the filtered case list and the monthly publication. Personal data arrives already masked.
+
+Workbooks are written in write-only mode (rows stream out, memory stays flat) and every text is
+written as text: what customers type (a name like "=HYPERLINK(...)") never becomes a formula.
+"""
 
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from complaints import deadlines as dl
 
 BOLD = Font(bold=True)
+NOTE = Font(bold=True, color="C00000")
+# What spreadsheet programs read as the start of a formula (and tab / carriage return, which some use to smuggle one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _d(value) -> str:
     return dl.cn(value) if value else ""
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows) -> None:
+def _cell(ws, value, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters a workbook cannot hold
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _sheet(wb: Workbook, title: str, header: list[str], rows, *, note: str = "") -> None:
     ws = wb.create_sheet(title)
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = BOLD
-    for row in rows:
-        ws.append(row)
     for column, width in zip("ABCDEFGHIJKLMNOP", [22, 12, 10, 12, 14, 12, 16, 14, 12, 14, 14, 10, 30, 30], strict=False):
         ws.column_dimensions[column].width = width
+    if note:
+        ws.append([_cell(ws, note, NOTE)])
+    ws.append([_cell(ws, h, BOLD) for h in header])
+    for row in rows:
+        ws.append([_cell(ws, v) for v in row])
 
 
 def _save(wb: Workbook) -> bytes:
-    del wb[wb.sheetnames[0]]  # the empty default sheet
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -34,7 +55,7 @@ def _save(wb: Workbook) -> bytes:
 
 def case_list_workbook(rows) -> bytes:
     """The case list as shown: one row per case; `rows` are (case, customer fields as the viewer may see them)."""
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     header = [
         "投诉编号",
         "机构",
@@ -84,7 +105,7 @@ def case_list_workbook(rows) -> bytes:
 
 def publication_workbook(data: dict) -> bytes:
     """The monthly publication (投诉月度公示): a summary per branch, then overdue, repeat-call and late joint-sheet cases."""
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     month = f"{data['month'].year}年{data['month'].month}月"
     _sheet(
         wb,

