@@ -6,14 +6,19 @@ from django.test import Client
 from branches.models import Branch, Role, User
 
 
-@pytest.fixture
-def tree(db):
+def build_tree() -> dict[str, Branch]:
     """jiangsu (province) → nanjing, wuxi (prefectures) → jiangning (county under nanjing)."""
     province = Branch.objects.create(code="jiangsu", name="江苏省分公司", level="province")
     nanjing = Branch.objects.create(code="nanjing", name="南京中支", level="prefecture", parent=province, sort_order=1)
     wuxi = Branch.objects.create(code="wuxi", name="无锡中支", level="prefecture", parent=province, sort_order=2)
     jiangning = Branch.objects.create(code="jiangning", name="江宁支公司", level="county", parent=nanjing, sort_order=3)
     return {"jiangsu": province, "nanjing": nanjing, "wuxi": wuxi, "jiangning": jiangning}
+
+
+@pytest.fixture
+def tree(db):
+    """jiangsu (province) → nanjing, wuxi (prefectures) → jiangning (county under nanjing)."""
+    return build_tree()
 
 
 def _user(username, branch, role):
@@ -24,8 +29,7 @@ def _user(username, branch, role):
     return user
 
 
-@pytest.fixture
-def users(tree):
+def build_users(tree: dict[str, Branch]) -> dict[str, User]:
     """One user per role: staff of nanjing, staff of wuxi, staff of a county, an officer, an administrator."""
     return {
         "nanjing_staff": _user("nanjing", tree["nanjing"], Role.BRANCH_STAFF),
@@ -34,6 +38,12 @@ def users(tree):
         "officer": _user("province", tree["jiangsu"], Role.OFFICER),
         "admin": _user("admin", tree["jiangsu"], Role.ADMIN),
     }
+
+
+@pytest.fixture
+def users(tree):
+    """One user per role: staff of nanjing, staff of wuxi, staff of a county, an officer, an administrator."""
+    return build_users(tree)
 
 
 @pytest.fixture
