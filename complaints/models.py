@@ -211,7 +211,7 @@ class ClockRestart(models.Model):
 
     case = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="restarts")
     restarted_on = models.DateField(_("重新计时日期"))
-    reason = models.CharField(_("原因"), max_length=300)
+    reason = models.TextField(_("原因"))  # a merge quotes the repeat's number before the customer's reason
     from_case = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

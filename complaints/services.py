@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from branches.models import Branch
 from branches.permissions import can_view_branch
@@ -68,6 +68,9 @@ EDITABLE_FIELDS = {
     "source": "来源",
 }
 PERSONAL_FIELDS = {"customer_name", "customer_phone", "customer_id_number"}
+TEXT_FIELDS = {"regulator_ref", "customer_name", "customer_phone", "customer_id_number", "policy_number", "summary"}
+REQUIRED_TEXT = {"customer_name": "请填写客户姓名。", "summary": "请填写投诉内容。"}
+MAJOR_REASON = "标记为重大投诉时请说明情形（20人以上、群体事件或媒体曝光等）。"
 
 
 # ---------------------------------------------------------------- helpers
@@ -154,10 +157,16 @@ def _check_date(
         raise ApplicationError(f"{label}（{cn(value)}）不能早于{before_label}（{cn(not_before)}）。")
 
 
-def _require_text(value: str, message: str) -> str:
+def _text(value: str | None, model, name: str, *, required: str = "") -> str:
+    """Stripped text for a model's column: refused with `required` when blank, or when longer than the column."""
     value = (value or "").strip()
-    if not value:
-        raise ApplicationError(message)
+    if required and not value:
+        raise ApplicationError(required)
+    field = model._meta.get_field(name)
+    if field.max_length and len(value) > field.max_length:
+        with translation.override("zh-hans"):
+            label = str(field.verbose_name)
+        raise ApplicationError(f"{label}不能超过 {field.max_length} 个字（现为 {len(value)} 个字）。")
     return value
 
 
@@ -326,10 +335,13 @@ def complaint_create(
         received_at = received_at.replace(tzinfo=SHANGHAI)
     if received_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ApplicationError(f"收到时间（{cn(received_date(received_at))}）不能晚于当前时间。")
-    customer_name = _require_text(customer_name, "请填写客户姓名。")
-    summary = _require_text(summary, "请填写投诉内容。")
-    if is_major:
-        major_reason = _require_text(major_reason, "标记为重大投诉时请说明情形（20人以上、群体事件或媒体曝光等）。")
+    customer_name = _text(customer_name, Complaint, "customer_name", required="请填写客户姓名。")
+    summary = _text(summary, Complaint, "summary", required="请填写投诉内容。")
+    customer_phone = _text(customer_phone, Complaint, "customer_phone")
+    customer_id_number = _text(customer_id_number, Complaint, "customer_id_number")
+    policy_number = _text(policy_number, Complaint, "policy_number")
+    regulator_ref = _text(regulator_ref, Complaint, "regulator_ref")
+    major_reason = _text(major_reason, Complaint, "major_reason", required=MAJOR_REASON if is_major else "")
     if handler is not None and not can_view_branch(handler, branch):
         raise ApplicationError("经办人须为本机构人员。")
     received_on = received_date(received_at)
@@ -341,11 +353,11 @@ def complaint_create(
         received_at=received_at,
         received_on=received_on,
         clock_started_on=received_on,
-        regulator_ref=regulator_ref.strip(),
+        regulator_ref=regulator_ref,
         customer_name=customer_name,
-        customer_phone=customer_phone.strip(),
-        customer_id_number=customer_id_number.strip(),
-        policy_number=policy_number.strip(),
+        customer_phone=customer_phone,
+        customer_id_number=customer_id_number,
+        policy_number=policy_number,
         category=category,
         summary=summary,
         material_complete=material_complete,
@@ -384,9 +396,8 @@ def complaint_update(*, actor, case: Complaint, **changes) -> Complaint:
         _choice(changes["channel"], Channel, "渠道")
     if "source" in changes:
         _choice(changes["source"], Source, "来源")
-    for required, message in (("customer_name", "请填写客户姓名。"), ("summary", "请填写投诉内容。")):
-        if required in changes:
-            changes[required] = _require_text(changes[required], message)
+    for name in TEXT_FIELDS & set(changes):
+        changes[name] = _text(changes[name], Complaint, name, required=REQUIRED_TEXT.get(name, ""))
     if "received_at" in changes:
         received_at = changes["received_at"]
         if timezone.is_naive(received_at):
@@ -432,7 +443,7 @@ def complaint_flag_major(*, actor, case: Complaint, is_major: bool, reason: str 
     case = _locked(case)
     _require_branch(actor, case.branch)
     if is_major:
-        reason = _require_text(reason, "标记为重大投诉时请说明情形（20人以上、群体事件或媒体曝光等）。")
+        reason = _text(reason, Complaint, "major_reason", required=MAJOR_REASON)
     case.is_major, case.major_reason = is_major, reason if is_major else ""
     case.save(update_fields=["is_major", "major_reason", "updated_at"])
     _event(case, EventKind.MAJOR, actor, f"标记为重大投诉：{reason}" if is_major else "取消重大投诉标记")
@@ -555,8 +566,8 @@ def complaint_extend(*, actor, case: Complaint, granted_on: datetime.date, appro
     case = _locked(case)
     _require_branch(actor, case.branch)
     _require_open(case, "延期")
-    reason = _require_text(reason, "延期必须填写原因。")
-    approver = _require_text(approver, "延期必须填写批准人。")
+    reason = _text(reason, Extension, "reason", required="延期必须填写原因。")
+    approver = _text(approver, Extension, "approver", required="延期必须填写批准人。")
     extensions = _dl_extensions(case.extensions.all())
     limit = dl.next_extension_limit(dl.limit_in_force(case.clock_started_on, extensions))
     if limit is None:
@@ -596,6 +607,7 @@ def complaint_pause(*, actor, case: Complaint, kind: str, started_on: datetime.d
     _require_branch(actor, case.branch)
     _require_open(case, "中止计时")
     _choice(kind, PauseKind, "中止原因")
+    note = _text(note, Pause, "note")
     pauses = list(case.pauses.all())
     if any(p.ended_on is None for p in pauses):
         raise ApplicationError("已有进行中的中止计时，请先恢复计时。")
@@ -608,13 +620,13 @@ def complaint_pause(*, actor, case: Complaint, kind: str, started_on: datetime.d
     )
     if case.decision_due_on and started_on > case.decision_due_on:
         raise ApplicationError(f"处理期限已于 {cn(case.decision_due_on)} 届满，不能再中止计时。")
-    Pause.objects.create(case=case, kind=kind, started_on=started_on, note=note.strip())
+    Pause.objects.create(case=case, kind=kind, started_on=started_on, note=note)
     _refresh(case)
     _event(
         case,
         EventKind.PAUSED,
         actor,
-        f"{cn(started_on)} 起{PauseKind(kind).label}，中止计时{'：' + note.strip() if note.strip() else ''}",
+        f"{cn(started_on)} 起{PauseKind(kind).label}，中止计时{'：' + note if note else ''}",
     )
     return case
 
@@ -645,7 +657,7 @@ def complaint_restart(
     _require_branch(actor, case.branch)
     _require_open(case, "重新计时")
     figures = _figure_facts(case)
-    reason = _require_text(reason, "重新计时必须说明新的事实和理由。")
+    reason = _text(reason, ClockRestart, "reason", required="重新计时必须说明新的事实和理由。")
     _check_date(restarted_on, "重新计时日期", not_before=case.clock_started_on, before_label="计时起点")
     _restart(case, restarted_on, reason, from_case)
     before, after = _refresh(case)
@@ -684,8 +696,8 @@ def complaint_decide(*, actor, case: Complaint, decided_on: datetime.date, decis
     _require_branch(actor, case.branch)
     _require_status(case, (Status.ACCEPTED, Status.INVESTIGATING), "作出处理决定")
     figures = _figure_facts(case)
-    decision = _require_text(decision, "请填写处理决定。")
-    reasons = _require_text(reasons, "请填写决定理由。")
+    decision = _text(decision, Complaint, "decision", required="请填写处理决定。")
+    reasons = _text(reasons, Complaint, "decision_reasons", required="请填写决定理由。")
     _check_date(decided_on, "处理决定日期", not_before=case.received_on)
     _check_date(decided_on, "处理决定日期", not_before=case.accepted_on, before_label="受理日期")
     if case.pauses.filter(ended_on__isnull=True).exists():
@@ -777,7 +789,7 @@ def complaint_merge(
         raise ApplicationError(f"重复投诉应晚于被并入的案件收到（{into.number} 收到于 {cn(into.received_on)}）。")
     _check_date(merged_on, "合并日期", not_before=case.received_on)
     if new_facts:
-        reason = _require_text(reason, "有新的事实和理由时请说明。")
+        reason = _text(reason, ClockRestart, "reason", required="有新的事实和理由时请说明。")
     figures, into_figures = _figure_facts(case), _figure_facts(into)
     _end_running_pause(case, merged_on, "合并日期")
     case.status, case.merged_into, case.merged_on, case.counts_in_figures = Status.MERGED, into, merged_on, False
@@ -817,15 +829,16 @@ def complaint_repeat_call_log(*, actor, case: Complaint, called_at: datetime.dat
         raise ApplicationError("来电时间不能早于收到投诉时间。")
     if called_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ApplicationError("来电时间不能晚于当前时间。")
+    note = _text(note, RepeatCall, "note")
     call = RepeatCall.objects.create(
-        case=case, called_at=called_at, note=note.strip(), logged_by=actor if actor.is_authenticated else None
+        case=case, called_at=called_at, note=note, logged_by=actor if actor.is_authenticated else None
     )
     count = case.repeat_calls.count()
     _event(
         case,
         EventKind.REPEAT_CALL,
         actor,
-        f"{called_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 客户重复来电（第 {count} 次）{'：' + note.strip() if note.strip() else ''}",
+        f"{called_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 客户重复来电（第 {count} 次）{'：' + note if note else ''}",
     )
     return call
 
@@ -897,7 +910,7 @@ def complaint_overdue_reason_set(*, actor, case: Complaint, reason: str) -> Comp
     _require_branch(actor, case.branch)
     if not case.is_overdue:
         raise ApplicationError("本案未超期。")
-    case.overdue_reason = _require_text(reason, "请填写超期原因。")
+    case.overdue_reason = _text(reason, Complaint, "overdue_reason", required="请填写超期原因。")
     case.save(update_fields=["overdue_reason", "updated_at"])
     _event(case, EventKind.OVERDUE, actor, f"超期原因：{case.overdue_reason}")
     return case
@@ -1013,6 +1026,7 @@ def calendar_year_import(
     *, actor, year: int, rows: list[tuple[datetime.date, str, str]], notice: str = "", source: str = CalendarSource.IMPORT
 ) -> CalendarYear:
     """Enter (or replace) one year's official schedule as a whole; open deadlines are recomputed after commit."""
+    notice = _text(notice, CalendarYear, "notice")
     CalendarDay.objects.filter(date__year=year).delete()
     CalendarDay.objects.bulk_create(CalendarDay(date=d, kind=kind, name=name) for d, kind, name in rows)
     entry, _ = CalendarYear.objects.update_or_create(
@@ -1037,7 +1051,8 @@ def calendar_day_set(*, actor, day: datetime.date, kind: str, name: str = "") ->
     _choice(kind, CalendarDayKind, "类型")
     if kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
         raise ApplicationError(f"{cn(day)} 是周一至周五，本来就是工作日，不能标为调休上班。")
-    obj, _ = CalendarDay.objects.update_or_create(date=day, defaults={"kind": kind, "name": name.strip()})
+    name = _text(name, CalendarDay, "name")
+    obj, _ = CalendarDay.objects.update_or_create(date=day, defaults={"kind": kind, "name": name})
     entry.source, entry.updated_by = CalendarSource.OFFICE, actor
     entry.save(update_fields=["source", "updated_by", "updated_at"])
     _queue_recompute()

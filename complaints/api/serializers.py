@@ -3,6 +3,7 @@
 import datetime
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -58,21 +59,32 @@ class UsernameField(serializers.CharField):
         return user
 
 
+def column_text(model, name: str, **kwargs) -> serializers.CharField:
+    """Text for a model's column, no longer than the column: too long is a 400 naming the field, not a database error."""
+    field = model._meta.get_field(name)
+    if field.max_length:
+        with translation.override("zh-hans"):
+            label = str(field.verbose_name)
+        kwargs["max_length"] = field.max_length
+        kwargs["error_messages"] = {"max_length": f"{label}不能超过 {field.max_length} 个字。"}
+    return serializers.CharField(**kwargs)
+
+
 class ComplaintCreateInput(serializers.Serializer):
     branch = BranchCodeField(help_text="机构代码，如 nanjing")
     source = serializers.ChoiceField(choices=Source.choices, help_text="regulator 监管转办 / self 自收")
     received_at = ReceivedAtField(help_text="收到时间，ISO 8601；只写日期表示当天")
     category = serializers.ChoiceField(choices=Category.choices)
     summary = serializers.CharField(help_text="投诉内容", allow_blank=True)
-    customer_name = serializers.CharField(allow_blank=True)
-    customer_phone = serializers.CharField(required=False, allow_blank=True, default="")
-    customer_id_number = serializers.CharField(required=False, allow_blank=True, default="")
-    policy_number = serializers.CharField(required=False, allow_blank=True, default="")
+    customer_name = column_text(Complaint, "customer_name", allow_blank=True)
+    customer_phone = column_text(Complaint, "customer_phone", required=False, allow_blank=True, default="")
+    customer_id_number = column_text(Complaint, "customer_id_number", required=False, allow_blank=True, default="")
+    policy_number = column_text(Complaint, "policy_number", required=False, allow_blank=True, default="")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, default="", help_text="默认：监管转办或客服热线")
-    regulator_ref = serializers.CharField(required=False, allow_blank=True, default="")
+    regulator_ref = column_text(Complaint, "regulator_ref", required=False, allow_blank=True, default="")
     material_complete = serializers.BooleanField(required=False, default=True)
     is_major = serializers.BooleanField(required=False, default=False)
-    major_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    major_reason = column_text(Complaint, "major_reason", required=False, allow_blank=True, default="")
     handler = UsernameField(required=False, help_text="经办人用户名")
 
 
@@ -259,14 +271,14 @@ class JointSheetAnswerInput(serializers.Serializer):
 
 class ExtendInput(serializers.Serializer):
     granted_on = serializers.DateField()
-    approver = serializers.CharField(required=False, allow_blank=True, default="", help_text="批准人（必填）")
+    approver = column_text(Extension, "approver", required=False, allow_blank=True, default="", help_text="批准人（必填）")
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="延期原因（必填）")
 
 
 class PauseInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PauseKind.choices)
     started_on = serializers.DateField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = column_text(Pause, "note", required=False, allow_blank=True, default="")
 
 
 class ResumeInput(serializers.Serializer):
@@ -299,7 +311,7 @@ class WithdrawInput(serializers.Serializer):
 
 
 class MergeInput(serializers.Serializer):
-    into = serializers.CharField(help_text="被并入案件的编号")
+    into = column_text(Complaint, "number", help_text="被并入案件的编号")
     merged_on = serializers.DateField()
     new_facts = serializers.BooleanField(required=False, default=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -307,7 +319,7 @@ class MergeInput(serializers.Serializer):
 
 class RepeatCallInput(serializers.Serializer):
     called_at = ReceivedAtField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = column_text(RepeatCall, "note", required=False, allow_blank=True, default="")
 
 
 class MediationInput(serializers.Serializer):
@@ -324,7 +336,7 @@ class CallbackInput(serializers.Serializer):
 
 class MajorInput(serializers.Serializer):
     is_major = serializers.BooleanField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = column_text(Complaint, "major_reason", required=False, allow_blank=True, default="")
 
 
 class OverdueReasonInput(serializers.Serializer):

@@ -260,3 +260,58 @@ def test_the_list_does_not_query_per_row(users, api_for, intake, django_assert_m
 def test_add_workdays_refuses_dates_out_of_range(users, api_for):
     response = api_for(users["wuxi_staff"]).get("/api/v1/calendar/add-workdays/?start=9999-12-30&days=5")
     assert response.status_code == 400 and "1990年至2199年" in str(response.json()["start"])
+
+
+# ---------------------------------------------------------------- too long for the column: 400 in Chinese, not a 500
+
+
+@pytest.mark.parametrize(
+    ("field", "limit", "label"),
+    [
+        ("customer_name", 60, "客户姓名"),
+        ("customer_phone", 30, "联系电话"),
+        ("customer_id_number", 30, "证件号码"),
+        ("policy_number", 40, "保单号"),
+        ("regulator_ref", 80, "监管转办编号"),
+        ("major_reason", 300, "重大投诉说明"),
+    ],
+)
+def test_too_long_intake_text_is_a_400_naming_the_field(users, api_for, field, limit, label):
+    response = api_for(users["nanjing_staff"]).post(
+        "/api/v1/complaints/", {**NEW, "is_major": True, "major_reason": "群体投诉", field: "长" * (limit + 1)}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()[field] == [f"{label}不能超过 {limit} 个字。"]
+    assert not Complaint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("step", "data", "field"),
+    [
+        ("extend", {"granted_on": "2023-10-05", "approver": "王" * 61, "reason": "复杂"}, "approver"),
+        ("pause", {"kind": "appraisal", "started_on": "2023-10-05", "note": "说" * 301}, "note"),
+        ("repeat-calls", {"called_at": "2023-10-05T10:00", "note": "来" * 301}, "note"),
+        ("major", {"is_major": True, "reason": "群" * 301}, "reason"),
+        ("merge", {"into": "TS" * 21, "merged_on": "2023-10-05"}, "into"),
+    ],
+)
+def test_too_long_step_text_is_a_400(users, api_for, step, data, field):
+    client = api_for(users["nanjing_staff"])
+    pk = client.post("/api/v1/complaints/", NEW, format="json").json()["id"]
+    response = client.post(f"/api/v1/complaints/{pk}/{step}/", data, format="json")
+    assert response.status_code == 400 and "不能超过" in response.json()[field][0]
+
+
+def test_a_long_reason_for_new_facts_fits_the_restart_that_quotes_it(users, api_for):
+    client = api_for(users["nanjing_staff"])
+    first = client.post("/api/v1/complaints/", NEW, format="json").json()
+    repeat = client.post("/api/v1/complaints/", {**NEW, "received_at": "2023-10-02"}, format="json").json()
+    reason = "补充材料" * 75  # 300 characters, and the merge puts the repeat's number in front of them
+    response = client.post(
+        f"/api/v1/complaints/{repeat['id']}/merge/",
+        {"into": first["number"], "merged_on": "2023-10-03", "new_facts": True, "reason": reason},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    restart = Complaint.objects.get(pk=first["id"]).restarts.get()
+    assert restart.reason.endswith(reason) and len(restart.reason) > 300

@@ -364,3 +364,15 @@ def test_registering_a_case_in_a_computed_window_recomputes_it(intake, django_ca
     assert callbacks
     current = ScoreRun.objects.get(scheme=scheme, month=9, is_current=True)
     assert current.pk != before.pk
+
+
+def test_text_longer_than_its_column_is_refused_in_chinese_before_anything_is_written(intake, officer):
+    with pytest.raises(ApplicationError, match=r"^联系电话不能超过 30 个字（现为 31 个字）。$"):
+        intake(customer_phone="1" * 31)
+    assert not Complaint.objects.exists()
+    case = intake()
+    with pytest.raises(ApplicationError, match="保单号不能超过 40 个字"):
+        services.complaint_update(actor=officer, case=case, policy_number="P" * 41)
+    with pytest.raises(ApplicationError, match="批准人不能超过 60 个字"):
+        services.complaint_extend(actor=officer, case=case, granted_on=D("2023-10-01"), approver="王" * 61, reason="复杂")
+    assert Complaint.objects.get(pk=case.pk).policy_number == "P2023000001" and not Extension.objects.exists()

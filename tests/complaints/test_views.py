@@ -275,3 +275,39 @@ def test_the_list_page_does_not_query_per_row(users, client_for, intake, django_
     with django_assert_max_num_queries(20):
         page = client.get(reverse("complaints:case-list")).content.decode()
     assert page.count("data-number=") == 20
+
+
+def test_every_form_field_for_a_column_is_no_longer_than_the_column():
+    from complaints import forms
+    from complaints.models import CalendarYear, Extension, Pause, RepeatCall
+
+    columns = {
+        forms.IntakeForm: (
+            Complaint,
+            {
+                n: n
+                for n in [
+                    "regulator_ref",
+                    "customer_name",
+                    "customer_phone",
+                    "customer_id_number",
+                    "policy_number",
+                    "major_reason",
+                ]
+            },
+        ),
+        forms.EditForm: (
+            Complaint,
+            {n: n for n in ["regulator_ref", "customer_name", "customer_phone", "customer_id_number", "policy_number"]},
+        ),
+        forms.MajorForm: (Complaint, {"reason": "major_reason"}),
+        forms.MergeForm: (Complaint, {"into": "number"}),
+        forms.ExtendForm: (Extension, {"approver": "approver"}),
+        forms.PauseForm: (Pause, {"note": "note"}),
+        forms.RepeatCallForm: (RepeatCall, {"note": "note"}),
+        forms.CalendarDayForm: (CalendarDay, {"name": "name"}),
+        forms.CalendarImportForm: (CalendarYear, {"notice": "notice"}),
+    }
+    for form, (model, fields) in columns.items():
+        for field, column in fields.items():
+            assert form.base_fields[field].max_length == model._meta.get_field(column).max_length, (form, field)
