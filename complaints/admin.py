@@ -1,37 +1,36 @@
-"""Administration: the holiday calendar (edits go through the services, so open deadlines are recomputed) and a
-read-only view of cases. Cases change only through the case pages and the API, which keep the timeline."""
+"""Administration: read-only views of the holiday calendar and of cases.
 
-from django.contrib import admin, messages
+The calendar changes only through its pages (放假安排), which check the rules and recompute open
+deadlines; cases only through the case pages and the API, which keep the timeline.
+"""
+
+from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from complaints import services
 from complaints.models import CalendarDay, CalendarYear, CaseEvent, Complaint
-from core.errors import ApplicationError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(SimpleHistoryAdmin):
+class CalendarYearAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["year", "source", "notice", "updated_at", "updated_by"]
-    readonly_fields = ["year", "source", "updated_by"]
-
-    def has_add_permission(self, request):
-        return False  # a year is entered as a whole through 放假安排 → 导入
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(SimpleHistoryAdmin):
+class CalendarDayAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
-
-    def save_model(self, request, obj, form, change):
-        try:
-            services.calendar_day_set(actor=request.user, day=obj.date, kind=obj.kind, name=obj.name)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-
-    def delete_model(self, request, obj):
-        services.calendar_day_delete(actor=request.user, day=obj.date)
 
 
 class EventInline(admin.TabularInline):
@@ -43,7 +42,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(ReadOnlyAdmin):
     # Customers' personal data is left out: administrators do not need it.
     list_display = ["number", "branch", "source", "category", "status", "received_on", "decision_due_on", "is_overdue"]
     list_filter = ["status", "source", "category", "is_overdue", "branch"]
@@ -51,12 +50,3 @@ class ComplaintAdmin(admin.ModelAdmin):
     list_select_related = ["branch"]
     exclude = ["customer_name", "customer_phone", "customer_id_number"]
     inlines = [EventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

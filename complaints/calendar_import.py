@@ -8,6 +8,7 @@ before anything is written.
 import csv
 import datetime
 import io
+import zipfile
 
 from complaints.workdays import HOLIDAY, WORKDAY
 
@@ -28,16 +29,30 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d")
 def read_file(*, content: bytes, filename: str) -> list[list[str]]:
     """The rows of an uploaded .xlsx or .csv file (UTF-8 or GB18030), as text cells."""
     if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return _read_xlsx(content)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return read_text(content.decode(encoding))
         except UnicodeDecodeError:
             continue
     raise ValueError("文件编码无法识别，请保存为 UTF-8 或 GB18030 编码的 CSV，或 .xlsx")
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # A damaged or renamed file fails inside the zip or XML reader; the clerk gets one message, not a 500.
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            if not book.worksheets:
+                raise ValueError("文件中没有工作表")
+            return [[_cell_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, SyntaxError) as exc:
+        raise ValueError("文件无法读取：不是有效的 .xlsx 文件，请用 Excel 另存为 .xlsx 或 CSV 后重新上传") from exc
 
 
 def read_text(text: str) -> list[list[str]]:

@@ -331,6 +331,13 @@ def _require_officer(user):
         raise PermissionDenied("只有省公司考核人员或管理员可以维护放假安排。")
 
 
+def _posted_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ApplicationError(f"“{value}”不是有效的日期（应为 2026-10-01 这样的格式）。") from None
+
+
 @login_required
 def calendar_index(request):
     years = list(selectors.calendar_years())
@@ -364,12 +371,14 @@ def calendar_year(request, year):
     if not 1990 <= year <= 2199:
         raise Http404("年份超出范围")
     entry = selectors.calendar_years().filter(year=year).first()
-    form = forms.CalendarDayForm(request.POST or None, prefix="day")
+    deleting = "delete" in request.POST
+    form = forms.CalendarDayForm(request.POST if request.method == "POST" and not deleting else None, prefix="day")
+    error = ""
     if request.method == "POST":
         _require_officer(request.user)
         try:
-            if "delete" in request.POST:
-                day = datetime.date.fromisoformat(request.POST["delete"])
+            if deleting:
+                day = _posted_date(request.POST["delete"])
                 services.calendar_day_delete(actor=request.user, day=day)
                 messages.success(request, f"已删除 {dl.cn(day)}；未办结案件的期限将重新计算。")
                 return redirect("complaints:calendar-year", year=year)
@@ -382,8 +391,8 @@ def calendar_year(request, year):
                 )
                 messages.success(request, f"已保存 {dl.cn(form.cleaned_data['day'])}；未办结案件的期限将重新计算。")
                 return redirect("complaints:calendar-year", year=year)
-        except (ApplicationError, ValueError) as exc:
-            form.add_error(None, getattr(exc, "message", str(exc)))
+        except ApplicationError as exc:
+            error = exc.message
     fallback = sorted(statutory_holidays(year).items()) if entry is None else []
     return render(
         request,
@@ -394,10 +403,11 @@ def calendar_year(request, year):
             "days": selectors.calendar_days(year=year) if entry else [],
             "fallback": fallback,
             "form": form,
+            "error": error,
             "can_edit": is_officer(request.user),
             "unofficial": dl.UNOFFICIAL,
         },
-        status=400 if form.errors else 200,
+        status=400 if error or form.errors else 200,
     )
 
 

@@ -219,6 +219,43 @@ def test_importing_a_year_validates_every_row_first(users, client_for):
     assert "国办发明电〔2026〕1号" in page and "2027年9月26日" in page
 
 
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"this is not a workbook", "2027.xlsx"), (b"PK\x03\x04broken zip", "2027.xlsx")],
+)
+def test_a_damaged_workbook_is_refused_in_chinese_and_nothing_is_written(users, client_for, content, name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints.models import CalendarYear
+
+    upload = SimpleUploadedFile(name, content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = client_for(users["officer"]).post(reverse("complaints:calendar-import"), {"year": 2027, "file": upload})
+    assert response.status_code == 400
+    assert "文件无法读取：不是有效的 .xlsx 文件" in response.content.decode()
+    assert not CalendarYear.objects.filter(year=2027).exists() and not CalendarDay.objects.filter(date__year=2027).exists()
+
+
+def test_deleting_a_day_that_is_not_a_date_is_refused_in_chinese(users, client_for):
+    url = reverse("complaints:calendar-year", args=[2026])
+    before = CalendarDay.objects.filter(date__year=2026).count()
+    response = client_for(users["officer"]).post(url, {"delete": "2026-02-30"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "“2026-02-30”不是有效的日期" in page
+    assert "这个字段是必填项" not in page  # the add-a-day form was not submitted
+    assert CalendarDay.objects.filter(date__year=2026).count() == before
+
+
+def test_the_calendar_is_read_only_in_the_admin_its_pages_are_the_editing_path(users, client_for):
+    client = client_for(users["admin"])
+    day = CalendarDay.objects.filter(date__year=2026).first()
+    assert client.get("/admin/complaints/calendarday/add/").status_code == 403
+    response = client.post(f"/admin/complaints/calendarday/{day.pk}/change/", {"date": "2026-12-30", "kind": "workday"})
+    assert response.status_code == 403
+    assert client.post(f"/admin/complaints/calendarday/{day.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert CalendarDay.objects.get(pk=day.pk).date == day.date
+    assert client.get("/admin/complaints/calendarday/").status_code == 200
+
+
 def test_the_calendar_page_computes_working_days_and_flags_unentered_years(users, client_for):
     page = client_for(users["wuxi_staff"]).get(reverse("complaints:calendar") + "?start=2026-12-28&days=5").content.decode()
     assert "2027年1月5日" in page and "放假安排未发布" in page
