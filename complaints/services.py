@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from branches.models import Branch
-from branches.permissions import can_view_branch
+from branches.permissions import can_view_branch, is_officer
 from complaints import deadlines as dl
 from complaints.choices import (
     OPEN_STATUSES,
@@ -1015,6 +1015,11 @@ def _met_text(entry: dict) -> str:
 # ---------------------------------------------------------------- holiday calendar
 
 
+def _require_calendar_editor(actor) -> None:
+    if not is_officer(actor):
+        raise ApplicationError("只有省公司考核人员或管理员可以维护放假安排。")
+
+
 def _queue_recompute() -> None:
     from complaints import tasks
 
@@ -1026,12 +1031,13 @@ def calendar_year_import(
     *, actor, year: int, rows: list[tuple[datetime.date, str, str]], notice: str = "", source: str = CalendarSource.IMPORT
 ) -> CalendarYear:
     """Enter (or replace) one year's official schedule as a whole; open deadlines are recomputed after commit."""
+    _require_calendar_editor(actor)
     notice = _text(notice, CalendarYear, "notice")
     CalendarDay.objects.filter(date__year=year).delete()
     CalendarDay.objects.bulk_create(CalendarDay(date=d, kind=kind, name=name) for d, kind, name in rows)
     entry, _ = CalendarYear.objects.update_or_create(
         year=year,
-        defaults={"source": source, "notice": notice, "updated_by": actor if getattr(actor, "is_authenticated", False) else None},
+        defaults={"source": source, "notice": notice, "updated_by": actor},
     )
     _queue_recompute()
     return entry
@@ -1047,6 +1053,7 @@ def _require_entered(year: int) -> CalendarYear:
 @transaction.atomic
 def calendar_day_set(*, actor, day: datetime.date, kind: str, name: str = "") -> CalendarDay:
     """Add or change one holiday or make-up working day of an entered year."""
+    _require_calendar_editor(actor)
     entry = _require_entered(day.year)
     _choice(kind, CalendarDayKind, "类型")
     if kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
@@ -1062,6 +1069,7 @@ def calendar_day_set(*, actor, day: datetime.date, kind: str, name: str = "") ->
 @transaction.atomic
 def calendar_day_delete(*, actor, day: datetime.date) -> None:
     """Remove one exception day: the date goes back to the Monday–Friday rule."""
+    _require_calendar_editor(actor)
     entry = _require_entered(day.year)
     deleted, _ = CalendarDay.objects.filter(date=day).delete()
     if not deleted:

@@ -376,3 +376,22 @@ def test_text_longer_than_its_column_is_refused_in_chinese_before_anything_is_wr
     with pytest.raises(ApplicationError, match="批准人不能超过 60 个字"):
         services.complaint_extend(actor=officer, case=case, granted_on=D("2023-10-01"), approver="王" * 61, reason="复杂")
     assert Complaint.objects.get(pk=case.pk).policy_number == "P2023000001" and not Extension.objects.exists()
+
+
+# ---------------------------------------------------------------- the holiday calendar
+
+
+def test_only_the_office_may_change_the_calendar_whoever_calls_the_service(users):
+    from complaints.models import CalendarDay, CalendarYear
+
+    before = (CalendarDay.objects.count(), CalendarYear.objects.count())
+    for user in (users["nanjing_staff"], users["county_staff"]):
+        with pytest.raises(ApplicationError, match="只有省公司考核人员或管理员可以维护放假安排"):
+            services.calendar_day_set(actor=user, day=D("2026-12-31"), kind="holiday", name="演示")
+        with pytest.raises(ApplicationError, match="只有省公司考核人员或管理员可以维护放假安排"):
+            services.calendar_day_delete(actor=user, day=D("2026-10-01"))
+        with pytest.raises(ApplicationError, match="只有省公司考核人员或管理员可以维护放假安排"):
+            services.calendar_year_import(actor=user, year=2027, rows=[(D("2027-10-01"), "holiday", "国庆节")])
+    assert (CalendarDay.objects.count(), CalendarYear.objects.count()) == before
+    services.calendar_day_set(actor=users["admin"], day=D("2026-12-31"), kind="holiday", name="演示")
+    assert CalendarDay.objects.get(date=D("2026-12-31")).name == "演示"
