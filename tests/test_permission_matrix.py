@@ -1,7 +1,8 @@
 """The permission matrix: every URL of the project × every role → the expected answer, and what lists show.
 
-"Branch data is private to its branch": staff see their branch and the branches below it, provincial
-officers every branch of their province (here: all), administrators every branch and the configuration. Another branch's object
+"Branch data is private to its branch": staff see their branch and the branches below it, officers their
+own branch's subtree (the provincial officer, at the root here, every branch; an officer of nanjing, nanjing
+and its county), administrators every branch and the configuration. Another branch's object
 answers 404 (never a hint that it exists); a role that may not use a page at all answers 403; anonymous
 users are sent to the login page (401 from the API). Lists and exports carry only the rows the viewer
 may see, and customers' personal data only for the branch staff who handle the cases.
@@ -13,6 +14,7 @@ The data is built once for the module inside a transaction that is rolled back a
 runs in a savepoint of it (pytest-django's `db`), so the POST rows change nothing for the next test.
 """
 
+import datetime
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
+from branches.models import Role, User
 from complaints import services as complaint_services
 from complaints.models import CalendarYear
 from kpi import demo
@@ -34,7 +37,7 @@ from kpi.models import Component, MonthlyFigure, MonthlySubmission, Notice, Noti
 from tests.complaints.conftest import at
 from tests.conftest import build_tree, build_users
 
-ROLES = ("anonymous", "nanjing_staff", "wuxi_staff", "county_staff", "officer", "admin")
+ROLES = ("anonymous", "nanjing_staff", "wuxi_staff", "county_staff", "officer", "nanjing_officer", "admin")
 
 # The oracle, written out rather than asked of branches.permissions: the branches each role may see,
 # and those whose customers' personal data it sees unmasked (the branch staff who handle the cases).
@@ -44,9 +47,11 @@ VISIBLE = {
     "wuxi_staff": {"wuxi"},
     "county_staff": {"jiangning"},
     "officer": {"jiangsu", "nanjing", "wuxi", "jiangning"},
+    # An officer below the root sees their own branch's subtree only (head-office officers see everything).
+    "nanjing_officer": {"nanjing", "jiangning"},
     "admin": {"jiangsu", "nanjing", "wuxi", "jiangning"},
 }
-PERSONAL = {**VISIBLE, "officer": set(), "admin": set()}
+PERSONAL = {**VISIBLE, "officer": set(), "nanjing_officer": set(), "admin": set()}
 CASE_BRANCHES = ("nanjing", "wuxi", "jiangning")
 CUSTOMERS = {
     "nanjing": ("南京客户甲", "13800000001", "320102199001010011"),
@@ -63,6 +68,9 @@ BRANCH_NAMES = {"nanjing": "南京中支", "wuxi": "无锡中支", "jiangning": 
 def _build() -> dict:
     tree = build_tree()
     users = build_users(tree)
+    users["nanjing_officer"] = User.objects.create_user(
+        username="nanjing-officer", password="pw-12345678", branch=tree["nanjing"], role=Role.OFFICER
+    )
     officer = users["officer"]
     if not CalendarYear.objects.exists():  # a transactional test elsewhere may have flushed the seeded calendar
         complaint_services.calendar_seed(recompute=False)
@@ -163,13 +171,15 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 Expect = dict[str, int]
 
 
-def expect(anonymous=302, nanjing=200, wuxi=200, county=200, officer=200, admin=200) -> Expect:
+def expect(anonymous=302, nanjing=200, wuxi=200, county=200, officer=200, admin=200, nanjing_officer=None) -> Expect:
+    """The answer per role; the officer of nanjing gets the officer's unless the row is about wuxi."""
     return {
         "anonymous": anonymous,
         "nanjing_staff": nanjing,
         "wuxi_staff": wuxi,
         "county_staff": county,
         "officer": officer,
+        "nanjing_officer": officer if nanjing_officer is None else nanjing_officer,
         "admin": admin,
     }
 
@@ -362,6 +372,17 @@ def check_reconciliation(role, response, world):
         _shows(body, BRANCH_NAMES[code], code in VISIBLE[role], f"differences of {code}")
 
 
+def check_office_list(role, response, world):
+    """The office's lists of every branch: only the branches the officer may see."""
+    _branch_names(role, response.content.decode(), ("nanjing", "wuxi"))
+
+
+def check_reminded(role, response, world):
+    """Reminders go only to branches within the officer's scope (wuxi has not submitted August)."""
+    reminded = set(Notice.objects.filter(sender=world["users"][role]).values_list("branch__code", flat=True))
+    assert reminded == {"wuxi"} & VISIBLE[role], reminded
+
+
 def check_nanjing_scores(role, response, world):
     _shows(response.content.decode(), BRANCH_NAMES["wuxi"], False, "branch wuxi")
 
@@ -435,7 +456,7 @@ ROWS: list[Row] = [
     # Another branch's code in the filter is refused like an unknown code: nothing tells it exists.
     Row(
         "api-complaints",
-        expect(anonymous=401, nanjing=400, county=400),
+        expect(anonymous=401, nanjing=400, county=400, nanjing_officer=400),
         query="?branch=wuxi",
         check=check_case_api_of_wuxi,
         label="filtered to wuxi",
@@ -539,12 +560,12 @@ ROWS: list[Row] = [
     Row("complaints:publication", SIGNED_IN, query="?month=2023-09", check=check_publication),
     Row("complaints:publication", SIGNED_IN, query="?month=2023-09&format=xlsx", check=check_publication_xlsx, label="xlsx"),
     Row("complaints:indicators", SIGNED_IN, query="?month_from=2023-09&month_to=2023-09", check=check_indicators),
-    Row("complaints:indicators", expect(nanjing=404, county=404), query="?branch=wuxi", label="of wuxi"),
+    Row("complaints:indicators", expect(nanjing=404, county=404, nanjing_officer=404), query="?branch=wuxi", label="of wuxi"),
     # kpi pages
     Row("kpi:home", expect(anonymous=302, nanjing=302, wuxi=302, county=302, officer=302, admin=302)),
     Row("kpi:league", SIGNED_IN, check=check_league),
     Row("kpi:branch-scores", NANJING_OBJECT, args=("{run}", "nanjing"), check=check_nanjing_scores),
-    Row("kpi:branch-scores", expect(nanjing=404, county=404), args=("{run}", "wuxi"), label="of wuxi"),
+    Row("kpi:branch-scores", expect(nanjing=404, county=404, nanjing_officer=404), args=("{run}", "wuxi"), label="of wuxi"),
     Row("kpi:explanation", NANJING_OBJECT, args=("{run}", "nanjing", "sl_nonbank"), check=check_nanjing_scores),
     Row(
         "kpi:explanation",
@@ -590,14 +611,25 @@ ROWS: list[Row] = [
         data={"revision": "1", "reason": "更正"},
     ),
     Row("kpi:review", expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302)),
-    Row("kpi:review-month", OFFICE, args=("2023-08",)),
-    Row("kpi:review-remind", expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302), args=("2023-08",), method="post"),
+    Row("kpi:review-month", OFFICE, args=("2023-08",), check=check_office_list),
+    Row(
+        "kpi:review-remind",
+        expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302),
+        args=("2023-08",),
+        method="post",
+        check=check_reminded,
+    ),
     Row("kpi:notices", SIGNED_IN, check=check_notices),
-    # A notice is addressed to its branch's inbox: only that branch's staff read (and mark) it.
-    Row("kpi:notice-read", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{notice}",), method="post"),
+    # A notice is addressed to its branch's inbox: only the users of that branch read (and mark) it.
+    Row(
+        "kpi:notice-read",
+        expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404, nanjing_officer=302),
+        args=("{notice}",),
+        method="post",
+    ),
     # the office: qualitative scores, deductions, the veto
     Row("kpi:office", expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302)),
-    Row("kpi:office-month", OFFICE, args=("2023-08",)),
+    Row("kpi:office-month", OFFICE, args=("2023-08",), check=check_office_list),
     Row("kpi:office-branch", OFFICE, args=AUG_NANJING),
     Row(
         "kpi:office-qualitative",
@@ -630,7 +662,7 @@ ROWS: list[Row] = [
     ),
     Row(
         "kpi:office-veto-set",
-        expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302),
+        expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302, nanjing_officer=404),
         args=("2023-08", "wuxi"),
         method="post",
         data={"reason": "重大事件"},
@@ -653,7 +685,7 @@ ROWS: list[Row] = [
         Row("kpi:history", SIGNED_IN, query=f"?kind={kind}", check=check_history_not_by_branch, label=kind)
         for kind in ("overrides", "scheme")
     ],
-    Row("kpi:history", expect(nanjing=404, county=404), query="?branch=wuxi", label="of wuxi"),
+    Row("kpi:history", expect(nanjing=404, county=404, nanjing_officer=404), query="?branch=wuxi", label="of wuxi"),
 ]
 
 
@@ -702,5 +734,15 @@ def test_matrix(row: Row, role: str, world, db):
     if expected == 302 and row.name not in ("logout", "set_language"):
         to_login = response["Location"].startswith("/accounts/login/")
         assert to_login == (role == "anonymous"), response["Location"]
-    if row.check is not None and 200 <= expected < 300:
+    if row.check is not None and (200 <= expected < 300 or (expected == 302 and role != "anonymous")):
         row.check(role, response, world)
+
+
+def test_the_review_services_refuse_an_officer_outside_their_subtree(world, db):
+    """Behind the pages: an officer of nanjing may not review wuxi's month, whoever calls the service."""
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        entry_services.submission_approve(
+            branch=world["tree"]["wuxi"], month=datetime.date(2023, 8, 1), user=world["users"]["nanjing_officer"], revision=0
+        )

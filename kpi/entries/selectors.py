@@ -316,8 +316,9 @@ def review_actions(*, user, submission: MonthlySubmission) -> list[str]:
     return [action for action, states in REVIEW_FROM.items() if submission.status in states]
 
 
-def office_overview(*, scheme: Scheme, month: int) -> tuple[list, list[dict]]:
-    """The office's page of a window: each branch's item scores as of `month`, with the totals the run would count."""
+def office_overview(*, scheme: Scheme, month: int, branch_ids: set[int] | None = None) -> tuple[list, list[dict]]:
+    """The office's page of a window: each branch (within `branch_ids` if given) with its item scores as of `month`
+    and the totals the run would count."""
     # The run's own reading of the qualitative scores (year-end items count in December only): one rule, one place.
     from kpi.services import _qualitative
 
@@ -329,6 +330,9 @@ def office_overview(*, scheme: Scheme, month: int) -> tuple[list, list[dict]]:
     for d in Deduction.objects.filter(scheme=scheme, month__lte=month):
         deductions[d.branch_id] = deductions.get(d.branch_id, Decimal(0)) + d.points
     vetoed = set(Veto.objects.filter(scheme=scheme, month__lte=month).values_list("branch_id", flat=True))
+    branches = kpi_selectors.scored_branches(scheme=scheme)
+    if branch_ids is not None:
+        branches = branches.filter(pk__in=branch_ids)
     rows = [
         {
             "branch": b,
@@ -337,6 +341,6 @@ def office_overview(*, scheme: Scheme, month: int) -> tuple[list, list[dict]]:
             "deductions": deductions.get(b.pk, Decimal(0)),
             "vetoed": b.pk in vetoed,
         }
-        for b in kpi_selectors.scored_branches(scheme=scheme)
+        for b in branches
     ]
     return items, rows

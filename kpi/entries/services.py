@@ -19,7 +19,13 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from branches.models import Branch
-from branches.permissions import can_edit_branch_figures, can_review_figures, can_score_qualitative, can_view_branch
+from branches.permissions import (
+    can_edit_branch_figures,
+    can_review_figures,
+    can_score_qualitative,
+    can_view_branch,
+    visible_branch_ids,
+)
 from core.errors import ApplicationError
 from kpi import selectors as kpi_selectors
 from kpi.entries.selectors import (
@@ -237,7 +243,7 @@ def figures_save(
 
 
 def _review_step(*, branch, month, user, revision, to, action, comment, notice) -> MonthlySubmission:
-    if not can_review_figures(user):
+    if not can_review_figures(user) or not can_view_branch(user, branch):
         raise PermissionDenied
     submission = _locked_submission(branch=branch, month=month, revision=revision)
     if submission.status not in REVIEW_FROM[action]:
@@ -313,9 +319,13 @@ def submission_reopen(*, branch: Branch, month: datetime.date, user, revision: i
 
 @transaction.atomic
 def notices_remind(*, scheme: Scheme, month: datetime.date, user, branch_ids: set[int] | None = None) -> list[Branch]:
-    """Remind every branch that has not submitted the month yet (an in-app notice); returns the branches reminded."""
+    """Remind every branch within the user's scope that has not submitted the month yet (an in-app notice);
+    returns the branches reminded."""
     if not can_review_figures(user):
         raise PermissionDenied
+    scope = visible_branch_ids(user)
+    if scope is not None:
+        branch_ids = scope if branch_ids is None else branch_ids & scope
     pending = [r.branch for r in review_rows(scheme=scheme, month=month, branch_ids=branch_ids) if not r.submitted]
     Notice.objects.bulk_create(
         Notice(

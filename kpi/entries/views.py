@@ -362,7 +362,7 @@ def review_month(request, month: datetime.date):
     scheme = selectors.office_scheme(year=month.year)
     if scheme is None:
         raise Http404("该年度没有已发布的考核方案")
-    rows = selectors.review_rows(scheme=scheme, month=month)
+    rows = selectors.review_rows(scheme=scheme, month=month, branch_ids=visible_branch_ids(request.user))
     counts = {s: sum(1 for r in rows if r.status == s) for s in SubmissionStatus.values}
     months = [
         datetime.date(month.year, m, 1) for m in range(1, 13) if not selectors.month_is_future(datetime.date(month.year, m, 1))
@@ -446,7 +446,7 @@ def office_month(request, month: datetime.date):
     scheme = selectors.office_scheme(year=month.year)
     if scheme is None:
         raise Http404("该年度没有已发布的考核方案")
-    items, rows = selectors.office_overview(scheme=scheme, month=month.month)
+    items, rows = selectors.office_overview(scheme=scheme, month=month.month, branch_ids=visible_branch_ids(request.user))
     return render(
         request,
         "kpi/review/office_month.html",
