@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -237,7 +238,7 @@ class RepeatCall(models.Model):
         ordering = ["called_at", "pk"]
 
     def __str__(self):
-        return f"{self.called_at:%Y-%m-%d %H:%M} 重复来电"
+        return f"{timezone.localtime(self.called_at):%Y-%m-%d %H:%M} 重复来电"  # Asia/Shanghai, not UTC
 
 
 class CaseEvent(models.Model):
