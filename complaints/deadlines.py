@@ -208,9 +208,9 @@ def closed_within(deadline: Deadline, ended_on: date | None) -> bool:
     return ended_on is not None and deadline.due_on is not None and ended_on <= deadline.due_on
 
 
-def overdue_on(deadline: Deadline) -> date | None:
-    """The first day a running deadline is overdue."""
-    return deadline.due_on + timedelta(days=1) if deadline.due_on else None
+def overdue_on(due_on: date | None) -> date | None:
+    """The first day a case is overdue: the day after its limit (None while the limit is paused)."""
+    return due_on + timedelta(days=1) if due_on else None
 
 
 def _colon(text: str) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -90,14 +90,31 @@ def customer_masker(*, user):
     return fields
 
 
+# The one definition of "overdue" and "due soon" for lists, filters, highlighting and the daily job.
+DUE_SOON_DAYS = 3
+
+
+def past_due_q(today: datetime.date) -> Q:
+    """Still open on or after the first overdue day (deadlines.overdue_on): the limit is before today."""
+    return Q(status__in=OPEN_STATUSES, decision_due_on__lt=today)
+
+
 def overdue_q(today: datetime.date) -> Q:
     """Overdue: marked so (late notice or the daily job), or still open past the limit."""
-    return Q(is_overdue=True) | Q(status__in=OPEN_STATUSES, decision_due_on__lt=today)
+    return Q(is_overdue=True) | past_due_q(today)
 
 
 def due_within_q(today: datetime.date, days: int) -> Q:
     """Open cases whose decision limit falls within the next `days` days (today included)."""
     return Q(status__in=OPEN_STATUSES, decision_due_on__gte=today, decision_due_on__lte=today + datetime.timedelta(days=days))
+
+
+def with_due_flags(queryset: QuerySet[Complaint], *, today: datetime.date, days: int = DUE_SOON_DAYS) -> QuerySet[Complaint]:
+    """Cases annotated with overdue_now and due_soon by the rules above, for highlighting rows."""
+    return queryset.annotate(
+        overdue_now=ExpressionWrapper(overdue_q(today), output_field=BooleanField()),
+        due_soon=ExpressionWrapper(due_within_q(today, days), output_field=BooleanField()),
+    )
 
 
 # ---------------------------------------------------------------- derived figures

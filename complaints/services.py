@@ -40,7 +40,7 @@ from complaints.models import (
     Pause,
     RepeatCall,
 )
-from complaints.selectors import FIGURE_FIELDS, FIGURE_MONTH_FIELDS, work_calendar
+from complaints.selectors import FIGURE_FIELDS, FIGURE_MONTH_FIELDS, past_due_q, work_calendar
 from complaints.workdays import TableCalendar, chinesecalendar_rows, chinesecalendar_years
 from core.errors import ApplicationError
 from core.events import figures_changed
@@ -721,7 +721,7 @@ def complaint_notify(*, actor, case: Complaint, notice_on: datetime.date, method
     due = case.decision_due_on
     case.status, case.notice_on, case.notice_method = Status.NOTIFIED, notice_on, method
     if due and notice_on > due and not case.is_overdue:
-        case.is_overdue, case.overdue_on = True, due + datetime.timedelta(days=1)
+        case.is_overdue, case.overdue_on = True, dl.overdue_on(due)
     _refresh(case)
     _figures_changed(case, figures)
     timing = f"超过处理期限（{cn(due)}）{(notice_on - due).days} 日" if due and notice_on > due else "在处理期限内"
@@ -927,14 +927,14 @@ def complaints_mark_overdue(*, today: datetime.date | None = None, batch: int = 
         with transaction.atomic():
             cases = list(
                 Complaint.objects.select_for_update(skip_locked=True)
-                .filter(status__in=OPEN_STATUSES, is_overdue=False, decision_due_on__lt=today)
+                .filter(past_due_q(today), is_overdue=False)
                 .only("pk", "decision_due_on")[:batch]
             )
             if not cases:
                 return marked
             now = timezone.now()
             for case in cases:
-                case.is_overdue, case.overdue_on = True, case.decision_due_on + datetime.timedelta(days=1)
+                case.is_overdue, case.overdue_on = True, dl.overdue_on(case.decision_due_on)
             Complaint.objects.bulk_update(cases, ["is_overdue", "overdue_on"])
             CaseEvent.objects.bulk_create(
                 CaseEvent(

@@ -30,23 +30,17 @@ from complaints.models import Complaint
 from core.errors import ApplicationError
 
 PAGE_SIZE = 50
-DUE_SOON_DAYS = 3
 EXPORT_LIMIT = 50_000
 
 
 # ---------------------------------------------------------------- list
 
 
-def _row_class(case: Complaint, today: datetime.date) -> str:
-    if case.is_overdue or (case.status in OPEN_STATUSES and case.decision_due_on and case.decision_due_on < today):
+def _row_class(case: Complaint) -> str:
+    """Highlight by the flags selectors.with_due_flags computed with the same rules as the filters."""
+    if case.overdue_now:
         return "table-danger"
-    if (
-        case.status in OPEN_STATUSES
-        and case.decision_due_on
-        and case.decision_due_on <= today + datetime.timedelta(days=DUE_SOON_DAYS)
-    ):
-        return "table-warning"
-    return ""
+    return "table-warning" if case.due_soon else ""
 
 
 @login_required
@@ -57,10 +51,10 @@ def case_list(request):
         masker = selectors.customer_masker(user=request.user)
         rows = [(case, masker(case)) for case in queryset[:EXPORT_LIMIT].iterator(chunk_size=2000)]
         return _xlsx(exports.case_list_workbook(rows), "投诉案件.xlsx")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    page = Paginator(selectors.with_due_flags(queryset, today=today), PAGE_SIZE).get_page(request.GET.get("page"))
     masker = selectors.customer_masker(user=request.user)
-    rows = [{"case": case, "customer": masker(case), "css": _row_class(case, today)} for case in page.object_list]
+    rows = [{"case": case, "customer": masker(case), "css": _row_class(case)} for case in page.object_list]
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -71,7 +65,7 @@ def case_list(request):
             "page": page,
             "rows": rows,
             "query": params.urlencode(),
-            "due_soon_days": DUE_SOON_DAYS,
+            "due_soon_days": selectors.DUE_SOON_DAYS,
             "today": today,
         },
     )

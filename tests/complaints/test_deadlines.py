@@ -215,3 +215,8 @@ def test_the_limit_in_force_is_the_latest_extension_since_the_clock_started():
     assert dl.limit_in_force(D("2023-10-09"), exts) == dl.DECISION_LIMIT_DAYS
     # The deadline uses the same rule.
     assert dl.decision_deadline(received_on=D("2023-09-28"), extensions=exts).due_on == D("2023-10-28")
+
+
+def test_a_case_is_overdue_from_the_day_after_its_limit():
+    assert dl.overdue_on(D("2023-10-13")) == D("2023-10-14")
+    assert dl.overdue_on(None) is None  # paused: no limit, not overdue

@@ -263,6 +263,25 @@ def test_the_calendar_page_computes_working_days_and_flags_unentered_years(users
     assert "尚未录入" in page and "国庆节" in page
 
 
+def test_the_highlighted_rows_are_exactly_what_the_overdue_and_due_soon_filters_list(users, client_for, intake):
+    import datetime
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    for days_ago in (30, 16, 15, 14, 12, 11, 5):  # limits from 15 days before today to 10 days after
+        intake(received=(today - datetime.timedelta(days=days_ago)).isoformat())
+    client = client_for(users["officer"])
+
+    def numbers(query, css=None):
+        page = client.get(reverse("complaints:case-list") + query).content.decode()
+        pattern = rf'<tr class="{css}" data-number="([^"]+)"' if css else r'<tr class="[^"]*" data-number="([^"]+)"'
+        return set(re.findall(pattern, page))
+
+    assert numbers("", "table-danger") == numbers("?overdue=true") and len(numbers("?overdue=true")) == 2
+    assert numbers("", "table-warning") == numbers("?due_within=3") and len(numbers("?due_within=3")) == 3
+
+
 # ---------------------------------------------------------------- publication and indicators
 
 
