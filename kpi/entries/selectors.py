@@ -9,7 +9,7 @@ from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from branches.models import Branch
-from branches.permissions import can_edit_branch_figures, can_review_figures
+from branches.permissions import can_edit_branch_figures, can_review_figures, visible_branch_ids
 from kpi import selectors as kpi_selectors
 from kpi.choices import SchemeStatus, Source
 from kpi.models import (
@@ -63,11 +63,19 @@ def entry_scheme(*, branch: Branch, year: int) -> Scheme | None:
     return None
 
 
-def office_scheme(*, year: int | None) -> Scheme | None:
-    """The published scheme the office works on for a year (the first by code if there are several)."""
+def office_scheme(*, user, year: int | None) -> Scheme | None:
+    """The published scheme of a year that the user's office works on: its province is the user's or within their scope."""
     if not year:
         return None
-    return Scheme.objects.filter(year=year, versions__status=SchemeStatus.PUBLISHED).order_by("code").first()
+    schemes = Scheme.objects.filter(year=year, versions__status=SchemeStatus.PUBLISHED).distinct().order_by("code")
+    visible = visible_branch_ids(user)
+    if visible is not None:
+        ancestors, branch = set(), user.branch
+        while branch is not None:
+            ancestors.add(branch.pk)
+            branch = branch.parent
+        schemes = schemes.filter(province_id__in=visible | ancestors)
+    return schemes.first()
 
 
 def entry_years() -> list[int]:

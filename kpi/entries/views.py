@@ -64,7 +64,7 @@ def entries_index(request):
         year = int(request.GET.get("year", ""))
     except ValueError:
         year = years[0] if years else None
-    scheme = selectors.office_scheme(year=year)
+    scheme = selectors.office_scheme(user=request.user, year=year)
     grid = selectors.year_grid(scheme=scheme, branch_ids=visible_branch_ids(request.user)) if scheme else []
     notices = selectors.notices_for(user=request.user).filter(read_at__isnull=True)[:5]
     # For a branch's own staff: the first month nobody has started, and the months not yet submitted.
@@ -359,7 +359,7 @@ def review_home(request):
 @login_required
 def review_month(request, month: datetime.date):
     _reviewer(request)
-    scheme = selectors.office_scheme(year=month.year)
+    scheme = selectors.office_scheme(user=request.user, year=month.year)
     if scheme is None:
         raise Http404("该年度没有已发布的考核方案")
     rows = selectors.review_rows(scheme=scheme, month=month, branch_ids=visible_branch_ids(request.user))
@@ -388,7 +388,7 @@ def review_month(request, month: datetime.date):
 @require_POST
 def review_remind(request, month: datetime.date):
     _reviewer(request)
-    scheme = selectors.office_scheme(year=month.year)
+    scheme = selectors.office_scheme(user=request.user, year=month.year)
     if scheme is None:
         raise Http404
     only = request.POST.get("branch")
@@ -443,7 +443,7 @@ def office_home(request):
 @login_required
 def office_month(request, month: datetime.date):
     _office(request)
-    scheme = selectors.office_scheme(year=month.year)
+    scheme = selectors.office_scheme(user=request.user, year=month.year)
     if scheme is None:
         raise Http404("该年度没有已发布的考核方案")
     items, rows = selectors.office_overview(scheme=scheme, month=month.month, branch_ids=visible_branch_ids(request.user))
