@@ -4,7 +4,7 @@ import calendar as month_calendar
 import datetime
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -228,19 +228,63 @@ def derived_case_query(*, component: str, branch_code: str, start: datetime.date
     return f"figure={component}&branch={branch_code}&month_from={start:%Y-%m}&month_to={end:%Y-%m}"
 
 
-def derived_summary(*, branch: Branch, start: datetime.date, end: datetime.date) -> dict:
-    """A branch's derived counts over a window, the rates built from them, and last year's self-received count."""
-    ids = branch.descendant_ids()
-    frame = derived_component_figures(branch_ids=[branch.pk], start=start, end=end, components=set(COMPONENT_RULES))
-    totals = {c: int(frame.loc[frame.component == c, "value"].sum()) for c in COMPONENT_RULES}
+# The rates the league table scores from the derived counts: name → (numerator, denominator).
+RATES = {
+    "reg_rate": ("reg_closed_15d", "reg_complaints"),
+    "own_rate": ("own_closed_15d", "own_complaints"),
+    "mediation_rate": ("disputes_mediated", "disputes_to_mediate"),
+    "execution_rate": ("agreements_executed", "mediation_agreements"),
+}
+PERCENT_PLACES = 2
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    """100 × numerator / denominator in Decimal, rounded half-up to 2 places as the league table rounds; None over 0."""
+    if not denominator:
+        return None
+    value = Decimal(numerator) * 100 / Decimal(denominator)
+    return value.quantize(Decimal(10) ** -PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def derived_summaries(*, branches: list[Branch], start: datetime.date, end: datetime.date) -> dict[int, dict]:
+    """Per branch (its subtree's cases): the derived counts over a window, the rates built from them, last year's
+    self-received count and its change, and the overdue cases; the same few grouped queries however many branches.
+    """
+    ids = [b.pk for b in branches]
     prev_start, prev_end = start.replace(year=start.year - 1), end.replace(year=end.year - 1)
-    previous_own = component_cases(
-        component="own_complaints", start=prev_start, end=prev_end, queryset=Complaint.objects.filter(branch_id__in=ids)
-    ).count()
-    overdue = Complaint.objects.filter(
-        branch_id__in=ids, counts_in_figures=True, is_overdue=True, received_on__range=(start, month_end(end))
-    ).count()
-    return {"totals": totals, "previous_own": previous_own, "overdue": overdue, "prev_start": prev_start, "prev_end": prev_end}
+    totals: dict[str, dict[str, int]] = {b.code: dict.fromkeys(COMPONENT_RULES, 0) for b in branches}
+    frame = derived_component_figures(branch_ids=ids, start=start, end=end, components=set(COMPONENT_RULES))
+    for row in frame.itertuples(index=False):
+        totals[row.branch][row.component] += int(row.value)
+    previous = dict.fromkeys(totals, 0)
+    frame = derived_component_figures(branch_ids=ids, start=prev_start, end=prev_end, components={"own_complaints"})
+    for row in frame.itertuples(index=False):
+        previous[row.branch] += int(row.value)
+    owners = _owners(ids)
+    overdue = dict.fromkeys(totals, 0)
+    rows = (
+        Complaint.objects.filter(
+            branch_id__in=list(owners), counts_in_figures=True, is_overdue=True, received_on__range=(start, month_end(end))
+        )
+        .values("branch_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        overdue[owners[row["branch_id"]]] += row["n"]
+    result = {}
+    for b in branches:
+        t, prev = totals[b.code], previous[b.code]
+        result[b.pk] = {
+            "totals": t,
+            "rates": {name: percent(t[num], t[den]) for name, (num, den) in RATES.items()},
+            "previous_own": prev,
+            "own_change": percent(t["own_complaints"] - prev, prev),
+            "overdue": overdue[b.code],
+            "prev_start": prev_start,
+            "prev_end": prev_end,
+        }
+    return result
 
 
 # ---------------------------------------------------------------- monthly publication

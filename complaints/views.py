@@ -8,6 +8,7 @@ from the services. Another branch's case answers 404; a step the rules refuse sh
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
@@ -455,8 +456,11 @@ def publication(request):
 # ---------------------------------------------------------------- derived indicators
 
 
-def _pct(numerator: int, denominator: int) -> str:
-    return f"{numerator * 100 / denominator:.2f}%" if denominator else "—"
+def _pct(value: Decimal | None, *, signed: bool = False) -> str:
+    """A rate the selectors already rounded (Decimal, half-up): shown as it is, never through a float."""
+    if value is None:
+        return "—"
+    return f"{value:+}%" if signed else f"{value}%"
 
 
 @login_required
@@ -474,9 +478,10 @@ def indicators(request):
         visible = visible_branches(request.user)
         prefectures = list(visible.filter(level=BranchLevel.PREFECTURE))
         branches = prefectures or ([request.user.branch] if request.user.branch else list(visible[:1]))
+    summaries = selectors.derived_summaries(branches=branches, start=start, end=end)
     rows = []
     for branch in branches:
-        summary = selectors.derived_summary(branch=branch, start=start, end=end)
+        summary = summaries[branch.pk]
         t = summary["totals"]
 
         def link(component, b=branch, s=start, e=end):
@@ -486,16 +491,12 @@ def indicators(request):
                 + selectors.derived_case_query(component=component, branch_code=b.code, start=s, end=e)
             )
 
-        own_prev = summary["previous_own"]
         rows.append(
             {
                 "branch": branch,
                 "totals": t,
                 "links": {c: link(c) for c in selectors.COMPONENT_RULES},
-                "reg_rate": _pct(t["reg_closed_15d"], t["reg_complaints"]),
-                "own_rate": _pct(t["own_closed_15d"], t["own_complaints"]),
-                "mediation_rate": _pct(t["disputes_mediated"], t["disputes_to_mediate"]),
-                "execution_rate": _pct(t["agreements_executed"], t["mediation_agreements"]),
+                **{name: _pct(rate) for name, rate in summary["rates"].items()},
                 "overdue": summary["overdue"],
                 "overdue_link": reverse("complaints:case-list")
                 + "?"
@@ -507,9 +508,9 @@ def indicators(request):
                         "received_to": selectors.month_end(end).isoformat(),
                     }
                 ),
-                "own_previous": own_prev,
+                "own_previous": summary["previous_own"],
                 "own_previous_link": link("own_complaints", s=summary["prev_start"], e=summary["prev_end"]),
-                "own_change": f"{(t['own_complaints'] - own_prev) * 100 / own_prev:+.2f}%" if own_prev else "—",
+                "own_change": _pct(summary["own_change"], signed=True),
             }
         )
     return render(

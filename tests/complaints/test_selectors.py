@@ -126,7 +126,9 @@ def test_the_case_list_link_lists_exactly_the_cases_behind_a_figure(world, users
 def test_the_summary_gives_rates_overdue_and_last_year(world, tree, intake, take):
     take(intake(received="2022-01-10"), Status.NOTIFIED)
     services.complaints_mark_overdue(today=D("2023-02-20"))
-    summary = selectors.derived_summary(branch=tree["nanjing"], start=D("2023-01-01"), end=D("2023-02-01"))
+    summary = selectors.derived_summaries(branches=[tree["nanjing"]], start=D("2023-01-01"), end=D("2023-02-01"))[
+        tree["nanjing"].pk
+    ]
     assert summary["totals"]["own_complaints"] == 3 and summary["previous_own"] == 1
     assert summary["overdue"] == 1  # G, open past its limit
 
@@ -171,3 +173,13 @@ def test_an_unanswered_joint_sheet_is_late_in_the_publication_only_after_its_due
 
     assert late("2023-10-12") == [] and late("2023-10-16") == []
     assert late("2023-10-17") == [case.number] and late("2024-01-01") == [case.number]
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [(1, 32, "3.13"), (-1, 32, "-3.13"), (2, 3, "66.67"), (1, 1, "100.00"), (0, 5, "0.00"), (1, 0, None)],
+)
+def test_rates_are_decimal_percentages_rounded_half_up(numerator, denominator, expected):
+    assert selectors.percent(numerator, denominator) == (Decimal(expected) if expected else None)
+    if expected:
+        assert str(selectors.percent(numerator, denominator)) == expected

@@ -314,6 +314,36 @@ def test_the_indicator_page_links_each_figure_to_its_cases(users, client_for, in
     assert client_for(users["wuxi_staff"]).get(reverse("complaints:indicators") + "?branch=nanjing").status_code == 404
 
 
+def test_the_indicator_page_rounds_rates_half_up_in_decimal_like_the_league_table(users, client_for, intake, take):
+    take(intake(branch="nanjing", received="2023-03-01", source="regulator"), "notified")
+    for _ in range(31):
+        intake(branch="nanjing", received="2023-03-02", source="regulator")
+    url = reverse("complaints:indicators") + "?branch=nanjing&month_from=2023-03&month_to=2023-03"
+    page = client_for(users["officer"]).get(url).content.decode()
+    assert "3.13%" in page and "3.12%" not in page  # 1 / 32 = 3.125 %: a float rounds it to 3.12
+
+
+def test_the_indicator_page_asks_the_same_number_of_queries_however_many_prefectures(users, client_for, intake, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from branches.models import Branch
+
+    intake(branch="jiangning", received="2023-03-01")
+    client = client_for(users["officer"])
+    url = reverse("complaints:indicators") + "?month_from=2023-01&month_to=2023-06"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    two = queries()
+    for n in range(5):
+        Branch.objects.create(code=f"extra{n}", name=f"地市{n}", level="prefecture", parent=tree["jiangsu"], sort_order=10 + n)
+    assert queries() == two
+
+
 def test_a_step_on_a_merged_case_is_not_offered_but_the_link_to_the_earlier_case_is(users, client_for, intake, officer):
     first = intake(received="2023-09-28")
     repeat = services.complaint_merge(
