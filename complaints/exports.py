@@ -53,8 +53,14 @@ def _save(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-def case_list_workbook(rows) -> bytes:
-    """The case list as shown: one row per case; `rows` are (case, customer fields as the viewer may see them)."""
+def case_list_workbook(rows, *, total: int | None = None, limit: int | None = None) -> bytes:
+    """The case list as shown: one row per case; `rows` are (case, customer fields as the viewer may see them).
+
+    When the filter matched more than `limit` cases, a note above the header says how many were left out.
+    """
+    note = ""
+    if total is not None and limit is not None and total > limit:
+        note = f"筛选结果共 {total} 件，超过单次导出上限，本表只含前 {limit} 件（按收到时间倒序）；请缩小筛选范围后分批导出。"
     wb = Workbook(write_only=True)
     header = [
         "投诉编号",
@@ -99,6 +105,7 @@ def case_list_workbook(rows) -> bytes:
             ]
             for c, cust in rows
         ),
+        note=note,
     )
     return _save(wb)
 

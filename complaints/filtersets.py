@@ -4,6 +4,7 @@ import datetime
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -110,4 +111,4 @@ class ComplaintFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(number__iexact=value) | queryset.filter(policy_number=value) | queryset.filter(regulator_ref=value)
+        return queryset.filter(Q(number=selectors.normalise_number(value)) | Q(policy_number=value) | Q(regulator_ref=value))

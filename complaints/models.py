@@ -160,6 +160,9 @@ class Complaint(TimeStampedModel):
             models.Index(fields=["branch", "agreement_on"], name="complaint_agreement"),
             models.Index(fields=["branch", "overdue_on"], name="complaint_overdue_on"),
             models.Index(fields=["category", "received_on"], name="complaint_category"),
+            # The list's search box matches these exactly (complaints.filtersets.ComplaintFilter.filter_q).
+            models.Index(fields=["policy_number"], name="complaint_policy_number"),
+            models.Index(fields=["regulator_ref"], name="complaint_regulator_ref"),
         ]
 
     def __str__(self):

@@ -3,6 +3,7 @@
 import calendar as month_calendar
 import datetime
 import logging
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -48,6 +49,15 @@ def calendar_days(*, year: int) -> QuerySet[CalendarDay]:
 
 
 # ---------------------------------------------------------------- cases
+
+
+NUMBER_PREFIX = "TS"  # case numbers are TS<year>-<branch code>-<five digits>
+
+
+def normalise_number(text: str) -> str:
+    """A case number as a clerk may type it (full-width characters, spaces, a lower-case prefix) → as stored."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    return NUMBER_PREFIX + text[len(NUMBER_PREFIX) :] if text[: len(NUMBER_PREFIX)].upper() == NUMBER_PREFIX else text
 
 
 def complaint_queryset(*, user) -> QuerySet[Complaint]:
@@ -301,8 +311,13 @@ def publication_rows(*, user, month: datetime.date, today: datetime.date | None 
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
         .order_by("branch__sort_order", "overdue_on", "pk")
     )
+    # Bounds on the column itself (not called_at__date) so the index on called_at is used.
+    month_start_at = datetime.datetime.combine(first, datetime.time.min, tzinfo=SHANGHAI)
+    month_end_at = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=SHANGHAI)
     calls = (
-        RepeatCall.objects.filter(case__in=cases, called_at__date__range=(first, last)).values("case_id").annotate(n=Count("pk"))
+        RepeatCall.objects.filter(case__in=cases, called_at__gte=month_start_at, called_at__lt=month_end_at)
+        .values("case_id")
+        .annotate(n=Count("pk"))
     )
     calls_by_case = {c["case_id"]: c["n"] for c in calls}
     repeat = list(

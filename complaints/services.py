@@ -40,7 +40,7 @@ from complaints.models import (
     Pause,
     RepeatCall,
 )
-from complaints.selectors import FIGURE_FIELDS, FIGURE_MONTH_FIELDS, past_due_q, work_calendar
+from complaints.selectors import FIGURE_FIELDS, FIGURE_MONTH_FIELDS, NUMBER_PREFIX, past_due_q, work_calendar
 from complaints.workdays import TableCalendar, chinesecalendar_rows, chinesecalendar_years
 from core.errors import ApplicationError
 from core.events import figures_changed
@@ -187,7 +187,7 @@ def _next_number(branch: Branch, year: int) -> str:
             seq = CaseNumberSequence.objects.select_for_update().get(branch=branch, year=year)
     while True:
         seq.last += 1
-        number = f"TS{year}-{branch.code}-{seq.last:05d}"
+        number = f"{NUMBER_PREFIX}{year}-{branch.code}-{seq.last:05d}"
         if not Complaint.objects.filter(number=number).exists():
             seq.save(update_fields=["last"])
             return number

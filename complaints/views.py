@@ -50,8 +50,8 @@ def case_list(request):
     queryset = filterset.qs if filterset.is_valid() else Complaint.objects.none()
     if request.GET.get("format") == "xlsx":
         masker = selectors.customer_masker(user=request.user)
-        rows = [(case, masker(case)) for case in queryset[:EXPORT_LIMIT].iterator(chunk_size=2000)]
-        return _xlsx(exports.case_list_workbook(rows), "投诉案件.xlsx")
+        rows = ((case, masker(case)) for case in queryset[:EXPORT_LIMIT].iterator(chunk_size=2000))
+        return _xlsx(exports.case_list_workbook(rows, total=queryset.count(), limit=EXPORT_LIMIT), "投诉案件.xlsx")
     today = timezone.localdate()
     page = Paginator(selectors.with_due_flags(queryset, today=today), PAGE_SIZE).get_page(request.GET.get("page"))
     masker = selectors.customer_masker(user=request.user)

@@ -183,3 +183,11 @@ def test_rates_are_decimal_percentages_rounded_half_up(numerator, denominator, e
     assert selectors.percent(numerator, denominator) == (Decimal(expected) if expected else None)
     if expected:
         assert str(selectors.percent(numerator, denominator)) == expected
+
+
+def test_repeat_calls_belong_to_the_month_of_their_time_in_shanghai(intake, officer, users):
+    case = intake(received="2023-02-01")
+    for called_at in (at("2023-02-28", 23), at("2023-03-01", 0), at("2023-03-31", 23), at("2023-04-01", 0)):
+        services.complaint_repeat_call_log(actor=officer, case=case, called_at=called_at)
+    data = selectors.publication_rows(user=users["officer"], month=D("2023-03-01"))
+    assert [(c.number, c.month_calls, c.total_calls) for c in data["repeat"]] == [(case.number, 2, 4)]

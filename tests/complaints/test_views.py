@@ -160,6 +160,25 @@ def test_the_export_writes_what_customers_typed_as_text_never_as_a_formula(users
     assert row[5].quotePrefix and row[8].quotePrefix
 
 
+def test_a_capped_export_says_so_above_the_header(users, client_for, intake, monkeypatch):
+    from complaints import views
+
+    cases = [intake(received=day) for day in ("2023-09-01", "2023-09-02", "2023-09-03")]
+    monkeypatch.setattr(views, "EXPORT_LIMIT", 2)
+    content = client_for(users["officer"]).get(reverse("complaints:case-list") + "?format=xlsx").content
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    assert "筛选结果共 3 件" in rows[0][0] and "只含前 2 件" in rows[0][0]
+    assert rows[1][0] == "投诉编号" and [r[0] for r in rows[2:]] == [cases[2].number, cases[1].number]
+
+
+@pytest.mark.parametrize("typed", ["ts2023-nanjing-00001", " ＴＳ２０２３－nanjing－００００１ "])
+def test_the_search_box_finds_a_case_number_however_it_was_typed(users, client_for, intake, typed):
+    case = intake(received="2023-09-01")
+    other = intake(received="2023-09-02")
+    page = client_for(users["officer"]).get(reverse("complaints:case-list"), {"q": typed}).content.decode()
+    assert case.number in page and other.number not in page
+
+
 def test_the_list_highlights_overdue_and_due_soon_and_filters(users, client_for, intake, take):
     overdue = intake(received="2023-03-01")
     done = take(intake(received="2023-03-01"), "notified")
