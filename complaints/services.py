@@ -110,20 +110,24 @@ def _figure_facts(case: Complaint) -> dict:
     return {name: getattr(case, name) for name in FIGURE_FIELDS}
 
 
-def _figures_changed(case: Complaint, before: dict | None = None) -> None:
-    """Tell the apps that derive figures from cases (kpi) which branch and months a change may move.
+def _figures_changed(*changes: tuple[Complaint, dict | None]) -> None:
+    """Tell the apps that derive figures from cases (kpi) which branches and months a change may move.
 
-    Sent inside the service's transaction (the receiver acts on commit), for the case's branch and the
-    branch it left, with the months of receipt, mediation and agreement before and after the change;
-    nothing is sent when no field the figures read changed. `before` is None for a new case.
+    `changes` are (case, its figure facts before the change, or None for a new case). Sent inside the
+    service's transaction (the receiver acts on commit), once per branch: the cases' branches and any
+    branch a case left, with the months of receipt, mediation and agreement before and after; nothing is
+    sent for a case whose figure facts did not change.
     """
-    after = _figure_facts(case)
-    if before == after:
-        return
-    states = [after] if before is None else [before, after]
-    months = sorted({s[f].replace(day=1) for s in states for f in FIGURE_MONTH_FIELDS if s[f] is not None})
-    for branch_id in sorted({s["branch_id"] for s in states}):
-        figures_changed.send(sender="complaints", branch_id=branch_id, months=months)
+    months: dict[int, set[datetime.date]] = {}
+    for case, before in changes:
+        after = _figure_facts(case)
+        if before == after:
+            continue
+        for state in [after] if before is None else [before, after]:
+            dates = {state[f].replace(day=1) for f in FIGURE_MONTH_FIELDS if state[f] is not None}
+            months.setdefault(state["branch_id"], set()).update(dates)
+    for branch_id in sorted(months):
+        figures_changed.send(sender="complaints", branch_id=branch_id, months=sorted(months[branch_id]))
 
 
 def _status_label(status: str) -> str:
@@ -369,7 +373,7 @@ def complaint_create(
     for name, value in fields.items():
         setattr(case, name, value)
     case.save()
-    _figures_changed(case)
+    _figures_changed((case, None))
     material = "材料齐全" if material_complete else "材料不全，须在5个工作日内一次性告知补正"
     _event(
         case,
@@ -415,7 +419,7 @@ def complaint_update(*, actor, case: Complaint, **changes) -> Complaint:
     if "received_at" in changed:
         case.received_on = received_date(case.received_at)
     before, after = _refresh(case)
-    _figures_changed(case, before_figures)
+    _figures_changed((case, before_figures))
     shown = "、".join(EDITABLE_FIELDS[n] for n in changed)
     message = f"修改：{shown}"
     if before != after:
@@ -661,7 +665,7 @@ def complaint_restart(
     _check_date(restarted_on, "重新计时日期", not_before=case.clock_started_on, before_label="计时起点")
     _restart(case, restarted_on, reason, from_case)
     before, after = _refresh(case)
-    _figures_changed(case, figures)
+    _figures_changed((case, figures))
     _event(
         case, EventKind.RESTARTED, actor, f"{cn(restarted_on)} 收到新的事实和理由，重新计时：{reason}；{_due_text(before, after)}"
     )
@@ -704,7 +708,7 @@ def complaint_decide(*, actor, case: Complaint, decided_on: datetime.date, decis
         raise ApplicationError("中止计时尚未结束，请先恢复计时再作出决定。")
     case.status, case.decided_on, case.decision, case.decision_reasons = Status.DECIDED, decided_on, decision, reasons
     _refresh(case)
-    _figures_changed(case, figures)
+    _figures_changed((case, figures))
     _event(case, EventKind.DECIDED, actor, f"{cn(decided_on)} 作出处理决定：{decision}（理由：{reasons}）")
     return case
 
@@ -723,7 +727,7 @@ def complaint_notify(*, actor, case: Complaint, notice_on: datetime.date, method
     if due and notice_on > due and not case.is_overdue:
         case.is_overdue, case.overdue_on = True, dl.overdue_on(due)
     _refresh(case)
-    _figures_changed(case, figures)
+    _figures_changed((case, figures))
     timing = f"超过处理期限（{cn(due)}）{(notice_on - due).days} 日" if due and notice_on > due else "在处理期限内"
     closed15 = "，计入15日办结" if case.limit15_due_on and notice_on <= case.limit15_due_on else ""
     _event(case, EventKind.NOTIFIED, actor, f"{cn(notice_on)} 以{NoticeMethod(method).label}告知客户处理决定，{timing}{closed15}")
@@ -740,7 +744,7 @@ def complaint_close(*, actor, case: Complaint, closed_on: datetime.date) -> Comp
     figures = _figure_facts(case)
     case.status, case.closed_on = Status.CLOSED, closed_on
     case.save(update_fields=["status", "closed_on", "updated_at"])
-    _figures_changed(case, figures)
+    _figures_changed((case, figures))
     _event(case, EventKind.CLOSED, actor, f"{cn(closed_on)} 结案")
     return case
 
@@ -757,7 +761,7 @@ def complaint_withdraw(*, actor, case: Complaint, withdrawn_on: datetime.date, r
     case.status, case.withdrawn_on = Status.WITHDRAWN, withdrawn_on
     case.counts_in_figures = case.accepted_on is not None and case.accepted_on <= withdrawn_on
     _refresh(case)
-    _figures_changed(case, figures)
+    _figures_changed((case, figures))
     counted = "（受理后撤回，仍计入投诉件数）" if case.counts_in_figures else "（受理前撤回，不计入投诉件数）"
     _event(
         case,
@@ -794,7 +798,6 @@ def complaint_merge(
     _end_running_pause(case, merged_on, "合并日期")
     case.status, case.merged_into, case.merged_on, case.counts_in_figures = Status.MERGED, into, merged_on, False
     _refresh(case)
-    _figures_changed(case, figures)
     _event(
         case,
         EventKind.MERGED,
@@ -807,9 +810,9 @@ def complaint_merge(
         restart_on = max(case.received_on, into.clock_started_on)
         _restart(into, restart_on, f"重复投诉 {case.number} 提出新的事实和理由：{reason}", case)
         before, after = _refresh(into)
-        _figures_changed(into, into_figures)
         message += f"，有新的事实和理由，自 {cn(restart_on)} 重新计时；{_due_text(before, after)}"
     _event(into, EventKind.MERGED_IN, actor, message, repeat=case.number)
+    _figures_changed((case, figures), (into, into_figures))
     return case
 
 
@@ -883,7 +886,7 @@ def complaint_mediation_update(
     for field, value in values.items():
         setattr(case, field, value)
     case.save(update_fields=[*values, "updated_at"])
-    _figures_changed(case, figures)
+    _figures_changed((case, figures))
     shown = "；".join(f"{label} {cn(values[f]) if values[f] else '（空）'}" for f, label, _p in MEDIATION_STEPS)
     _event(case, EventKind.MEDIATION, actor, f"调解情况：{shown}")
     return case

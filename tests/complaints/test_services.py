@@ -351,6 +351,12 @@ def test_mediation_notice_withdrawal_and_merge_tell_the_league(intake, take, tre
     services.complaint_withdraw(actor=officer, case=gone, withdrawn_on=D("2023-09-01"))  # before acceptance: not counted
     assert figure_events == [(tree["nanjing"].pk, [D("2023-09-01")]), (tree["nanjing"].pk, [D("2023-08-01")])]
 
+    # A merge with new facts changes two cases of one branch: the league hears once.
+    later = intake(received="2023-09-05")
+    figure_events.clear()
+    services.complaint_merge(actor=officer, case=later, into=earlier, merged_on=D("2023-09-06"), new_facts=True, reason="新证据")
+    assert figure_events == [(tree["nanjing"].pk, [D("2023-09-01")])]
+
 
 def test_registering_a_case_in_a_computed_window_recomputes_it(intake, django_capture_on_commit_callbacks):
     from kpi import demo
