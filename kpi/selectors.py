@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from branches.models import Branch
 from kpi.choices import Source
 from kpi.models import (
+    BranchScore,
     Component,
     IndicatorScore,
     MonthlyFigure,
@@ -19,6 +20,7 @@ from kpi.models import (
     SubmissionStatus,
     TargetOverride,
 )
+from kpi.templatetags.kpi_format import ytd_label
 
 
 def scheme_get(*, code: str) -> Scheme:
@@ -110,3 +112,12 @@ def run_branch_scores(*, run: ScoreRun):
 def computed_months(*, scheme: Scheme) -> list[int]:
     """The window ends that have a current run."""
     return sorted(ScoreRun.objects.filter(scheme=scheme, is_current=True).values_list("month", flat=True))
+
+
+def branch_trend(*, scheme: Scheme, branch) -> list[dict]:
+    """A branch's total, quantitative score and rank in every computed window of a scheme, by month."""
+    rows = BranchScore.objects.filter(run__scheme=scheme, run__is_current=True, branch=branch).order_by("run__month")
+    return [
+        {"month": month, "label": ytd_label(month), "total": str(total), "quantitative": str(quantitative), "rank": rank}
+        for month, total, quantitative, rank in rows.values_list("run__month", "total", "quantitative", "rank")
+    ]

@@ -68,7 +68,8 @@ def branch_scores(request, run_id, branch_code):
     run, score = _run_and_branch(request, run_id, branch_code)
     indicators = {i.code: i for i in run.version.indicators.all()}
     cells = [(indicators[s.indicator_code], s) for s in score.indicator_scores.order_by("pk")]
-    return render(request, "kpi/branch_scores.html", {"run": run, "score": score, "cells": cells})
+    trend = selectors.branch_trend(scheme=run.scheme, branch=score.branch)
+    return render(request, "kpi/branch_scores.html", {"run": run, "score": score, "cells": cells, "trend": trend})
 
 
 @login_required

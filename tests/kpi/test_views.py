@@ -70,3 +70,13 @@ def test_the_league_page_says_when_nothing_was_computed(users, client_for, schem
     ScoreRun.objects.all().delete()
     page = client_for(users["officer"]).get(reverse("kpi:league")).content.decode()
     assert "尚未计分" in page
+
+
+def test_a_branch_page_charts_its_total_and_rank_over_the_computed_windows(users, client_for, scheme, figure):
+    for month, passed in ((1, "9448"), (2, "9600")):
+        figure("nanjing", "sl_nonbank_passed", 2023, month, passed)
+        figure("nanjing", "sl_nonbank_checked", 2023, month, "10000")
+        run = services.score_run_compute(scheme=scheme, month=month)
+    page = client_for(users["nanjing_staff"]).get(reverse("kpi:branch-scores", args=[run.pk, "nanjing"])).content.decode()
+    assert 'id="trend-data"' in page and "vendor/echarts/echarts.min.js" in page
+    assert '"month": 1' in page and '"month": 2' in page
