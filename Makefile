@@ -29,6 +29,7 @@ demo: setup
 
 test: setup
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,18 +1,19 @@
-"""Production: PostgreSQL, Redis, real Celery workers; every secret from the environment."""
+"""Production: PostgreSQL, Redis, real Celery workers. Every value is read in base.py; this file only
+refuses to start with the embedded defaults."""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, DEV_SECRET_KEY, REDIS_URL, SECRET_KEY
 
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")
-DATABASES = {"default": env.db("DATABASE_URL")}
-CELERY_BROKER_URL = env("REDIS_URL")
-CELERY_RESULT_BACKEND = env("REDIS_URL")
-CELERY_TASK_ALWAYS_EAGER = False
+if SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("production needs SECRET_KEY")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("production needs DATABASE_URL pointing at PostgreSQL")
+if not REDIS_URL:
+    raise ImproperlyConfigured("production needs REDIS_URL: Celery workers and beat use it")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -14,7 +14,7 @@ from kpi.models import Scheme
 class SchemeListApi(APIView):
     """Schemes with the version in force and the windows computed."""
 
-    class OutputSerializer(serializers.Serializer):
+    class SchemeOutputSerializer(serializers.Serializer):
         code = serializers.CharField()
         name = serializers.CharField()
         year = serializers.IntegerField()
@@ -22,7 +22,7 @@ class SchemeListApi(APIView):
         version = serializers.IntegerField(allow_null=True)
         computed_months = serializers.ListField(child=serializers.IntegerField())
 
-    @extend_schema(responses=OutputSerializer(many=True), summary="考核方案列表")
+    @extend_schema(responses=SchemeOutputSerializer(many=True), summary="考核方案列表")
     def get(self, request):
         data = []
         for scheme in Scheme.objects.all():
@@ -32,13 +32,13 @@ class SchemeListApi(APIView):
                 "version": version.number if version else None,
                 "computed_months": selectors.computed_months(scheme=scheme),
             })
-        return Response(self.OutputSerializer(data, many=True).data)
+        return Response(self.SchemeOutputSerializer(data, many=True).data)
 
 
 class LeagueApi(APIView):
     """The current league table of a scheme × window; indicator cells only within the caller's branch scope."""
 
-    class IndicatorSerializer(serializers.Serializer):
+    class LeagueCellSerializer(serializers.Serializer):
         code = serializers.CharField(source="indicator_code")
         value = serializers.DecimalField(max_digits=18, decimal_places=6, allow_null=True)
         value2 = serializers.DecimalField(max_digits=18, decimal_places=6, allow_null=True)
@@ -47,7 +47,7 @@ class LeagueApi(APIView):
         points = serializers.DecimalField(max_digits=8, decimal_places=2)
         explanation = serializers.JSONField()
 
-    class RowSerializer(serializers.Serializer):
+    class LeagueRowSerializer(serializers.Serializer):
         rank = serializers.IntegerField()
         branch = serializers.CharField(source="branch.code")
         branch_name = serializers.CharField(source="branch.name")
@@ -62,9 +62,9 @@ class LeagueApi(APIView):
             visible = self.context["visible"]
             if visible is not None and obj.branch_id not in visible:
                 return []
-            return LeagueApi.IndicatorSerializer(obj.indicator_scores.all(), many=True).data
+            return LeagueApi.LeagueCellSerializer(obj.indicator_scores.all(), many=True).data
 
-    class OutputSerializer(serializers.Serializer):
+    class LeagueOutputSerializer(serializers.Serializer):
         scheme = serializers.CharField(source="scheme.code")
         version = serializers.IntegerField(source="version.number")
         month = serializers.IntegerField()
@@ -72,14 +72,14 @@ class LeagueApi(APIView):
         rows = serializers.SerializerMethodField()
 
         def get_rows(self, run) -> list[dict]:
-            return LeagueApi.RowSerializer(selectors.run_branch_scores(run=run), many=True, context=self.context).data
+            return LeagueApi.LeagueRowSerializer(selectors.run_branch_scores(run=run), many=True, context=self.context).data
 
     @extend_schema(
         parameters=[
             OpenApiParameter("scheme", str, required=True, description="方案代码，如 jiangsu-2023"),
             OpenApiParameter("month", int, required=False, description="截至月份(1–12)；缺省为最近计算的月份"),
         ],
-        responses=OutputSerializer,
+        responses=LeagueOutputSerializer,
         summary="考核排名(累计窗口)",
     )
     def get(self, request):
@@ -93,4 +93,4 @@ class LeagueApi(APIView):
         if run is None:
             raise serializers.ValidationError({"scheme": ["该方案尚未计分"]})
         context = {"visible": visible_branch_ids(request.user)}
-        return Response(self.OutputSerializer(run, context=context).data)
+        return Response(self.LeagueOutputSerializer(run, context=context).data)
