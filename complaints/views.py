@@ -19,6 +19,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from branches.models import BranchLevel
@@ -91,9 +94,14 @@ def case_create(request):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"已登记 {case.number}，处理期限 {dl.cn(case.decision_due_on)}。")
+            messages.success(
+                request,
+                _("已登记 %(number)s，处理期限 %(due)s。") % {"number": case.number, "due": date_format(case.decision_due_on)},
+            )
             return redirect("complaints:case-detail", pk=case.pk)
-    return render(request, "complaints/case_form.html", {"form": form, "title": "登记投诉"}, status=400 if form.errors else 200)
+    return render(
+        request, "complaints/case_form.html", {"form": form, "title": _("登记投诉")}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -109,12 +117,12 @@ def case_edit(request, pk):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "已保存修改。")
+            messages.success(request, _("已保存修改。"))
             return redirect("complaints:case-detail", pk=case.pk)
     return render(
         request,
         "complaints/case_form.html",
-        {"form": form, "case": case, "title": f"修改 {case.number}"},
+        {"form": form, "case": case, "title": _("修改 %(number)s") % {"number": case.number}},
         status=400 if form.errors else 200,
     )
 
@@ -155,29 +163,32 @@ def _svc(fn):
 
 STEPS: dict[str, Step] = {
     "material-request": Step(
-        "告知补正材料",
+        gettext_lazy("告知补正材料"),
         forms.MaterialRequestForm,
         _svc(services.complaint_material_request),
         lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_requested_on,
     ),
     "material-complete": Step(
-        "材料补正齐全",
+        gettext_lazy("材料补正齐全"),
         forms.MaterialCompleteForm,
         _svc(services.complaint_material_complete),
         lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_completed_on,
     ),
     "accept": Step(
-        "受理",
+        gettext_lazy("受理"),
         forms.AcceptForm,
         _svc(services.complaint_accept),
         lambda c: c.status == Status.RECEIVED and (c.material_complete or bool(c.material_completed_on)),
         takes_user=True,
     ),
     "investigate": Step(
-        "开始调查", forms.InvestigateForm, _svc(services.complaint_investigate), lambda c: c.status == Status.ACCEPTED
+        gettext_lazy("开始调查"),
+        forms.InvestigateForm,
+        _svc(services.complaint_investigate),
+        lambda c: c.status == Status.ACCEPTED,
     ),
     "assign": Step(
-        "指定经办人",
+        gettext_lazy("指定经办人"),
         forms.AssignForm,
         lambda a, c, d: services.complaint_assign(actor=a, case=c, handler=d["handler"]),
         _open,
@@ -185,70 +196,80 @@ STEPS: dict[str, Step] = {
         style="secondary",
     ),
     "joint-sheet-send": Step(
-        "发出会办单",
+        gettext_lazy("发出会办单"),
         forms.JointSheetSendForm,
         _svc(services.complaint_joint_sheet_send),
         lambda c: _open(c) and (not c.joint_sheet_sent_on or bool(c.joint_sheet_answered_on)),
         style="secondary",
     ),
     "joint-sheet-answer": Step(
-        "会办单回复",
+        gettext_lazy("会办单回复"),
         forms.JointSheetAnswerForm,
         _svc(services.complaint_joint_sheet_answer),
         lambda c: bool(c.joint_sheet_sent_on) and not c.joint_sheet_answered_on,
     ),
     "extend": Step(
-        "延期", forms.ExtendForm, _svc(services.complaint_extend), lambda c: _open(c) and not _has_open_pause(c), style="warning"
+        gettext_lazy("延期"),
+        forms.ExtendForm,
+        _svc(services.complaint_extend),
+        lambda c: _open(c) and not _has_open_pause(c),
+        style="warning",
     ),
     "pause": Step(
-        "中止计时",
+        gettext_lazy("中止计时"),
         forms.PauseForm,
         _svc(services.complaint_pause),
         lambda c: _open(c) and not _has_open_pause(c),
         style="secondary",
     ),
-    "resume": Step("恢复计时", forms.ResumeForm, _svc(services.complaint_resume), _has_open_pause),
-    "restart": Step("重新计时（新的事实和理由）", forms.RestartForm, _svc(services.complaint_restart), _open, style="secondary"),
+    "resume": Step(gettext_lazy("恢复计时"), forms.ResumeForm, _svc(services.complaint_resume), _has_open_pause),
+    "restart": Step(
+        gettext_lazy("重新计时（新的事实和理由）"), forms.RestartForm, _svc(services.complaint_restart), _open, style="secondary"
+    ),
     "decide": Step(
-        "作出处理决定",
+        gettext_lazy("作出处理决定"),
         forms.DecideForm,
         _svc(services.complaint_decide),
         lambda c: c.status in (Status.ACCEPTED, Status.INVESTIGATING) and not _has_open_pause(c),
     ),
-    "notify": Step("告知客户", forms.NotifyForm, _svc(services.complaint_notify), lambda c: c.status == Status.DECIDED),
-    "close": Step("结案", forms.CloseForm, _svc(services.complaint_close), lambda c: c.status == Status.NOTIFIED),
+    "notify": Step(
+        gettext_lazy("告知客户"), forms.NotifyForm, _svc(services.complaint_notify), lambda c: c.status == Status.DECIDED
+    ),
+    "close": Step(gettext_lazy("结案"), forms.CloseForm, _svc(services.complaint_close), lambda c: c.status == Status.NOTIFIED),
     "callback": Step(
-        "满意度回访",
+        gettext_lazy("满意度回访"),
         forms.CallbackForm,
         _svc(services.complaint_callback),
         lambda c: c.status in (Status.NOTIFIED, Status.CLOSED),
         style="secondary",
     ),
     "repeat-call": Step(
-        "登记重复来电",
+        gettext_lazy("登记重复来电"),
         forms.RepeatCallForm,
         _svc(services.complaint_repeat_call_log),
         lambda c: c.status != Status.MERGED,
         style="secondary",
     ),
     "mediation": Step(
-        "调解情况",
+        gettext_lazy("调解情况"),
         forms.MediationForm,
         _svc(services.complaint_mediation_update),
         lambda c: c.counts_in_figures,
         style="secondary",
     ),
-    "major": Step("重大投诉标记", forms.MajorForm, _svc(services.complaint_flag_major), lambda c: True, style="secondary"),
+    "major": Step(
+        gettext_lazy("重大投诉标记"), forms.MajorForm, _svc(services.complaint_flag_major), lambda c: True, style="secondary"
+    ),
     "overdue-reason": Step(
-        "填写超期原因",
+        gettext_lazy("填写超期原因"),
         forms.OverdueReasonForm,
         _svc(services.complaint_overdue_reason_set),
         lambda c: c.is_overdue,
         style="secondary",
     ),
-    "withdraw": Step("客户撤回", forms.WithdrawForm, _svc(services.complaint_withdraw), _open, style="danger"),
+    "withdraw": Step(gettext_lazy("客户撤回"), forms.WithdrawForm, _svc(services.complaint_withdraw), _open, style="danger"),
     "merge": Step(
-        "合并为重复投诉",
+        gettext_lazy("合并为重复投诉"),
         forms.MergeForm,
         _merge,
         lambda c: c.status in (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING),
@@ -312,7 +333,7 @@ def case_step(request, pk, step):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"{spec.label}：已保存。")
+            messages.success(request, _("%(step)s：已保存。") % {"step": spec.label})
             return redirect("complaints:case-detail", pk=case.pk)
     case = selectors.complaint_get(user=request.user, pk=pk)
     return _render_case(request, case, bound=(step, form), status=400)
@@ -375,7 +396,7 @@ def calendar_year(request, year):
             if deleting:
                 day = _posted_date(request.POST["delete"])
                 services.calendar_day_delete(actor=request.user, day=day)
-                messages.success(request, f"已删除 {dl.cn(day)}；未办结案件的期限将重新计算。")
+                messages.success(request, _("已删除 %(day)s；未办结案件的期限将重新计算。") % {"day": date_format(day)})
                 return redirect("complaints:calendar-year", year=year)
             if form.is_valid():
                 services.calendar_day_set(
@@ -384,7 +405,9 @@ def calendar_year(request, year):
                     kind=form.cleaned_data["kind"],
                     name=form.cleaned_data["name"],
                 )
-                messages.success(request, f"已保存 {dl.cn(form.cleaned_data['day'])}；未办结案件的期限将重新计算。")
+                messages.success(
+                    request, _("已保存 %(day)s；未办结案件的期限将重新计算。") % {"day": date_format(form.cleaned_data["day"])}
+                )
                 return redirect("complaints:calendar-year", year=year)
         except ApplicationError as exc:
             error = exc.message
@@ -426,7 +449,10 @@ def calendar_upload(request):
             rows, errors = calendar_import.validate_rows(year=year, rows=raw)
             if not errors:
                 services.calendar_year_import(actor=request.user, year=year, rows=rows, notice=form.cleaned_data["notice"])
-                messages.success(request, f"已导入 {year} 年放假安排 {len(rows)} 天；未办结案件的期限将重新计算。")
+                messages.success(
+                    request,
+                    _("已导入 %(year)s 年放假安排 %(days)s 天；未办结案件的期限将重新计算。") % {"year": year, "days": len(rows)},
+                )
                 return redirect("complaints:calendar-year", year=year)
     return render(
         request, "complaints/calendar_import.html", {"form": form, "errors": errors}, status=400 if errors or form.errors else 200

@@ -1,6 +1,7 @@
 """Template context for every page: the navigation links of data entry, review and office scores."""
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from branches.permissions import can_review_figures, can_score_qualitative
 
@@ -14,12 +15,14 @@ def entries_nav(request) -> dict:
         return {}
     from kpi.entries.selectors import unread_notice_count
 
-    items = [{"url": reverse("kpi:entries"), "label": "填报"}]
+    items = [{"url": reverse("kpi:entries"), "label": gettext("填报")}]
     if can_review_figures(user):
-        items.append({"url": reverse("kpi:review"), "label": "审核"})
+        items.append({"url": reverse("kpi:review"), "label": gettext("审核")})
     if can_score_qualitative(user):
-        items.append({"url": reverse("kpi:office"), "label": "评分"})
-    items.append({"url": reverse("kpi:history"), "label": "记录"})
+        items.append({"url": reverse("kpi:office"), "label": gettext("评分")})
+    items.append({"url": reverse("kpi:history"), "label": gettext("记录")})
     unread = unread_notice_count(user=user)
-    items.append({"url": reverse("kpi:notices"), "label": f"通知（{unread}）" if unread else "通知"})
+    items.append(
+        {"url": reverse("kpi:notices"), "label": gettext("通知（%(n)s）") % {"n": unread} if unread else gettext("通知")}
+    )
     return {"nav_extra": items}

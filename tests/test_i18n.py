@@ -41,7 +41,9 @@ def test_catalogue_translates_glossary_terms():
 
 
 def _po_entries(path):
-    """(msgid, [msgstr, ...]) for every entry of a .po file, continuation lines joined."""
+    """(msgid, [msgstr, ...]) for every entry of a .po file, continuation lines joined.
+
+    An entry with a msgctxt is keyed as gettext keys it in a .mo file: context, EOT, msgid."""
     entries, field, current = [], None, {}
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
@@ -51,7 +53,7 @@ def _po_entries(path):
             continue
         if line.startswith("#"):
             continue
-        match = re.match(r'^(msgid_plural|msgid|msgstr(?:\[\d+\])?) "(.*)"$', line)
+        match = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) "(.*)"$', line)
         if match:
             field = match.group(1)
             current[field] = match.group(2)
@@ -62,7 +64,11 @@ def _po_entries(path):
     def decode(text):
         return re.sub(r"\\(.)", lambda m: escapes[m.group(1)], text)
 
-    return [(decode(e["msgid"]), [decode(v) for k, v in e.items() if k.startswith("msgstr")]) for e in entries if e["msgid"]]
+    def key(entry):
+        msgid = decode(entry["msgid"])
+        return f"{decode(entry['msgctxt'])}\x04{msgid}" if "msgctxt" in entry else msgid
+
+    return [(key(e), [decode(v) for k, v in e.items() if k.startswith("msgstr")]) for e in entries if e["msgid"]]
 
 
 def test_every_message_is_translated_and_compiled():
@@ -130,3 +136,53 @@ def test_officer_league_page_in_chinese_without_cookie(users, client_for, scheme
     assert 'lang="zh-hans"' in html
     assert "排名" in html and "退出" in html
     assert "Log out" not in html
+
+
+@pytest.fixture
+def loaded_scheme(tree):
+    """The shipped 2023 scheme, as tests/kpi use it: nanjing staff enter its monthly figures."""
+    from kpi import demo, services
+
+    return services.scheme_load(data=demo.scheme_data())
+
+
+def test_entry_form_in_english_from_language_cookie(users, client_for, loaded_scheme):
+    client = client_for(users["nanjing_staff"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/entries/nanjing/2023-03/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'lang="en"' in html
+    for text in (
+        ">Data entry</a>",
+        "Monthly figures for March 2023",
+        "<summary>How to enter data</summary>",
+        ">Save draft</button>",
+        # The year-to-date window, as ytd_label gives it in English ("1–3月" in Chinese).
+        "Estimate from current input · Jan–Mar year-to-date quantitative score",
+        "No data yet: the estimated score appears once you enter a value",
+        "Base points ",
+        "(numerator)",
+        "Not entered",
+        ">Change history</a>",
+    ):
+        assert text in html, text
+    # Indicator and branch names are data and stay as entered.
+    assert "南京中支" in html
+    for chinese in ("数据填报", "填报说明", "保存草稿", "尚无数据", "按当前输入预估", "1–3月", "分值", "（分子）", "未填报"):
+        assert chinese not in html, chinese
+
+
+def test_entry_form_in_chinese_without_cookie(users, client_for, loaded_scheme):
+    html = client_for(users["nanjing_staff"]).get("/entries/nanjing/2023-03/").content.decode()
+    assert 'lang="zh-hans"' in html
+    for text in (
+        "南京中支 · 2023年3月月度数据",
+        "<summary>填报说明</summary>",
+        ">保存草稿</button>",
+        "按当前输入预估 · 1–3月累计定量得分",
+        "（分子）",
+    ):
+        assert text in html, text
+    for english in ("Save draft", "How to enter data", "Jan–Mar", "No data yet"):
+        assert english not in html, english

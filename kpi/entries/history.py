@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from branches.models import Branch
 from branches.permissions import visible_branch_ids
@@ -96,12 +97,12 @@ def figure_history(*, branch: Branch, month: datetime.date) -> list[AuditRow]:
 
 
 KINDS = {
-    "figures": "月度数据",
-    "qualitative": "定性评分",
-    "deductions": "减分项",
-    "vetoes": "一票否决",
-    "overrides": "考核值调整",
-    "scheme": "考核方案",
+    "figures": gettext_lazy("月度数据"),
+    "qualitative": gettext_lazy("定性评分"),
+    "deductions": gettext_lazy("减分项"),
+    "vetoes": gettext_lazy("一票否决"),
+    "overrides": gettext_lazy("考核值调整"),
+    "scheme": gettext_lazy("考核方案"),
 }
 
 

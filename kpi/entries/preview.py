@@ -21,6 +21,7 @@ from kpi.scoring.aggregation import indicator_values, window_totals
 from kpi.scoring.decimals import ZERO, fmt
 from kpi.scoring.next_step import NextStep, next_step
 from kpi.scoring.window import score_window
+from kpi.templatetags.kpi_format import ytd_label
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Preview:
 
     @property
     def window_label(self) -> str:
-        return "1月" if self.month.month == 1 else f"1–{self.month.month}月"
+        return ytd_label(self.month.month)
 
 
 def _unit_word(unit: str) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pandas as pd
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from branches.models import Branch
 from branches.permissions import can_edit_branch_figures, can_review_figures, visible_branch_ids
@@ -30,10 +31,10 @@ from kpi.models import (
 from kpi.rules import indicator_inputs
 
 ROLE_LABELS = {
-    "numerator": "分子",
-    "denominator": "分母",
-    "numerator2": "第二项分子",
-    "denominator2": "第二项分母",
+    "numerator": gettext_lazy("分子"),
+    "denominator": gettext_lazy("分母"),
+    "numerator2": gettext_lazy("第二项分子"),
+    "denominator2": gettext_lazy("第二项分母"),
 }
 
 
@@ -142,7 +143,9 @@ def entry_layout(*, version: SchemeVersion) -> EntryLayout:
             if first:
                 seen[code] = indicator.name
                 layout.entered.append(code)
-            rows.append(EntryComponent(component, roles.get(code, "合计"), first, "" if first else seen.get(code, "")))
+            rows.append(
+                EntryComponent(component, roles.get(code, gettext_lazy("合计")), first, "" if first else seen.get(code, ""))
+            )
         groups.setdefault(indicator.theme or "其他", []).append(EntryIndicator(indicator, rows))
     layout.themes = list(groups.items())
     return layout

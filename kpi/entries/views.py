@@ -11,6 +11,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from branches.permissions import (
@@ -228,18 +230,39 @@ def entry_form(request, branch_code: str, month: datetime.date):
     except ApplicationError as exc:
         status = 409 if "conflict" in exc.extra else 400
         return _form_page(request, branch=branch, scheme=scheme, layout=layout, month=month, raw=raw, error=exc, status=status)
-    when = f"{month.year}年{month.month}月"
+    when = date_format(month, "YEAR_MONTH_FORMAT")
     if result.submitted:
-        messages.success(request, f"已提交{when}的数据，等待省公司审核。共 {len(result.changes)} 项有变动。")
+        messages.success(
+            request,
+            ngettext(
+                "已提交%(month)s的数据，等待省公司审核。共 %(n)s 项有变动。",
+                "已提交%(month)s的数据，等待省公司审核。共 %(n)s 项有变动。",
+                len(result.changes),
+            )
+            % {"month": when, "n": len(result.changes)},
+        )
     elif result.changes:
         messages.success(
             request,
-            f"已保存{when}的数据：{len(result.changes)} 项有变动（修订号 {result.submission.revision}）。排名将随之重新计算。",
+            ngettext(
+                "已保存%(month)s的数据：%(n)s 项有变动（修订号 %(revision)s）。排名将随之重新计算。",
+                "已保存%(month)s的数据：%(n)s 项有变动（修订号 %(revision)s）。排名将随之重新计算。",
+                len(result.changes),
+            )
+            % {"month": when, "n": len(result.changes), "revision": result.submission.revision},
         )
     else:
-        messages.info(request, "没有修改，无需保存。")
+        messages.info(request, gettext("没有修改，无需保存。"))
     if result.warnings:
-        messages.warning(request, f"有 {len(result.warnings)} 条提示（不影响保存），请在页面中核对。")
+        messages.warning(
+            request,
+            ngettext(
+                "有 %(n)s 条提示（不影响保存），请在页面中核对。",
+                "有 %(n)s 条提示（不影响保存），请在页面中核对。",
+                len(result.warnings),
+            )
+            % {"n": len(result.warnings)},
+        )
     return redirect("kpi:entry-form", branch.code, _month_arg(month))
 
 
@@ -294,7 +317,16 @@ def _review(request, branch_code, month, step, success, **kwargs):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         for d in exc.extra.get("conflict", []):
-            messages.info(request, f"{d['actor']} 于 {timezone.localtime(d['at']):%m-%d %H:%M} {d['action']} {d['comment']}")
+            messages.info(
+                request,
+                gettext("%(actor)s 于 %(at)s %(action)s %(comment)s")
+                % {
+                    "actor": d["actor"],
+                    "at": f"{timezone.localtime(d['at']):%m-%d %H:%M}",
+                    "action": d["action"],
+                    "comment": d["comment"],
+                },
+            )
     else:
         messages.success(request, success)
     return redirect("kpi:entry-form", branch.code, _month_arg(month))
@@ -304,7 +336,12 @@ def _review(request, branch_code, month, step, success, **kwargs):
 @require_POST
 def entry_approve(request, branch_code: str, month: datetime.date):
     return _review(
-        request, branch_code, month, services.submission_approve, "已审核通过并锁定。", comment=request.POST.get("comment", "")
+        request,
+        branch_code,
+        month,
+        services.submission_approve,
+        gettext("已审核通过并锁定。"),
+        comment=request.POST.get("comment", ""),
     )
 
 
@@ -316,7 +353,7 @@ def entry_return(request, branch_code: str, month: datetime.date):
         branch_code,
         month,
         services.submission_return,
-        "已退回机构修改，并已通知该机构。",
+        gettext("已退回机构修改，并已通知该机构。"),
         comment=request.POST.get("comment", ""),
     )
 
@@ -329,7 +366,7 @@ def entry_reopen(request, branch_code: str, month: datetime.date):
         branch_code,
         month,
         services.submission_reopen,
-        "已重新打开，机构可以更正后重新提交。",
+        gettext("已重新打开，机构可以更正后重新提交。"),
         reason=request.POST.get("reason", ""),
     )
 
@@ -397,9 +434,13 @@ def review_remind(request, month: datetime.date):
         ids = {get_branch_or_404(request.user, only).pk}
     reminded = services.notices_remind(scheme=scheme, month=month, user=request.user, branch_ids=ids)
     if reminded:
-        messages.success(request, f"已提醒 {len(reminded)} 家机构：{'、'.join(b.name for b in reminded)}。")
+        messages.success(
+            request,
+            ngettext("已提醒 %(n)s 家机构：%(names)s。", "已提醒 %(n)s 家机构：%(names)s。", len(reminded))
+            % {"n": len(reminded), "names": gettext("、").join(b.name for b in reminded)},
+        )
     else:
-        messages.info(request, "所有机构均已提交，无需提醒。")
+        messages.info(request, gettext("所有机构均已提交，无需提醒。"))
     return redirect("kpi:review-month", _month_arg(month))
 
 
@@ -549,7 +590,7 @@ def office_qualitative(request, branch_code: str, month: datetime.date):
             notes={c: request.POST.get(f"n-{c}", "") for c in codes},
             loaded={c: request.POST.get(f"l-{c}", "") for c in codes},
         ),
-        "定性评分已保存，排名将随之重新计算。",
+        gettext("定性评分已保存，排名将随之重新计算。"),
     )
 
 
@@ -571,7 +612,7 @@ def office_deduction_add(request, branch_code: str, month: datetime.date):
             user=request.user,
             attachment=request.FILES.get("attachment"),
         ),
-        "减分项已记录，排名将随之重新计算。",
+        gettext("减分项已记录，排名将随之重新计算。"),
     )
 
 
@@ -590,7 +631,7 @@ def office_deduction_delete(request, branch_code: str, month: datetime.date, pk:
             reason=request.POST.get("reason", ""),
             user=request.user,
         ),
-        "减分项已撤销（原记录保留在变更记录中）。",
+        gettext("减分项已撤销（原记录保留在变更记录中）。"),
     )
 
 
@@ -611,7 +652,7 @@ def office_veto_set(request, branch_code: str, month: datetime.date):
             user=request.user,
             attachment=request.FILES.get("attachment"),
         ),
-        "一票否决已记录。",
+        gettext("一票否决已记录。"),
     )
 
 
@@ -630,7 +671,7 @@ def office_veto_revoke(request, branch_code: str, month: datetime.date, pk: int)
             reason=request.POST.get("reason", ""),
             user=request.user,
         ),
-        "一票否决已撤销（原记录保留在变更记录中）。",
+        gettext("一票否决已撤销（原记录保留在变更记录中）。"),
     )
 
 

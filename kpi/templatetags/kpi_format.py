@@ -1,9 +1,11 @@
-"""Numbers and months as Chinese readers expect them."""
+"""Numbers and months as Chinese readers expect them (months as English readers do in English)."""
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, pgettext
 
 from kpi.scoring.decimals import quantize
 
@@ -28,7 +30,14 @@ def num(value, places=None):
 
 @register.filter
 def ytd_label(month):
-    """'1–8月' for a year-to-date window ending in August; '1月' for January alone."""
+    """'1–8月' for a year-to-date window ending in August; '1月' for January alone ('Jan–Aug', 'Jan' in English).
+
+    Both ends are date formats from the catalogue: 'n月' (English 'M') for the last month, and 'n' (English 'M')
+    for the first, which Chinese writes without 月."""
     if not month:
         return ""
-    return "1月" if int(month) == 1 else f"1–{int(month)}月"
+    last = date_format(datetime.date(2000, int(month), 1), gettext("n月"))
+    if int(month) == 1:
+        return last
+    first = date_format(datetime.date(2000, 1, 1), pgettext("first month of a year-to-date range, as a date format", "n"))
+    return f"{first}–{last}"
