@@ -18,3 +18,12 @@ def test_the_switcher_choice_is_kept_in_the_language_cookie(client, db):
 def test_an_unknown_language_cookie_falls_back_to_chinese(client, db):
     client.cookies["django_language"] = "xx"
     assert client.get("/accounts/login/")["Content-Language"] == "zh-hans"
+
+
+def test_years_in_pages_are_never_grouped_like_amounts(users, client_for, db):
+    from django.template import Context, Template
+
+    from kpi.templatetags.kpi_format import num
+
+    assert Template("{{ y }}").render(Context({"y": 2023})) == "2023"
+    assert num(133000) == "133,000"
