@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -123,6 +124,11 @@ class Indicator(FrozenVersionGuard):
 
     def __str__(self):
         return f"{self.name}({self.code})"
+
+    @property
+    def label(self) -> str:
+        """The name in the interface language: the English name when English is chosen and one is set."""
+        return self.name_en if self.name_en and get_language().startswith("en") else self.name
 
     def clean(self):
         super().clean()

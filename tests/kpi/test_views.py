@@ -80,3 +80,11 @@ def test_a_branch_page_charts_its_total_and_rank_over_the_computed_windows(users
     page = client_for(users["nanjing_staff"]).get(reverse("kpi:branch-scores", args=[run.pk, "nanjing"])).content.decode()
     assert 'id="trend-data"' in page and "vendor/echarts/echarts.min.js" in page
     assert '"month": 1' in page and '"month": 2' in page
+
+
+def test_indicator_names_follow_the_chosen_language(users, client_for, run):
+    client = client_for(users["officer"])
+    assert "双录首次质检合格率(非银邮代理)" in client.get(reverse("kpi:league")).content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("kpi:league")).content.decode()
+    assert "First-pass QC rate of recorded sales (non-bank)" in page
