@@ -54,19 +54,40 @@ def _text(value) -> str:
     return str(value)
 
 
-def _describe(record, fields: list[str]) -> list[Change]:
-    """Old → new per field: against the previous record, or every field for a creation."""
-    model = record.instance_type
-    names = {f.name: str(f.verbose_name) for f in model._meta.fields}
-    if record.history_type == "~" and record.prev_record is not None:
-        delta = record.diff_against(record.prev_record, excluded_fields=IGNORED_FIELDS)
-        return [Change(names.get(c.field, c.field), _text(c.old), _text(c.new)) for c in delta.changes if c.field in fields]
+def _describe(record, previous, fields: list[str]) -> list[Change]:
+    """Old → new per field: against the previous record, or every field for a creation or deletion."""
+    names = {f.name: str(f.verbose_name) for f in record.instance_type._meta.fields}
+    if record.history_type == "~" and previous is not None:
+        return [
+            Change(names.get(f, f), _text(getattr(previous, f, None)), _text(getattr(record, f, None)))
+            for f in fields
+            if f not in IGNORED_FIELDS and getattr(previous, f, None) != getattr(record, f, None)
+        ]
     if record.history_type == "+":
         return [Change(names.get(f, f), "—", _text(getattr(record, f, None))) for f in fields]
     return [Change(names.get(f, f), _text(getattr(record, f, None)), "—") for f in fields]
 
 
+def _previous_records(records) -> dict[int, object]:
+    """Each record's predecessor (same object, just earlier), found among the records already loaded;
+    only a record whose predecessor is not among them costs a query."""
+    by_object: dict[object, list] = {}
+    for r in records:
+        by_object.setdefault(r.id, []).append(r)
+    previous = {}
+    for group in by_object.values():
+        group.sort(key=lambda r: (r.history_date, r.history_id))
+        for before, after in zip([None, *group], group):
+            previous[after.history_id] = before
+    for r in records:
+        if previous[r.history_id] is None and r.history_type == "~":
+            previous[r.history_id] = r.prev_record
+    return previous
+
+
 def _rows(records, fields: list[str], subject) -> list[AuditRow]:
+    records = list(records)
+    previous = _previous_records(records)
     out = []
     for r in records:
         user = r.history_user
@@ -77,7 +98,7 @@ def _rows(records, fields: list[str], subject) -> list[AuditRow]:
                 action=ACTIONS.get(r.history_type, r.history_type),
                 subject=subject(r),
                 reason=r.history_change_reason or "",
-                changes=_describe(r, fields),
+                changes=_describe(r, previous[r.history_id], fields),
             )
         )
     return out

@@ -218,3 +218,23 @@ def test_the_history_page_shows_scheme_and_office_changes_within_scope(scheme, t
     page = office.get("/history/?kind=scheme").content.decode()
     assert "更正名称" in page and "2023年江苏消保考核方案（修订）" in page
     assert "无锡通报" not in client_for(users["nanjing_staff"]).get("/history/?kind=deductions").content.decode()
+
+
+def test_the_history_page_costs_the_same_queries_however_many_changes(db, scheme, figure, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpi.entries.history import figure_history
+
+    def queries_for(updates, month):
+        record = figure("nanjing", "sl_nonbank_passed", 2023, month, "1")
+        for n in range(updates):
+            record.value = n + 2
+            record.save()
+        with CaptureQueriesContext(connection) as ctx:
+            rows = figure_history(branch=tree["nanjing"], month=record.month)
+        assert len(rows) == updates + 1
+        assert [c.new for c in rows[0].changes] == [str(updates + 1)]
+        return len(ctx.captured_queries)
+
+    assert queries_for(3, 1) == queries_for(12, 2)
