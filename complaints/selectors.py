@@ -54,6 +54,11 @@ def calendar_days(*, year: int) -> QuerySet[CalendarDay]:
 NUMBER_PREFIX = "TS"  # case numbers are TS<year>-<branch code>-<five digits>
 
 
+def complaint_by_number(*, user, number: str) -> Complaint | None:
+    """The case with this number (typed as a clerk may type it) if the user may see it."""
+    return complaint_queryset(user=user).filter(number=normalise_number(number or "")).first()
+
+
 def normalise_number(text: str) -> str:
     """A case number as a clerk may type it (full-width characters, spaces, a lower-case prefix) → as stored."""
     text = unicodedata.normalize("NFKC", text).strip()

@@ -40,7 +40,14 @@ from complaints.models import (
     Pause,
     RepeatCall,
 )
-from complaints.selectors import FIGURE_FIELDS, FIGURE_MONTH_FIELDS, NUMBER_PREFIX, past_due_q, work_calendar
+from complaints.selectors import (
+    FIGURE_FIELDS,
+    FIGURE_MONTH_FIELDS,
+    NUMBER_PREFIX,
+    complaint_by_number,
+    past_due_q,
+    work_calendar,
+)
 from complaints.workdays import TableCalendar, chinesecalendar_rows, chinesecalendar_years
 from core.errors import ApplicationError
 from core.events import figures_changed
@@ -770,6 +777,14 @@ def complaint_withdraw(*, actor, case: Complaint, withdrawn_on: datetime.date, r
         f"{cn(withdrawn_on)} 客户撤回投诉{counted}{'：' + reason.strip() if reason.strip() else ''}",
     )
     return case
+
+
+def complaint_merge_by_number(*, actor, case: Complaint, into: str, **fields) -> Complaint:
+    """Merge into the case with the number the user typed (one they may see)."""
+    target = complaint_by_number(user=actor, number=into)
+    if target is None:
+        raise ApplicationError("找不到要并入的案件编号（或无权查看）。")
+    return complaint_merge(actor=actor, case=case, into=target, **fields)
 
 
 @transaction.atomic

@@ -130,13 +130,6 @@ def case_edit(request, pk):
 # ---------------------------------------------------------------- the case page and its steps
 
 
-def _merge(actor, case, data):
-    into = selectors.complaint_queryset(user=actor).filter(number=data.pop("into").strip()).first()
-    if into is None:
-        raise ApplicationError("找不到要并入的案件编号（或无权查看）。")
-    return services.complaint_merge(actor=actor, case=case, into=into, **data)
-
-
 def _open(case):
     return case.status in OPEN_STATUSES
 
@@ -271,7 +264,7 @@ STEPS: dict[str, Step] = {
     "merge": Step(
         gettext_lazy("合并为重复投诉"),
         forms.MergeForm,
-        _merge,
+        _svc(services.complaint_merge_by_number),
         lambda c: c.status in (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING),
         style="danger",
     ),

@@ -19,7 +19,6 @@ from complaints import deadlines as dl
 from complaints import selectors, services
 from complaints.api import serializers as s
 from complaints.filtersets import ComplaintFilter
-from core.errors import ApplicationError
 
 
 class ComplaintListCreateApi(GenericAPIView):
@@ -73,13 +72,6 @@ class ComplaintTimelineApi(APIView):
         return Response(s.EventOutput(selectors.complaint_timeline(case=case), many=True).data)
 
 
-def _merge(actor, case, data):
-    into = selectors.complaint_queryset(user=actor).filter(number=data.pop("into")).first()
-    if into is None:
-        raise ApplicationError("找不到要并入的案件编号（或无权查看）。")
-    return services.complaint_merge(actor=actor, case=case, into=into, **data)
-
-
 def _svc(fn):
     return lambda actor, case, data: fn(actor=actor, case=case, **data)
 
@@ -105,7 +97,7 @@ STEPS: dict[str, tuple[type, Callable, str]] = {
     "notify": (s.NotifyInput, _svc(services.complaint_notify), "告知客户处理决定"),
     "close": (s.CloseInput, _svc(services.complaint_close), "结案"),
     "withdraw": (s.WithdrawInput, _svc(services.complaint_withdraw), "客户撤回"),
-    "merge": (s.MergeInput, _merge, "作为重复投诉并入另一案件"),
+    "merge": (s.MergeInput, _svc(services.complaint_merge_by_number), "作为重复投诉并入另一案件"),
     "repeat-calls": (s.RepeatCallInput, _svc(services.complaint_repeat_call_log), "登记重复来电"),
     "mediation": (s.MediationInput, _svc(services.complaint_mediation_update), "登记调解情况"),
     "callback": (s.CallbackInput, _svc(services.complaint_callback), "满意度回访"),

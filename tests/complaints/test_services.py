@@ -401,3 +401,19 @@ def test_only_the_office_may_change_the_calendar_whoever_calls_the_service(users
     assert (CalendarDay.objects.count(), CalendarYear.objects.count()) == before
     services.calendar_day_set(actor=users["admin"], day=D("2026-12-31"), kind="holiday", name="演示")
     assert CalendarDay.objects.get(date=D("2026-12-31")).name == "演示"
+
+
+
+def test_merging_by_number_accepts_it_typed_loosely_but_only_within_the_users_scope(officer, intake, users):
+    first = intake(received="2023-09-28")
+    typed = "  " + first.number.lower() + " "
+    repeat = services.complaint_merge_by_number(
+        actor=officer, case=intake(received="2023-10-02"), into=typed, merged_on=D("2023-10-02"), new_facts=False
+    )
+    assert repeat.status == Status.MERGED and repeat.merged_into_id == first.pk
+    other = intake(branch="wuxi", received="2023-09-28")
+    with pytest.raises(ApplicationError, match="找不到要并入的案件编号"):
+        services.complaint_merge_by_number(
+            actor=users["nanjing_staff"], case=intake(received="2023-10-03"), into=other.number,
+            merged_on=D("2023-10-03"), new_facts=False,
+        )
