@@ -455,6 +455,27 @@ def qualitative_scores_save(
     return changes
 
 
+def _office_record_save(record, *, user, reason: str, attachment):
+    """Save a validated deduction or veto with its attachment and history, and recompute its windows."""
+    _check_attachment(attachment)
+    if attachment is not None:
+        record.attachment = attachment
+    _save_with_history(record, user=user, reason=reason)
+    recompute_on_commit(scheme=record.scheme, month=record.month)
+    return record
+
+
+def _office_record_withdraw(record, *, user, reason: str, missing_reason: str) -> None:
+    """Withdraw a deduction or veto with a reason; the record and the reason stay in its history."""
+    _office_lock(scheme=record.scheme, user=user, branch=record.branch)
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(missing_reason)
+    scheme, month = record.scheme, record.month
+    _delete_with_history(record, user=user, reason=reason)
+    recompute_on_commit(scheme=scheme, month=month)
+
+
 # A single deduction larger than a whole year's total is a typing error, not a decision.
 MAX_DEDUCTION = Decimal(100)
 
@@ -476,25 +497,18 @@ def deduction_add(*, scheme: Scheme, branch: Branch, month: int, points: str, re
         problems.append(Problem("请填写扣分原因", "reason"))
     if problems:
         raise ApplicationError("减分项未保存。", extra={"errors": problems})
-    _check_attachment(attachment)
-    deduction = Deduction(scheme=scheme, branch=branch, month=month, points=-abs(value), reason=reason)
-    if attachment is not None:
-        deduction.attachment = attachment
-    _save_with_history(deduction, user=user, reason=reason)
-    recompute_on_commit(scheme=scheme, month=month)
-    return deduction
+    return _office_record_save(
+        Deduction(scheme=scheme, branch=branch, month=month, points=-abs(value), reason=reason),
+        user=user,
+        reason=reason,
+        attachment=attachment,
+    )
 
 
 @transaction.atomic
 def deduction_delete(*, deduction: Deduction, reason: str, user) -> None:
     """Withdraw a deduction; the record and the reason stay in its history."""
-    _office_lock(scheme=deduction.scheme, user=user, branch=deduction.branch)
-    reason = reason.strip()
-    if not reason:
-        raise ApplicationError("撤销减分项须填写原因。")
-    scheme, month = deduction.scheme, deduction.month
-    _delete_with_history(deduction, user=user, reason=reason)
-    recompute_on_commit(scheme=scheme, month=month)
+    _office_record_withdraw(deduction, user=user, reason=reason, missing_reason="撤销减分项须填写原因。")
 
 
 @transaction.atomic
@@ -506,22 +520,12 @@ def veto_set(*, scheme: Scheme, branch: Branch, month: int, reason: str, user, a
         raise ApplicationError("一票否决须填写原因。", extra={"errors": [Problem("请填写原因", "reason")]})
     if Veto.objects.filter(scheme=scheme, branch=branch).exists():
         raise ApplicationError("该机构本年度已有一票否决记录。")
-    _check_attachment(attachment)
-    veto = Veto(scheme=scheme, branch=branch, month=month, reason=reason)
-    if attachment is not None:
-        veto.attachment = attachment
-    _save_with_history(veto, user=user, reason=reason)
-    recompute_on_commit(scheme=scheme, month=month)
-    return veto
+    return _office_record_save(
+        Veto(scheme=scheme, branch=branch, month=month, reason=reason), user=user, reason=reason, attachment=attachment
+    )
 
 
 @transaction.atomic
 def veto_revoke(*, veto: Veto, reason: str, user) -> None:
     """Withdraw a veto; the record and the reason stay in its history."""
-    _office_lock(scheme=veto.scheme, user=user, branch=veto.branch)
-    reason = reason.strip()
-    if not reason:
-        raise ApplicationError("撤销一票否决须填写原因。")
-    scheme, month = veto.scheme, veto.month
-    _delete_with_history(veto, user=user, reason=reason)
-    recompute_on_commit(scheme=scheme, month=month)
+    _office_record_withdraw(veto, user=user, reason=reason, missing_reason="撤销一票否决须填写原因。")
