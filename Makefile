@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= xiaobao2023
 export DEMO_PASSWORD
 
-.PHONY: demo test setup lint benchmark clean
+.PHONY: demo demo-reset test setup lint benchmark clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles
+
+# `make demo` keeps what visitors did; this starts the demo again from the shipped data.
+demo-reset: setup
+	rm -f db.sqlite3
+	$(MAKE) demo

@@ -99,3 +99,9 @@ def can_review_figures(user) -> bool:
 def can_score_qualitative(user) -> bool:
     """Score qualitative items and record deductions and vetoes: the office."""
     return is_officer(user)
+
+
+def can_publish_league(user, province: Branch) -> bool:
+    """Publish (and republish) a scheme's league table, and decide on corrections to approved months: the
+    office of the scheme's province (its officers, and administrators)."""
+    return is_officer(user) and can_view_branch(user, province)

@@ -32,6 +32,7 @@ from complaints.choices import OPEN_STATUSES, Status
 from complaints.filtersets import ComplaintFilter
 from complaints.models import Complaint
 from core.errors import ApplicationError
+from core.events import locked_month_texts
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -302,6 +303,7 @@ def _render_case(request, case: Complaint, bound: tuple[str, object] | None = No
             "steps": steps,
             "today": timezone.localdate(),
             "unofficial": dl.UNOFFICIAL,
+            "locked_months": locked_month_texts(case),
         },
         status=status,
     )

@@ -9,3 +9,12 @@ from django.dispatch import Signal
 
 # Sent with branch_id (int) and months (iterable of first-of-month dates) whose figures changed.
 figures_changed = Signal()
+
+# Asked with case=<Complaint>; a receiver answers with a list of texts, one per approved (locked) month the
+# case's change would alter, so the complaint pages can say so without importing the app that locks months.
+locked_month_effects = Signal()
+
+
+def locked_month_texts(case) -> list[str]:
+    """Every receiver's answer for one case, flattened."""
+    return [text for _, texts in locked_month_effects.send(sender="complaints", case=case) for text in texts or []]

@@ -10,3 +10,7 @@ class KpiConfig(AppConfig):
         from kpi import services
 
         figures_changed.connect(services.on_figures_changed, dispatch_uid="kpi-recompute-on-figures-changed")
+        from core.events import locked_month_effects
+        from kpi.publishing.selectors import on_locked_month_effects
+
+        locked_month_effects.connect(on_locked_month_effects, dispatch_uid="kpi-locked-month-effects")

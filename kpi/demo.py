@@ -17,6 +17,7 @@ from kpi.models import (
     Deduction,
     MonthlyFigure,
     MonthlySubmission,
+    Publication,
     QualitativeScore,
     Scheme,
     SubmissionAction,
@@ -24,11 +25,14 @@ from kpi.models import (
     SubmissionStatus,
     TargetOverride,
 )
+from kpi.publishing.services import months_lock_derived, window_publish
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_DIR = DATA / "jiangsu-2023"
 SCHEME_FILE = DATA / "schemes" / "jiangsu-2023.json"
 DEMO_MONTH = 8
+SCHEME_CODE = "jiangsu-2023"
+JOURNAL = "《江苏消保》2023年第2期"
 
 # 盐城's item scores are not published; these placeholders add up to its published qualitative total.
 YANCHENG_PLACEHOLDER = {
@@ -91,6 +95,24 @@ def _approve_published_months() -> None:
         SubmissionEvent(submission=s, action=SubmissionAction.APPROVED, actor=officer, revision=1,
                         status=SubmissionStatus.APPROVED, comment=s.comment)
         for s in submissions
+    )
+    months_lock_derived(submissions=submissions, user=officer)
+
+
+def is_loaded() -> bool:
+    """Whether the demo is already in the database: a second `make demo` keeps what visitors did instead of
+    loading over it."""
+    return Scheme.objects.filter(code=SCHEME_CODE).exists()
+
+
+def publish_journal_window(scheme: Scheme) -> Publication:
+    """Publish 1–8月 as revision 1, as the office did: the journal's table is its reference (kept if it is)."""
+    existing = Publication.objects.filter(scheme=scheme, month=DEMO_MONTH).order_by("revision").first()
+    if existing is not None:
+        return existing
+    return window_publish(
+        scheme=scheme, month=DEMO_MONTH, user=User.objects.get(username="province"),
+        note=f"{JOURNAL}公布的1–{DEMO_MONTH}月排名", reference=JOURNAL,
     )
 
 

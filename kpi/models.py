@@ -358,6 +358,7 @@ class SubmissionAction(models.TextChoices):
     RETURNED = "returned", _("退回修改")
     APPROVED = "approved", _("审核通过并锁定")
     REOPENED = "reopened", _("重新打开")
+    CORRECTED = "corrected", _("接受投诉数据更正")
 
 
 class MonthlySubmission(TimeStampedModel):
@@ -376,6 +377,7 @@ class MonthlySubmission(TimeStampedModel):
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     comment = models.TextField(_("审核意见"), blank=True)
+    derived_locked_at = models.DateTimeField(_("投诉生成数据锁定时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("月度填报")
@@ -418,6 +420,7 @@ class SubmissionEvent(models.Model):
 class NoticeKind(models.TextChoices):
     REMINDER = "reminder", _("催报提醒")
     REVIEW = "review", _("审核结果")
+    PUBLICATION = "publication", _("排名发布")
 
 
 class Notice(models.Model):
@@ -441,6 +444,90 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.branch} {self.get_kind_display()}"
+
+
+# ── Official league tables: published revisions, locked complaint figures, corrections ─────────────
+
+
+class Publication(models.Model):
+    """One published revision of a league window (方案 × 1–N月); its run is a frozen snapshot, never recomputed."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.PROTECT, related_name="publications")
+    month = models.PositiveSmallIntegerField(_("截至月份"), validators=MONTH_VALIDATORS)
+    revision = models.PositiveIntegerField(_("发布版次"))
+    run = models.OneToOneField(ScoreRun, verbose_name=_("计分批次"), on_delete=models.PROTECT, related_name="publication")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(_("发布时间"))
+    note = models.CharField(_("发布说明"), max_length=500)
+    reference = models.CharField(_("公布出处"), max_length=200, blank=True)
+    changes = models.JSONField(_("与上一版的差异"), default=list, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("已发布排名")
+        verbose_name_plural = _("已发布排名")
+        ordering = ["scheme", "month", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "month", "revision"], name="uniq_publication_revision"),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme.code} 1–{self.month}月 r{self.revision}"
+
+    @property
+    def slug(self) -> str:
+        """The revision's part of the window's address: r1, r2…"""
+        return f"r{self.revision}"
+
+
+class LockedDerivedFigure(models.Model):
+    """A complaint-derived component of an approved branch × month, as it stood when the month was approved."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="locked_derived")
+    component = models.ForeignKey(Component, verbose_name=_("填报项"), on_delete=models.PROTECT)
+    month = models.DateField(_("月份"))
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("已锁定的投诉生成数据")
+        verbose_name_plural = _("已锁定的投诉生成数据")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "component", "month"], name="uniq_locked_derived"),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="locked_derived_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.branch} {self.month:%Y-%m} {self.component.code}={self.value}"
+
+
+class CorrectionDecision(models.TextChoices):
+    ACCEPTED = "accepted", _("已接受")
+    LEFT = "left", _("不予调整")
+
+
+class DerivedCorrection(models.Model):
+    """The office's decision on a complaint change that would alter an approved month: accept it, or leave it with a reason."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+")
+    component = models.ForeignKey(Component, verbose_name=_("填报项"), on_delete=models.PROTECT)
+    month = models.DateField(_("月份"))
+    locked_value = models.DecimalField(_("锁定值"), max_digits=18, decimal_places=4)
+    live_value = models.DecimalField(_("按投诉记录的现值"), max_digits=18, decimal_places=4)
+    decision = models.CharField(_("处理"), max_length=20, choices=CorrectionDecision.choices)
+    reason = models.CharField(_("说明"), max_length=300)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(_("处理时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("投诉数据更正")
+        verbose_name_plural = _("投诉数据更正")
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.branch} {self.month:%Y-%m} {self.component.code} {self.locked_value}→{self.live_value}"
 
 
 # Scheme-level rows that had no history yet: every change of the scheme is kept too (issue 4, item 5).

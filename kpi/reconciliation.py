@@ -11,11 +11,23 @@ from kpi.models import ScoreRun
 DATA = Path(__file__).resolve().parent / "data"
 
 
+FIELD_LABELS = {"qualitative": "定性得分", "quantitative": "定量得分", "deduction": "减分", "total": "总分", "rank": "名次"}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published table shipped with a scheme's data (the journal's), and the window it covers."""
+
+    month: int
+    title: str
+
+
 @dataclass
 class Difference:
     branch: str
     branch_name: str
     field: str
+    label: str
     published: str
     computed: str
     reason: str
@@ -54,19 +66,39 @@ def published_dir(scheme_code: str) -> Path | None:
     return path if (path / "published_ranking.csv").exists() else None
 
 
-def reconcile(run: ScoreRun) -> Report:
-    """Compare a run with the published tables shipped for its scheme."""
+def _known(folder: Path) -> dict:
+    return json.loads((folder / "known_discrepancies.json").read_text(encoding="utf-8"))
+
+
+def reference_for(scheme_code: str) -> Reference | None:
+    """The published reference of a scheme, if one ships with its data."""
+    folder = published_dir(scheme_code)
+    if folder is None:
+        return None
+    ref = _known(folder)["reference"]
+    return Reference(int(ref["month"]), ref["title"])
+
+
+def reconcile(run: ScoreRun, *, branches: set[str] | None = None) -> Report:
+    """Compare a run with the published reference of its window; `branches` limits the rows *and* the counts
+    to the branches a user may see."""
     folder = published_dir(run.scheme.code)
     report = Report()
-    if folder is None:
+    reference = reference_for(run.scheme.code)
+    if folder is None or reference is None or reference.month != run.month:
         return report
-    known = json.loads((folder / "known_discrepancies.json").read_text(encoding="utf-8"))
+    known = _known(folder)
+    names = dict(run.version.indicators.values_list("code", "name"))
     by_branch = {(r["branch"], r["field"]): r["reason"] for r in known["explained"] if "branch" in r}
     by_indicator = {r["indicator"]: r for r in known["explained"] if "indicator" in r}
     scores = {bs.branch.code: bs for bs in run.branch_scores.select_related("branch").prefetch_related("indicator_scores")}
 
+    if branches is not None:
+        scores = {code: bs for code, bs in scores.items() if code in branches}
+
     def add(code, fld, published, computed, reason, explained):
-        report.differences.append(Difference(code, scores[code].branch.name, fld, published, computed, reason, explained))
+        label = names.get(fld.removeprefix("indicator:"), fld) if fld.startswith("indicator:") else FIELD_LABELS[fld]
+        report.differences.append(Difference(code, scores[code].branch.name, fld, label, published, computed, reason, explained))
 
     for row in read_csv(folder / "published_indicator_values_and_scores.csv"):
         bs = scores.get(row["branch"])

@@ -9,9 +9,9 @@ from django.db.models import Exists, OuterRef, Prefetch
 from branches.models import Branch
 from kpi.choices import Source
 from kpi.models import (
-    BranchScore,
     Component,
     IndicatorScore,
+    LockedDerivedFigure,
     MonthlyFigure,
     MonthlySubmission,
     QualitativeScore,
@@ -20,7 +20,6 @@ from kpi.models import (
     SubmissionStatus,
     TargetOverride,
 )
-from kpi.templatetags.kpi_format import ytd_label
 
 
 def scheme_get(*, code: str) -> Scheme:
@@ -68,14 +67,60 @@ def window_figures(*, branch_ids, year: int, month: int) -> pd.DataFrame:
     return figures
 
 
+FIGURE_COLUMNS = ["branch", "component", "month", "value"]
+
+
 def _derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
-    """Components of source 'derived' come from the complaints app; entered ones from branches."""
+    """Components of source 'derived': as the complaints app counts them now, except in approved months,
+    which keep the values locked when they were approved (a later case change waits as a correction)."""
+    live = live_derived_figures(branch_ids=branch_ids, start=start, end=end)
+    locked_keys = locked_months(branch_ids=branch_ids, start=start, end=end)
+    if not locked_keys:
+        return live
+    codes = dict(Branch.objects.filter(pk__in=[b for b, _ in locked_keys]).values_list("pk", "code"))
+    locked_codes = {(codes[b], m) for b, m in locked_keys}
+    keep = [(b, m) not in locked_codes for b, m in zip(live["branch"], live["month"], strict=True)]
+    frozen = pd.DataFrame(
+        list(
+            LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end))
+            .filter(_locked_month)
+            .values_list("branch__code", "component__code", "month", "value")
+        ),
+        columns=FIGURE_COLUMNS,
+    )
+    frames = [f for f in (live[keep], frozen) if not f.empty]
+    out = pd.concat(frames, ignore_index=True) if frames else live.iloc[0:0]
+    out["value"] = out["value"].astype(object)
+    return out
+
+
+def live_derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
+    """The derived components as the complaints app counts them from the cases now."""
     derived_codes = set(Component.objects.filter(source=Source.DERIVED).values_list("code", flat=True))
     if not derived_codes:
-        return pd.DataFrame(columns=["branch", "component", "month", "value"])
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
     from complaints.selectors import derived_component_figures
 
     return derived_component_figures(branch_ids=branch_ids, start=start, end=end, components=derived_codes)
+
+
+# An approved month whose complaint-derived components were locked at approval.
+_locked_month = Exists(
+    MonthlySubmission.objects.filter(
+        branch_id=OuterRef("branch_id"), month=OuterRef("month"), status=SubmissionStatus.APPROVED,
+        derived_locked_at__isnull=False,
+    )
+)
+
+
+def locked_months(*, branch_ids, start, end) -> set[tuple[int, datetime.date]]:
+    """(branch id, month) of the approved months in start..end whose derived components are locked."""
+    return set(
+        MonthlySubmission.objects.filter(
+            branch_id__in=branch_ids, month__range=(start, end), status=SubmissionStatus.APPROVED,
+            derived_locked_at__isnull=False,
+        ).values_list("branch_id", "month")
+    )
 
 
 def target_overrides(*, scheme: Scheme, month: int) -> dict[str, tuple[Decimal, str]]:
@@ -112,12 +157,3 @@ def run_branch_scores(*, run: ScoreRun):
 def computed_months(*, scheme: Scheme) -> list[int]:
     """The window ends that have a current run."""
     return sorted(ScoreRun.objects.filter(scheme=scheme, is_current=True).values_list("month", flat=True))
-
-
-def branch_trend(*, scheme: Scheme, branch) -> list[dict]:
-    """A branch's total, quantitative score and rank in every computed window of a scheme, by month."""
-    rows = BranchScore.objects.filter(run__scheme=scheme, run__is_current=True, branch=branch).order_by("run__month")
-    return [
-        {"month": month, "label": ytd_label(month), "total": str(total), "quantitative": str(quantitative), "rank": rank}
-        for month, total, quantitative, rank in rows.values_list("run__month", "total", "quantitative", "rank")
-    ]

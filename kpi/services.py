@@ -192,7 +192,10 @@ def _write_run(scheme, version, month, result, ranked, details, by_code) -> Scor
     ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
     run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
     run.save(update_fields=["status", "is_current", "completed_at"])
-    ScoreRun.objects.filter(scheme=scheme, month=month, is_current=False, status=RunStatus.COMPLETE).delete()
+    # Superseded runs go, except published ones: a published table is kept exactly as it was ranked on.
+    ScoreRun.objects.filter(
+        scheme=scheme, month=month, is_current=False, status=RunStatus.COMPLETE, publication__isnull=True
+    ).delete()
     logger.info("scored %s 1–%s月: run %s", scheme.code, month, run.pk)
     return run
 

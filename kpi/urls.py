@@ -1,17 +1,26 @@
 from django.urls import path
 
 from kpi import views
+from kpi.entries import urls as entries_urls  # registers the yyyymm path converter
 
 app_name = "kpi"
+# A league table's address is made of the scheme, the window (2023-08 = 1–8月 of 2023), the revision
+# (r1, r2… or live) and a branch and indicator code: each stays valid whatever is recomputed later.
 urlpatterns = [
     path("", views.home, name="home"),
-    path("league/", views.league, name="league"),
-    path("scores/<int:run_id>/<slug:branch_code>/", views.branch_scores, name="branch-scores"),
-    path("scores/<int:run_id>/<slug:branch_code>/<slug:indicator_code>/", views.explanation, name="explanation"),
+    path("league/", views.league_landing, name="league"),
+    path("league/corrections/<slug:branch_code>/<yyyymm:month>/<slug:component_code>/", views.league_correction,
+         name="league-correction"),
+    path("league/<slug:scheme_code>/", views.league_landing, name="league-scheme"),
+    path("league/<slug:scheme_code>/<str:window>/", views.league_latest, name="league-latest"),
+    path("league/<slug:scheme_code>/<str:window>/publish/", views.league_publish, name="league-publish"),
+    path("league/<slug:scheme_code>/<str:window>/<str:revision>/", views.league_window, name="league-window"),
+    path("league/<slug:scheme_code>/<str:window>/<str:revision>/<slug:branch_code>/", views.league_branch,
+         name="league-branch"),
+    path("league/<slug:scheme_code>/<str:window>/<str:revision>/<slug:branch_code>/<slug:indicator_code>/",
+         views.league_cell, name="league-cell"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
 ]
 
 # Branch data entry, review and office scores (issue 4).
-from kpi.entries.urls import urlpatterns as entries_urlpatterns  # noqa: E402
-
-urlpatterns += entries_urlpatterns
+urlpatterns += entries_urls.urlpatterns

@@ -1,35 +1,34 @@
-"""Pages of the kpi app: league table, a branch's score sheet, one cell's explanation, reconciliation.
+"""Pages of the kpi app: league tables (published revisions and the live one), a branch's scores, one cell's
+explanation, publishing, corrections to approved months, and the reconciliation with a published reference.
 
 The league table's ranks and totals are the office's published result and every signed-in user sees
 them; indicator values, points and explanations are branch data and are shown only within the
-viewer's branch scope (branches.permissions).
+viewer's branch scope (branches.permissions). Branch staff see published revisions only.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from branches.permissions import get_branch_or_404, visible_branch_ids
+from branches.permissions import can_publish_league, get_branch_or_404, visible_branch_ids
+from core.errors import ApplicationError
 from kpi import selectors
-from kpi.models import Scheme, ScoreRun
-from kpi.reconciliation import reconcile
+from kpi.models import Scheme
+from kpi.publishing import selectors as league
+from kpi.publishing import services as publishing
+from kpi.reconciliation import reconcile, reference_for
+from kpi.templatetags.kpi_format import ytd_label
 
 
-def _scheme_from(request) -> Scheme:
-    code = request.GET.get("scheme")
-    scheme = Scheme.objects.filter(code=code).first() if code else selectors.scheme_default()
+def _scheme(code: str | None) -> Scheme:
+    scheme = Scheme.objects.select_related("province").filter(code=code).first() if code else selectors.scheme_default()
     if scheme is None:
         raise Http404("尚无已发布的考核方案")
     return scheme
-
-
-def _month_from(request, scheme) -> int | None:
-    months = selectors.computed_months(scheme=scheme)
-    try:
-        month = int(request.GET.get("month", ""))
-    except ValueError:
-        month = None
-    return month if month in months else (months[-1] if months else None)
 
 
 @login_required
@@ -38,57 +37,145 @@ def home(request):
 
 
 @login_required
-def league(request):
-    scheme = _scheme_from(request)
-    month = _month_from(request, scheme)
-    run = selectors.current_run(scheme=scheme, month=month) if month else None
-    context = {"scheme": scheme, "month": month, "months": selectors.computed_months(scheme=scheme), "run": run,
-               "schemes": Scheme.objects.all()}
-    if run:
-        visible = visible_branch_ids(request.user)
-        indicators = list(run.version.indicators.order_by("order"))
-        rows = []
-        for bs in selectors.run_branch_scores(run=run):
-            mine = visible is None or bs.branch_id in visible
-            cells = {s.indicator_code: s for s in bs.indicator_scores.all()} if mine else {}
-            rows.append({"score": bs, "visible": mine, "cells": [cells.get(i.code) for i in indicators]})
-        context.update(indicators=indicators, rows=rows)
+def league_landing(request, scheme_code=None):
+    """Where everyone lands: the latest published window (the office, before any publication, the live one)."""
+    scheme = _scheme(scheme_code or request.GET.get("scheme"))
+    window = league.landing_window(user=request.user, scheme=scheme)
+    if window is None:
+        return render(request, "kpi/league.html", {"scheme": scheme, "schemes": Scheme.objects.all(), "window": None})
+    return redirect("kpi:league-latest", scheme.code, window.slug)
+
+
+@login_required
+def league_latest(request, scheme_code, window):
+    """A window's latest published revision (the office sees the live table of a window not yet published)."""
+    scheme = _scheme(scheme_code)
+    return _league(request, league.window_get(user=request.user, scheme=scheme, month=league.month_of_window(scheme, window)))
+
+
+@login_required
+def league_window(request, scheme_code, window, revision):
+    """One revision of a window (`r1`, `r2`…), or its live table (`live`, office only); addresses valid forever."""
+    return _league(request, _window(request, scheme_code, window, revision))
+
+
+def _window(request, scheme_code, window, revision) -> league.Window:
+    scheme = _scheme(scheme_code)
+    number = league.revision_of(revision)
+    return league.window_get(
+        user=request.user, scheme=scheme, month=league.month_of_window(scheme, window), revision=number, live=number is None
+    )
+
+
+def _league(request, window: league.Window):
+    visible = visible_branch_ids(request.user)
+    indicators = list(window.run.version.indicators.order_by("order"))
+    rows = []
+    for bs in selectors.run_branch_scores(run=window.run):
+        mine = visible is None or bs.branch_id in visible
+        cells = {s.indicator_code: s for s in bs.indicator_scores.all()} if mine else {}
+        rows.append({"score": bs, "visible": mine, "cells": [cells.get(i.code) for i in indicators]})
+    office = league.can_see_live(request.user)
+    context = {
+        "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
+        "indicators": indicators, "rows": rows, "menu": league.window_menu(user=request.user, scheme=window.scheme),
+        "can_publish": can_publish_league(request.user, window.scheme.province),
+    }
+    if office:
+        context["restatement"] = league.restatement(scheme=window.scheme, month=window.month)
+    if window.is_live:
+        context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
+        context["basis"] = league.target_basis(run=window.run)
     return render(request, "kpi/league.html", context)
 
 
-def _run_and_branch(request, run_id, branch_code):
-    run = get_object_or_404(ScoreRun.objects.select_related("scheme", "version"), pk=run_id)
+def _branch_score(request, scheme_code, window, revision, branch_code):
+    table = _window(request, scheme_code, window, revision)
     branch = get_branch_or_404(request.user, branch_code)
-    score = get_object_or_404(run.branch_scores.select_related("branch"), branch=branch)
-    return run, score
+    score = get_object_or_404(table.run.branch_scores.select_related("branch"), branch=branch)
+    return table, score
 
 
 @login_required
-def branch_scores(request, run_id, branch_code):
-    run, score = _run_and_branch(request, run_id, branch_code)
-    indicators = {i.code: i for i in run.version.indicators.all()}
+def league_branch(request, scheme_code, window, revision, branch_code):
+    table, score = _branch_score(request, scheme_code, window, revision, branch_code)
+    indicators = {i.code: i for i in table.run.version.indicators.all()}
     cells = [(indicators[s.indicator_code], s) for s in score.indicator_scores.order_by("pk")]
-    trend = selectors.branch_trend(scheme=run.scheme, branch=score.branch)
-    return render(request, "kpi/branch_scores.html", {"run": run, "score": score, "cells": cells, "trend": trend})
+    trend = league.branch_trend(user=request.user, scheme=table.scheme, branch=score.branch, live=table.is_live)
+    context = {"window": table, "run": table.run, "score": score, "cells": cells, "trend": trend}
+    return render(request, "kpi/branch_scores.html", context)
 
 
 @login_required
-def explanation(request, run_id, branch_code, indicator_code):
-    run, score = _run_and_branch(request, run_id, branch_code)
+def league_cell(request, scheme_code, window, revision, branch_code, indicator_code):
+    table, score = _branch_score(request, scheme_code, window, revision, branch_code)
     cell = get_object_or_404(score.indicator_scores, indicator_code=indicator_code)
-    indicator = get_object_or_404(run.version.indicators, code=indicator_code)
+    indicator = get_object_or_404(table.run.version.indicators, code=indicator_code)
     template = "kpi/_explanation.html" if request.headers.get("HX-Request") else "kpi/explanation.html"
-    return render(request, template, {"run": run, "score": score, "cell": cell, "indicator": indicator})
+    return render(request, template, {"window": table, "run": table.run, "score": score, "cell": cell, "indicator": indicator})
+
+
+@login_required
+@require_POST
+def league_publish(request, scheme_code, window):
+    """Publish the window's live table as its next revision (the office)."""
+    scheme = _scheme(scheme_code)
+    month = league.month_of_window(scheme, window)
+    if not can_publish_league(request.user, scheme.province):
+        raise PermissionDenied
+    try:
+        publication = publishing.window_publish(scheme=scheme, month=month, user=request.user, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("kpi:league-window", scheme.code, window, "live")
+    messages.success(request, f"已发布{ytd_label(month)}排名第{publication.revision}版，各机构已收到通知。")
+    return redirect("kpi:league-window", scheme.code, window, f"r{publication.revision}")
+
+
+@login_required
+@require_POST
+def league_correction(request, branch_code, month, component_code):
+    """Accept a complaint change into an approved month, or leave the month as locked with a reason (the office)."""
+    branch = get_branch_or_404(request.user, branch_code)
+    action = request.POST.get("action")
+    service = {"accept": publishing.correction_accept, "leave": publishing.correction_leave}.get(action)
+    if service is None:
+        messages.error(request, "请选择“接受更正”或“不予调整”。")
+    else:
+        try:
+            service(branch=branch, month=month, component_code=component_code, expected=request.POST.get("expected", ""),
+                    user=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, "已接受更正，排名正在重新计算；已发布的排名需重新发布才会改变。" if action == "accept"
+                             else "已记录不予调整的原因。")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/league/") else reverse("kpi:league"))
 
 
 @login_required
 def reconciliation(request):
-    scheme = _scheme_from(request)
-    month = _month_from(request, scheme)
-    run = selectors.current_run(scheme=scheme, month=month) if month else None
-    report = reconcile(run) if run else None
-    visible = visible_branch_ids(request.user)
-    if report and visible is not None:
-        allowed = set(selectors.scored_branches(scheme=scheme).filter(pk__in=visible).values_list("code", flat=True))
-        report.differences = [d for d in report.differences if d.branch in allowed]
-    return render(request, "kpi/reconciliation.html", {"scheme": scheme, "month": month, "run": run, "report": report})
+    """The published reference (the journal) against one of our tables of the same window, difference by difference."""
+    scheme = _scheme(request.GET.get("scheme"))
+    reference = reference_for(scheme.code)
+    months = [reference.month] if reference else []
+    try:
+        month = int(request.GET.get("month", "") or (months[-1] if months else 0))
+    except ValueError:
+        month = 0
+    context = {"scheme": scheme, "reference": reference, "months": months, "month": month, "report": None}
+    if reference and month == reference.month:
+        table_kind = "live" if request.GET.get("table") == "live" and league.can_see_live(request.user) else "published"
+        try:
+            table = league.window_get(user=request.user, scheme=scheme, month=month, live=table_kind == "live")
+        except Http404:
+            table = None
+        visible = visible_branch_ids(request.user)
+        allowed = None
+        if visible is not None:
+            allowed = set(selectors.scored_branches(scheme=scheme).filter(pk__in=visible).values_list("code", flat=True))
+        context.update(table=table, table_kind=table_kind, report=reconcile(table.run, branches=allowed) if table else None,
+                       can_see_live=league.can_see_live(request.user))
+    elif request.GET.get("month"):
+        context["no_reference"] = True
+    return render(request, "kpi/reconciliation.html", context)

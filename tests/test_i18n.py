@@ -125,9 +125,9 @@ def test_officer_league_page_in_english(users, client_for, scheme):
     assert 'lang="en"' in html
     for text in (">Ranking</a>", ">Complaints</a>", ">Reconciliation</a>", ">Log out</button>", "Interface language"):
         assert text in html, text
-    # No score run exists in this database, so the page says so, in English.
-    assert "This scheme has not been scored yet." in html
-    for chinese in ("排名", "退出", "核对", "该方案尚未计分"):
+    # Nothing is published in this database, so the page says so, in English.
+    assert "No league table of this scheme has been published yet." in html
+    for chinese in ("排名", "退出", "核对", "该方案尚无已发布的排名"):
         assert chinese not in html
 
 

@@ -35,7 +35,12 @@ from kpi import services as kpi_services
 from kpi.entries import services as entry_services
 from kpi.models import Component, MonthlyFigure, MonthlySubmission, Notice, NoticeKind, SubmissionStatus
 from tests.complaints.conftest import at
+from kpi.publishing.services import window_publish
 from tests.conftest import build_tree, build_users
+
+
+def publish(*, scheme, month, user, note, run=None):
+    return window_publish(scheme=scheme, month=month, user=user, note=note)
 
 ROLES = ("anonymous", "nanjing_staff", "wuxi_staff", "county_staff", "officer", "nanjing_officer", "admin")
 
@@ -106,6 +111,8 @@ def _build() -> dict:
                     value=Decimal(value),
                 )
     run = kpi_services.score_run_compute(scheme=scheme, month=1)
+    publish(scheme=scheme, month=1, user=officer, note="1月排名")
+    publish(scheme=scheme, month=8, user=officer, note="1–8月排名", run=kpi_services.score_run_compute(scheme=scheme, month=8))
     MonthlySubmission.objects.create(branch=tree["nanjing"], month="2023-08-01", status=SubmissionStatus.SUBMITTED, revision=1)
     notices = {
         code: Notice.objects.create(branch=tree[code], month="2023-08-01", kind=NoticeKind.REMINDER, message=text)
@@ -184,6 +191,7 @@ def expect(anonymous=302, nanjing=200, wuxi=200, county=200, officer=200, admin=
     }
 
 
+WINDOW = ("jiangsu-2023", "2023-01")
 SIGNED_IN = expect()  # every signed-in user; anonymous → login page
 NANJING_OBJECT = expect(wuxi=404, county=404)  # an object of nanjing: its staff and the province
 OFFICE = expect(nanjing=403, wuxi=403, county=403)  # the office's pages: officers and administrators only
@@ -347,15 +355,20 @@ def check_notices(role, response, world):
         _shows(body, text, user.branch.code == code, f"notice to {code}")
 
 
-def check_league(role, response, world):
+def check_league(role, response, world, revision="r1"):
     """Ranks and totals are published to all; the cells (links to explanations) only within scope."""
     body = response.content.decode()
-    run = world["run"].pk
+    window = ("jiangsu-2023", "2023-01", revision)
     for code in ("nanjing", "wuxi"):
         _shows(body, BRANCH_NAMES[code], True, f"ranked branch {code}")
-        link = reverse("kpi:explanation", args=[run, code, "sl_nonbank"])
+        link = reverse("kpi:league-cell", args=[*window, code, "sl_nonbank"])
         _shows(body, link, code in VISIBLE[role], f"indicator cells of {code}")
-        _shows(body, reverse("kpi:branch-scores", args=[run, code]), code in VISIBLE[role], f"score sheet of {code}")
+        _shows(body, reverse("kpi:league-branch", args=[*window, code]), code in VISIBLE[role], f"score sheet of {code}")
+    _shows(body, 'id="publish-form"', False, "a publish form on a published, unchanged window")
+
+
+def check_live_league(role, response, world):
+    check_league(role, response, world, revision="live")
 
 
 def check_league_api(role, response, world):
@@ -370,6 +383,9 @@ def check_reconciliation(role, response, world):
     body = response.content.decode()
     for code in ("nanjing", "wuxi"):
         _shows(body, BRANCH_NAMES[code], code in VISIBLE[role], f"differences of {code}")
+    # The summary counts only what the viewer may see, as the rows do.
+    rows = body.split('id="differences"')[1].count("<tr") - 1
+    assert f"差异 {rows} 处" in body, f"summary counts other branches' differences ({rows} rows shown)"
 
 
 def check_office_list(role, response, world):
@@ -563,18 +579,44 @@ ROWS: list[Row] = [
     Row("complaints:indicators", expect(nanjing=404, county=404, nanjing_officer=404), query="?branch=wuxi", label="of wuxi"),
     # kpi pages
     Row("kpi:home", expect(anonymous=302, nanjing=302, wuxi=302, county=302, officer=302, admin=302)),
-    Row("kpi:league", SIGNED_IN, check=check_league),
-    Row("kpi:branch-scores", NANJING_OBJECT, args=("{run}", "nanjing"), check=check_nanjing_scores),
-    Row("kpi:branch-scores", expect(nanjing=404, county=404, nanjing_officer=404), args=("{run}", "wuxi"), label="of wuxi"),
-    Row("kpi:explanation", NANJING_OBJECT, args=("{run}", "nanjing", "sl_nonbank"), check=check_nanjing_scores),
+    Row("kpi:league", expect(nanjing=302, wuxi=302, county=302, officer=302, admin=302)),
+    Row("kpi:league-scheme", expect(nanjing=302, wuxi=302, county=302, officer=302, admin=302), args=("{scheme}",)),
+    Row("kpi:league-latest", SIGNED_IN, args=WINDOW, check=check_league),
+    Row("kpi:league-window", SIGNED_IN, args=(*WINDOW, "r1"), check=check_league),
+    # The live (provisional) table is the office's; branches are ranked on published revisions only.
+    Row("kpi:league-window", expect(nanjing=404, wuxi=404, county=404), args=(*WINDOW, "live"), check=check_live_league,
+        label="live"),
+    Row("kpi:league-branch", NANJING_OBJECT, args=(*WINDOW, "r1", "nanjing"), check=check_nanjing_scores),
+    Row("kpi:league-branch", expect(nanjing=404, county=404, nanjing_officer=404), args=(*WINDOW, "r1", "wuxi"),
+        label="of wuxi"),
+    Row("kpi:league-branch", expect(nanjing=404, wuxi=404, county=404), args=(*WINDOW, "live", "nanjing"), label="live"),
+    Row("kpi:league-cell", NANJING_OBJECT, args=(*WINDOW, "r1", "nanjing", "sl_nonbank"), check=check_nanjing_scores),
     Row(
-        "kpi:explanation",
+        "kpi:league-cell",
         NANJING_OBJECT,
-        args=("{run}", "nanjing", "sl_nonbank"),
+        args=(*WINDOW, "r1", "nanjing", "sl_nonbank"),
         headers={"HX-Request": "true"},
         label="htmx fragment",
     ),
-    Row("kpi:reconciliation", SIGNED_IN, check=check_reconciliation),
+    Row("kpi:league-cell", expect(nanjing=404, county=404, nanjing_officer=404), args=(*WINDOW, "r1", "wuxi", "sl_nonbank"),
+        label="of wuxi"),
+    # Publishing is the provincial office's (an officer below the province may not publish the province's table).
+    Row(
+        "kpi:league-publish",
+        expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302, nanjing_officer=403),
+        args=WINDOW,
+        method="post",
+        data={"note": "重新发布"},
+    ),
+    # Corrections to an approved month: the office that reviews the branch.
+    Row(
+        "kpi:league-correction",
+        expect(nanjing=403, wuxi=404, county=404, officer=302, admin=302),
+        args=("nanjing", "2023-01", "reg_complaints"),
+        method="post",
+        data={"action": "accept", "expected": "1"},
+    ),
+    Row("kpi:reconciliation", SIGNED_IN, query="?month=8", check=check_reconciliation),
     # data entry and review
     Row("kpi:entries", SIGNED_IN, check=check_entries_index),
     Row("kpi:entry-form", NANJING_OBJECT, args=NANJING_AUG, check=check_nanjing_scores),

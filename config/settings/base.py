@@ -177,3 +177,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Bootstrap's alert colours for Django's message levels (error → danger).
+MESSAGE_TAGS = {40: "danger"}

@@ -1,14 +1,19 @@
 """Read endpoints of the kpi app: schemes and league tables for other internal systems."""
 
+import re
+
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branches.permissions import visible_branch_ids
 from kpi import selectors
 from kpi.models import Scheme
+from kpi.publishing import selectors as publishing
 
 
 class SchemeListApi(APIView):
@@ -21,6 +26,7 @@ class SchemeListApi(APIView):
         level = serializers.CharField()
         version = serializers.IntegerField(allow_null=True)
         computed_months = serializers.ListField(child=serializers.IntegerField())
+        published_months = serializers.ListField(child=serializers.IntegerField())
 
     @extend_schema(responses=SchemeOutputSerializer(many=True), summary="考核方案列表")
     def get(self, request):
@@ -31,12 +37,14 @@ class SchemeListApi(APIView):
                 "code": scheme.code, "name": scheme.name, "year": scheme.year, "level": scheme.level,
                 "version": version.number if version else None,
                 "computed_months": selectors.computed_months(scheme=scheme),
+                "published_months": publishing.published_months(scheme=scheme),
             })
         return Response(self.SchemeOutputSerializer(data, many=True).data)
 
 
 class LeagueApi(APIView):
-    """The current league table of a scheme × window; indicator cells only within the caller's branch scope."""
+    """A league table of a scheme × window: by default its latest published revision; `revision` an older
+    one; `live=true` the provisional table (office only). Indicator cells only within the caller's branch scope."""
 
     class LeagueCellSerializer(serializers.Serializer):
         code = serializers.CharField(source="indicator_code")
@@ -56,7 +64,16 @@ class LeagueApi(APIView):
         quantitative = serializers.DecimalField(max_digits=8, decimal_places=2)
         deductions = serializers.DecimalField(max_digits=8, decimal_places=2)
         vetoed = serializers.BooleanField()
+        status = serializers.SerializerMethodField(help_text="published：已发布版次；provisional：试算，未发布")
+        revision = serializers.SerializerMethodField(help_text="发布版次；试算为 null")
         indicators = serializers.SerializerMethodField()
+
+        def get_status(self, obj) -> str:
+            return "provisional" if self.context["window"].is_live else "published"
+
+        def get_revision(self, obj) -> int | None:
+            publication = self.context["window"].publication
+            return publication.revision if publication else None
 
         def get_indicators(self, obj) -> list[dict]:
             visible = self.context["visible"]
@@ -66,31 +83,77 @@ class LeagueApi(APIView):
 
     class LeagueOutputSerializer(serializers.Serializer):
         scheme = serializers.CharField(source="scheme.code")
-        version = serializers.IntegerField(source="version.number")
+        version = serializers.IntegerField(source="run.version.number")
         month = serializers.IntegerField()
-        computed_at = serializers.DateTimeField(source="completed_at")
+        window = serializers.CharField(source="slug", help_text="窗口，如 2023-08 表示 2023年1–8月")
+        status = serializers.SerializerMethodField(help_text="published 或 provisional")
+        revision = serializers.IntegerField(source="publication.revision", allow_null=True, default=None)
+        latest_revision = serializers.IntegerField(source="latest.revision", allow_null=True, default=None)
+        published_at = serializers.DateTimeField(source="publication.published_at", allow_null=True, default=None)
+        note = serializers.CharField(source="publication.note", allow_null=True, default=None)
+        computed_at = serializers.DateTimeField(source="run.completed_at")
+        url = serializers.SerializerMethodField(help_text="该表的固定网页地址")
         rows = serializers.SerializerMethodField()
 
-        def get_rows(self, run) -> list[dict]:
-            return LeagueApi.LeagueRowSerializer(selectors.run_branch_scores(run=run), many=True, context=self.context).data
+        def get_status(self, window) -> str:
+            return "provisional" if window.is_live else "published"
+
+        def get_url(self, window) -> str:
+            return window.url()
+
+        def get_rows(self, window) -> list[dict]:
+            context = {**self.context, "window": window}
+            return LeagueApi.LeagueRowSerializer(selectors.run_branch_scores(run=window.run), many=True, context=context).data
+
+    class LeagueQuerySerializer(serializers.Serializer):
+        scheme = serializers.SlugField(max_length=60)
+        month = serializers.IntegerField(min_value=1, max_value=12, required=False)
+        revision = serializers.IntegerField(min_value=1, max_value=9999, required=False)
+        live = serializers.BooleanField(required=False, default=False)
+
+        def validate(self, attrs):
+            if attrs.get("live") and attrs.get("revision"):
+                raise serializers.ValidationError({"revision": ["live=true 与 revision 不能同时使用"]})
+            return attrs
 
     @extend_schema(
         parameters=[
             OpenApiParameter("scheme", str, required=True, description="方案代码，如 jiangsu-2023"),
-            OpenApiParameter("month", int, required=False, description="截至月份(1–12)；缺省为最近计算的月份"),
+            OpenApiParameter("month", int, required=False, description="截至月份(1–12)；缺省为最近发布的窗口"),
+            OpenApiParameter("revision", int, required=False, description="发布版次；缺省为该窗口的最新版"),
+            OpenApiParameter("live", bool, required=False, description="true：试算(实时)结果，仅省公司可用"),
         ],
         responses=LeagueOutputSerializer,
         summary="考核排名(累计窗口)",
     )
     def get(self, request):
-        scheme = get_object_or_404(Scheme, code=request.query_params.get("scheme", ""))
-        months = selectors.computed_months(scheme=scheme)
-        raw_month = request.query_params.get("month")
-        if raw_month is not None and (not raw_month.isdigit() or int(raw_month) not in months):
-            raise serializers.ValidationError({"month": [f"该方案只有以下月份的计算结果：{months}"]})
-        month = int(raw_month) if raw_month else (months[-1] if months else None)
-        run = selectors.current_run(scheme=scheme, month=month) if month else None
-        if run is None:
-            raise serializers.ValidationError({"scheme": ["该方案尚未计分"]})
+        query = self.LeagueQuerySerializer(data=_strict_integers(request.query_params, ("month", "revision")))
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        scheme = get_object_or_404(Scheme, code=params["scheme"])
+        if params["live"] and not publishing.can_see_live(request.user):
+            raise PermissionDenied("试算结果只对省公司开放")
+        month = params.get("month")
+        if month is None:
+            months = selectors.computed_months(scheme=scheme) if params["live"] else publishing.published_months(scheme=scheme)
+            if not months:
+                raise NotFound("该方案尚无已发布的排名")
+            month = months[-1]
+        try:
+            window = publishing.window_get(
+                user=request.user, scheme=scheme, month=month, revision=params.get("revision"), live=params["live"],
+                fallback_live=False,
+            )
+        except Http404 as exc:
+            raise NotFound(str(exc)) from exc
         context = {"visible": visible_branch_ids(request.user)}
-        return Response(self.LeagueOutputSerializer(run, context=context).data)
+        return Response(self.LeagueOutputSerializer(window, context=context).data)
+
+
+def _strict_integers(params, names):
+    """Integers in a query string are plain ASCII digits ('²' and '٣' are not numbers here)."""
+    data = params.dict()
+    for name in names:
+        if name in data and not re.fullmatch(r"[0-9]{1,6}", data[name]):
+            raise serializers.ValidationError({name: ["请输入整数"]})
+    return data

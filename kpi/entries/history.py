@@ -13,6 +13,7 @@ from kpi.models import (
     Deduction,
     Indicator,
     MonthlyFigure,
+    Publication,
     QualitativeItem,
     QualitativeScore,
     Scheme,
@@ -20,6 +21,7 @@ from kpi.models import (
     TargetOverride,
     Veto,
 )
+from kpi.templatetags.kpi_format import ytd_label
 
 ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
 # Bookkeeping columns that change with every save and say nothing to a reader.
@@ -124,6 +126,7 @@ KINDS = {
     "vetoes": gettext_lazy("一票否决"),
     "overrides": gettext_lazy("考核值调整"),
     "scheme": gettext_lazy("考核方案"),
+    "publications": gettext_lazy("排名发布"),
 }
 
 
@@ -164,6 +167,16 @@ def audit_rows(*, user, kind: str, branch: Branch | None = None, limit: int = 30
     if kind == "overrides":
         records = TargetOverride.history.select_related("history_user").order_by("-history_date")[:limit]
         return _rows(records, ["value", "reason"], lambda r: f"{r.indicator_code} 截至{r.month}月 考核值")
+    if kind == "publications":
+        records = list(Publication.history.select_related("history_user").order_by("-history_date")[:limit])
+        rows = _rows(records, ["revision", "note", "reference"], lambda r: f"{ytd_label(r.month)}排名 第{r.revision}版")
+        for row, r in zip(rows, records, strict=True):
+            # A republication records, branch by branch, what it changed in the revision before it.
+            row.changes += [
+                Change(c["name"], f"{c['old_total']}（第{c['old_rank']}名）", f"{c['new_total']}（第{c['new_rank']}名）")
+                for c in r.changes
+            ]
+        return rows
     if kind == "scheme":
         rows = _rows(
             Scheme.history.select_related("history_user").order_by("-history_date")[:limit],

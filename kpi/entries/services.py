@@ -52,6 +52,7 @@ from kpi.models import (
     SubmissionStatus,
     Veto,
 )
+from kpi.publishing.services import month_lock_derived
 from kpi.scoring.decimals import ZERO, fmt
 from kpi.services import recompute_for_figure_change, recompute_on_commit
 
@@ -290,6 +291,7 @@ def submission_approve(*, branch: Branch, month: datetime.date, user, revision: 
         comment=comment.strip(),
         notice=f"{_month_text(month)}的月度数据已审核通过并锁定。",
     )
+    month_lock_derived(submission=submission, user=user)
     recompute_for_figure_change(branch=branch, year=month.year, month=month.month)
     return submission
 

@@ -41,3 +41,9 @@ def ytd_label(month):
         return last
     first = date_format(datetime.date(2000, 1, 1), pgettext("first month of a year-to-date range, as a date format", "n"))
     return f"{first}–{last}"
+
+
+@register.simple_tag
+def league_url(window, *parts):
+    """The stable address of a league window's table, of a branch in it, or of one cell's explanation."""
+    return window.url(*parts)

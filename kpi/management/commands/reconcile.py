@@ -22,6 +22,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
         for d in report.differences:
             mark = "已解释" if d.explained else "未解释"
-            self.stdout.write(f"[{mark}] {d.branch_name}({d.branch}) {d.field}: 公布 {d.published} / 计算 {d.computed}  {d.reason}")
+            self.stdout.write(f"[{mark}] {d.branch_name}({d.branch}) {d.label}: 公布 {d.published} / 计算 {d.computed}  {d.reason}")
         if report.unexplained:
             raise CommandError(f"有 {len(report.unexplained)} 处未解释的差异")
