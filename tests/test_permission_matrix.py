@@ -34,13 +34,9 @@ from kpi import demo
 from kpi import services as kpi_services
 from kpi.entries import services as entry_services
 from kpi.models import Component, MonthlyFigure, MonthlySubmission, Notice, NoticeKind, SubmissionStatus
-from tests.complaints.conftest import at
 from kpi.publishing.services import window_publish
+from tests.complaints.conftest import at
 from tests.conftest import build_tree, build_users
-
-
-def publish(*, scheme, month, user, note, run=None):
-    return window_publish(scheme=scheme, month=month, user=user, note=note)
 
 ROLES = ("anonymous", "nanjing_staff", "wuxi_staff", "county_staff", "officer", "nanjing_officer", "admin")
 
@@ -111,8 +107,9 @@ def _build() -> dict:
                     value=Decimal(value),
                 )
     run = kpi_services.score_run_compute(scheme=scheme, month=1)
-    publish(scheme=scheme, month=1, user=officer, note="1月排名")
-    publish(scheme=scheme, month=8, user=officer, note="1–8月排名", run=kpi_services.score_run_compute(scheme=scheme, month=8))
+    kpi_services.score_run_compute(scheme=scheme, month=8)
+    for month in (1, 8):
+        window_publish(scheme=scheme, month=month, user=officer, note=f"1–{month}月排名")
     MonthlySubmission.objects.create(branch=tree["nanjing"], month="2023-08-01", status=SubmissionStatus.SUBMITTED, revision=1)
     notices = {
         code: Notice.objects.create(branch=tree[code], month="2023-08-01", kind=NoticeKind.REMINDER, message=text)
