@@ -392,7 +392,9 @@ def check_office_list(role, response, world):
 
 def check_reminded(role, response, world):
     """Reminders go only to branches within the officer's scope (wuxi has not submitted August)."""
-    reminded = set(Notice.objects.filter(sender=world["users"][role]).values_list("branch__code", flat=True))
+    reminded = set(
+        Notice.objects.filter(sender=world["users"][role], kind=NoticeKind.REMINDER).values_list("branch__code", flat=True)
+    )
     assert reminded == {"wuxi"} & VISIBLE[role], reminded
 
 
