@@ -288,7 +288,7 @@ class Browser:
 
     def signed_in_as(self, username: str) -> "Browser":
         """A session made directly in the database, as Django's test client does: signing in 50 users through
-        the login form would spend the load run hashing passwords (one real login per scenario shows it works)."""
+        the login form would spend the load run hashing passwords (redis-down signs in through the form)."""
         from importlib import import_module
 
         from django.conf import settings
