@@ -34,8 +34,8 @@ from kpi import demo
 from kpi import services as kpi_services
 from kpi.entries import services as entry_services
 from kpi.models import Component, MonthlyFigure, MonthlySubmission, Notice, NoticeKind, SubmissionStatus
-from tests.complaints.conftest import at
 from kpi.publishing.services import window_publish
+from tests.complaints.conftest import at
 from tests.conftest import build_tree, build_users
 
 
