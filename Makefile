@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= xiaobao2023
 export DEMO_PASSWORD
 
-.PHONY: demo demo-reset test setup lint benchmark clean
+.PHONY: demo demo-reset test setup lint benchmark faults clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: setup
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The real stack on private ports (own PostgreSQL cluster, Redis :6390, Celery worker and beat, gunicorn):
+# Redis down, a worker SIGKILLed mid-recompute, PostgreSQL restarted, 50 users for FAULTS_DURATION s.
+faults: setup
+	$(BIN)/python tools/faults.py
 
 benchmark: setup
 	$(BIN)/python manage.py benchmark_scoring

@@ -536,3 +536,26 @@ from simple_history import register as register_history  # noqa: E402
 register_history(Scheme)
 register_history(QualitativeItem)
 register_history(Component)
+
+
+class RecomputeRequest(models.Model):
+    """A window whose ranking must be recomputed: written in the transaction of the change that needs it,
+    so a broker that is down when the change commits loses nothing (the outbox, kpi.outbox)."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="recompute_requests")
+    month = models.PositiveSmallIntegerField(_("截至月份"), validators=MONTH_VALIDATORS)
+    requested_at = models.DateTimeField(_("请求时间"))
+    dispatched_at = models.DateTimeField(_("派发时间"), null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("重算请求")
+        verbose_name_plural = _("重算请求")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "month"], condition=models.Q(done_at__isnull=True), name="one_pending_recompute_per_window"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme_id} 1–{self.month}月 {'done' if self.done_at else 'pending'}"

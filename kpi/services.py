@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from branches.models import Branch
 from core.errors import ApplicationError
-from kpi import selectors
+from kpi import outbox, selectors
 from kpi.choices import RunStatus, SchemeStatus
 from kpi.models import (
     BranchScore,
@@ -201,20 +201,14 @@ def _write_run(scheme, version, month, result, ranked, details, by_code) -> Scor
 
 
 def recompute_on_commit(*, scheme: Scheme, month: int) -> None:
-    """Queue the recompute of every window that contains `month`, once the current transaction commits."""
-    from kpi.tasks import recompute_window
-
+    """Request the recompute of every window that contains `month` (kpi.outbox: durable, dispatched on commit)."""
     last = max([month, *selectors.computed_months(scheme=scheme)])
-    for m in range(month, last + 1):
-        transaction.on_commit(lambda m=m: recompute_window.delay(scheme.pk, m))
+    outbox.recompute_request(scheme=scheme, months=range(month, last + 1))
 
 
 def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
-    """Queue the recompute of every window the scheme has been computed for."""
-    from kpi.tasks import recompute_window
-
-    for m in selectors.computed_months(scheme=scheme):
-        transaction.on_commit(lambda m=m: recompute_window.delay(scheme.pk, m))
+    """Request the recompute of every window the scheme has been computed for."""
+    outbox.recompute_request(scheme=scheme, months=selectors.computed_months(scheme=scheme))
 
 
 def recompute_for_figure_change(*, branch: Branch, year: int, month: int) -> None:
@@ -223,14 +217,11 @@ def recompute_for_figure_change(*, branch: Branch, year: int, month: int) -> Non
     The published schemes of that year recompute every window from `month` on; those of the next
     year (which compare with this one) recompute only the windows already computed from `month` on.
     """
-    from kpi.tasks import recompute_window
-
     published = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
     for scheme in published.filter(year=year):
         recompute_on_commit(scheme=scheme, month=month)
     for scheme in published.filter(year=year + 1):
-        for m in (m for m in selectors.computed_months(scheme=scheme) if m >= month):
-            transaction.on_commit(lambda scheme=scheme, m=m: recompute_window.delay(scheme.pk, m))
+        outbox.recompute_request(scheme=scheme, months=(m for m in selectors.computed_months(scheme=scheme) if m >= month))
 
 
 def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:

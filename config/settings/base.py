@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a database error first (middleware answer in reverse order).
+    "core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -75,6 +77,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A connection kept across requests (CONN_MAX_AGE seconds, 0 = one per request) is checked before
+    # reuse, so the app recovers by itself after PostgreSQL restarts.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "branches.User"
@@ -157,8 +164,36 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+# A worker killed mid-task (SIGKILL, out of memory) hands its message back instead of acking it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A save must never hang on a broker that is down: connect and publish time out in seconds; the
+# recompute outbox (kpi.outbox) keeps what could not be queued. A message taken by a worker that died
+# without a word is delivered again after the visibility timeout.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 900,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}}
+# The outbox sweep runs every RECOMPUTE_SWEEP_SECONDS and queues again a request dispatched more than
+# RECOMPUTE_REDISPATCH_SECONDS ago and still not done (its message died with a worker).
+RECOMPUTE_SWEEP_SECONDS = env.int("RECOMPUTE_SWEEP_SECONDS", default=60)
+RECOMPUTE_REDISPATCH_SECONDS = env.int("RECOMPUTE_REDISPATCH_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
+    # Every minute: queue the recomputes the outbox holds that the broker could not take when asked.
+    "dispatch-pending-recomputes": {
+        "task": "kpi.tasks.dispatch_pending_recomputes",
+        "schedule": RECOMPUTE_SWEEP_SECONDS,
+    },
     # On the 1st of each month, recompute every published scheme's previous month.
     "recompute-previous-month": {
         "task": "kpi.tasks.recompute_previous_month",

@@ -1,0 +1,96 @@
+"""The recompute outbox: a window that needs recomputing is a RecomputeRequest row written in the same
+transaction as the change that needs it, so a broker that is down when the change commits loses nothing.
+
+The request is dispatched to Celery once the change commits (broker errors are logged, never raised:
+the change is saved); a beat task (`dispatch_pending_recomputes`, every minute) dispatches what is still
+pending; the recompute marks done the request it found pending when it started, in the run's own
+transaction, so a request made while it ran stays pending and is run again.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+import kombu.exceptions
+import redis.exceptions
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from kpi.models import RecomputeRequest, Scheme
+
+logger = logging.getLogger(__name__)
+
+# What publishing to an unreachable broker raises (kombu wraps most; the Redis result backend does not).
+BROKER_ERRORS = (kombu.exceptions.KombuError, redis.exceptions.RedisError, OSError)
+# Done requests are kept this long (they say when each window was last recomputed), then swept away.
+DONE_KEPT = datetime.timedelta(days=30)
+
+
+def recompute_request(*, scheme: Scheme, months: Iterable[int]) -> None:
+    """Record, in the caller's transaction, that these windows need recomputing; dispatch them once it commits.
+
+    One pending request per scheme × month: asking again moves its time on, so a run that started
+    before this change does not mark it done.
+    """
+    now, months = timezone.now(), sorted(set(months))
+    for month in months:
+        RecomputeRequest.objects.update_or_create(scheme_id=scheme.pk, month=month, done_at=None, defaults={"requested_at": now})
+    if months:
+        transaction.on_commit(lambda: _dispatch_all(scheme.pk, months))
+
+
+def _dispatch_all(scheme_id: int, months: list[int]) -> None:
+    """Dispatch windows in order; after the first broker error leave the rest to the sweep (a save waits once)."""
+    for month in months:
+        if not dispatch(scheme_id=scheme_id, month=month):
+            return
+
+
+def dispatch(*, scheme_id: int, month: int) -> bool:
+    """Queue the recompute of one window; False (logged) if the broker cannot take it now."""
+    from kpi.tasks import recompute_window
+
+    try:
+        recompute_window.apply_async((scheme_id, month), retry=False, ignore_result=True)
+    except BROKER_ERRORS as exc:
+        logger.warning("重算请求暂未派发（方案 %s，1–%s月），稍后由定时任务派发：%r", scheme_id, month, exc)
+        return False
+    RecomputeRequest.objects.filter(scheme_id=scheme_id, month=month, done_at=None).update(dispatched_at=timezone.now())
+    return True
+
+
+def dispatch_pending() -> int:
+    """Dispatch every pending request not dispatched yet (or dispatched so long ago that its message may
+    be lost with a killed worker); returns how many were queued. Stops at the first broker error."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.RECOMPUTE_REDISPATCH_SECONDS)
+    RecomputeRequest.objects.filter(done_at__lt=now - DONE_KEPT).delete()
+    pending = RecomputeRequest.objects.filter(done_at=None).filter(Q(dispatched_at=None) | Q(dispatched_at__lt=stale))
+    queued = 0
+    for scheme_id, month in pending.order_by("requested_at").values_list("scheme_id", "month"):
+        if not dispatch(scheme_id=scheme_id, month=month):
+            break
+        queued += 1
+    return queued
+
+
+def request_claim(*, scheme_id: int, month: int) -> tuple[int, datetime.datetime] | None:
+    """At the start of a run: the window's pending request (id and time) that this run will satisfy."""
+    return (
+        RecomputeRequest.objects.filter(scheme_id=scheme_id, month=month, done_at=None).values_list("pk", "requested_at").first()
+    )
+
+
+def request_done(claim: tuple[int, datetime.datetime] | None) -> bool:
+    """At the end of a run, in its transaction: mark the claimed request done unless it was asked again since."""
+    if claim is None:
+        return False
+    pk, requested_at = claim
+    return bool(RecomputeRequest.objects.filter(pk=pk, requested_at=requested_at, done_at=None).update(done_at=timezone.now()))
+
+
+def pending_recompute_months(*, scheme: Scheme) -> set[int]:
+    """The window ends of a scheme whose ranking is waiting for a recompute (the page says "排名待更新")."""
+    return set(RecomputeRequest.objects.filter(scheme=scheme, done_at=None).values_list("month", flat=True))
