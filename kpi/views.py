@@ -18,6 +18,7 @@ from branches.permissions import can_publish_league, get_branch_or_404, visible_
 from core.errors import ApplicationError
 from kpi import selectors
 from kpi.models import Scheme
+from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
 from kpi.publishing import services as publishing
 from kpi.reconciliation import reconcile, reference_for
@@ -83,6 +84,9 @@ def _league(request, window: league.Window):
     }
     if office:
         context["restatement"] = league.restatement(scheme=window.scheme, month=window.month)
+    if office or window.is_live:
+        # Data saved but its recompute still queued (e.g. the broker was down): the live table is behind.
+        context["pending_recompute"] = window.month in pending_recompute_months(scheme=window.scheme)
     if window.is_live:
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
