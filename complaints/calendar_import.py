@@ -51,7 +51,8 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
             return [[_cell_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
         finally:
             book.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, SyntaxError) as exc:
+    # OSError: openpyxl's "File contains no valid workbook part" (a zip without xl/workbook.xml).
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, SyntaxError, OSError) as exc:
         raise ValueError("文件无法读取：不是有效的 .xlsx 文件，请用 Excel 另存为 .xlsx 或 CSV 后重新上传") from exc
 
 

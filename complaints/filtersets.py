@@ -13,15 +13,9 @@ from branches.permissions import visible_branches
 from complaints import selectors
 from complaints.choices import OPEN_STATUSES, Category, Channel, Source, Status
 from complaints.models import Complaint
+from core import inputs, parsing
 
 YES_NO = [("", _("不限")), ("true", _("是")), ("false", _("否"))]
-
-
-def _month(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.datetime.strptime(value or "", "%Y-%m").date()  # noqa: DTZ007 - a month, no time
-    except ValueError:
-        return None
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -38,17 +32,13 @@ class ComplaintFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label=_("投诉类别"), choices=Category.choices, empty_label=_("全部"))
     channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices, empty_label=_("全部"))
     open = django_filters.BooleanFilter(label=_("未办结"), method="filter_open", widget=forms.Select(choices=YES_NO))
-    due_within = django_filters.NumberFilter(
-        label=_("N日内到期"), method="filter_due_within", min_value=0, help_text=_("处理期限在今天起 N 日内的未办结案件")
+    due_within = inputs.DayCountFilter(
+        label=_("N日内到期"), method="filter_due_within", help_text=_("处理期限在今天起 N 日内的未办结案件")
     )
     overdue = django_filters.BooleanFilter(label=_("超期"), method="filter_overdue", widget=forms.Select(choices=YES_NO))
     is_major = django_filters.BooleanFilter(label=_("重大投诉"), widget=forms.Select(choices=YES_NO))
-    received_from = django_filters.DateFilter(
-        label=_("收到日期自"), field_name="received_on", lookup_expr="gte", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    received_to = django_filters.DateFilter(
-        label=_("收到日期至"), field_name="received_on", lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_from = inputs.DateFilter(label=_("收到日期自"), field_name="received_on", lookup_expr="gte")
+    received_to = inputs.DateFilter(label=_("收到日期至"), field_name="received_on", lookup_expr="lte")
     figure = django_filters.ChoiceFilter(
         label=_("考核数据口径"),
         choices=[(code, rule.label) for code, rule in selectors.COMPONENT_RULES.items()],
@@ -56,8 +46,8 @@ class ComplaintFilter(django_filters.FilterSet):
         empty_label=_("不限"),
         help_text=_("列出构成某项考核数据的案件；与 month_from、month_to 一起使用"),
     )
-    month_from = django_filters.CharFilter(label=_("自月份(YYYY-MM)"), method="filter_noop")
-    month_to = django_filters.CharFilter(label=_("至月份(YYYY-MM)"), method="filter_noop")
+    month_from = inputs.MonthFilter(label=_("自月份(YYYY-MM)"), method="filter_noop")
+    month_to = inputs.MonthFilter(label=_("至月份(YYYY-MM)"), method="filter_noop")
     q = django_filters.CharFilter(label=_("编号/保单号/转办编号"), method="filter_q")
 
     class Meta:
@@ -89,7 +79,7 @@ class ComplaintFilter(django_filters.FilterSet):
     def filter_due_within(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(selectors.due_within_q(self.today(), int(value)))
+        return queryset.filter(selectors.due_within_q(self.today(), value))
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -103,8 +93,8 @@ class ComplaintFilter(django_filters.FilterSet):
     def filter_figure(self, queryset, name, value):
         if not value:
             return queryset
-        start = _month(self.form.cleaned_data.get("month_from")) or datetime.date(1900, 1, 1)
-        end = _month(self.form.cleaned_data.get("month_to")) or datetime.date(2999, 12, 1)
+        start = self.form.cleaned_data.get("month_from") or parsing.FIRST_DAY
+        end = self.form.cleaned_data.get("month_to") or parsing.LAST_DAY.replace(day=1)
         return selectors.component_cases(component=value, start=start, end=end, queryset=queryset)
 
     def filter_q(self, queryset, name, value):

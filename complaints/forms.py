@@ -1,4 +1,5 @@
-"""Forms for intake and each handling step. They only parse input; the services decide what is allowed."""
+"""Forms for intake, each handling step (built from complaints.steps) and the calendar. They only parse input;
+the services decide what is allowed."""
 
 from django import forms
 from django.utils import timezone
@@ -6,23 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.models import User
 from branches.permissions import visible_branches
-from complaints.choices import CalendarDayKind, Category, Channel, NoticeMethod, PauseKind, Satisfaction, Source
-
-DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
-
-
-def _datetime_field(label, **kwargs):
-    return forms.DateTimeField(
-        label=label,
-        input_formats=DATETIME_FORMATS,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        **kwargs,
-    )
+from complaints.choices import CalendarDayKind, Category, Channel, Source
+from complaints.steps import Input, Step
+from core.inputs import DateFormField, DateTimeFormField
 
 
 def _today():
     return timezone.localdate()
+
+
+def _now():
+    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 class BootstrapMixin:
@@ -30,6 +25,9 @@ class BootstrapMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.style()
+
+    def style(self):
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
@@ -53,7 +51,7 @@ class IntakeForm(BootstrapMixin, forms.Form):
     branch = forms.ModelChoiceField(label=_("机构"), queryset=None, to_field_name="code")
     source = forms.ChoiceField(label=_("来源"), choices=Source.choices)
     channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
-    received_at = _datetime_field(_("收到时间"))
+    received_at = DateTimeFormField(label=_("收到时间"))
     regulator_ref = forms.CharField(label=_("监管转办编号"), required=False, max_length=80)
     customer_name = forms.CharField(label=_("客户姓名"), max_length=60)
     customer_phone = forms.CharField(label=_("联系电话"), required=False, max_length=30)
@@ -72,13 +70,13 @@ class IntakeForm(BootstrapMixin, forms.Form):
         self.fields["handler"].widget.attrs["class"] = "form-select"
         if user.branch_id and not self.is_bound:
             self.initial.setdefault("branch", user.branch.code)
-        self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
+        self.initial.setdefault("received_at", _now())
 
 
 class EditForm(BootstrapMixin, forms.Form):
     source = forms.ChoiceField(label=_("来源"), choices=Source.choices)
     channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
-    received_at = _datetime_field(_("收到时间"))
+    received_at = DateTimeFormField(label=_("收到时间"))
     regulator_ref = forms.CharField(label=_("监管转办编号"), required=False, max_length=80)
     customer_name = forms.CharField(label=_("客户姓名"), max_length=60)
     customer_phone = forms.CharField(label=_("联系电话"), required=False, max_length=30)
@@ -99,121 +97,41 @@ class EditForm(BootstrapMixin, forms.Form):
 # ---------------------------------------------------------------- steps
 
 
-class AcceptForm(BootstrapMixin, forms.Form):
-    accepted_on = forms.DateField(label=_("受理日期"), initial=_today, **DATE)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["handler"] = _handler_field(user)
-        self.fields["handler"].widget.attrs["class"] = "form-select"
-
-
-class AssignForm(BootstrapMixin, forms.Form):
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["handler"] = _handler_field(user, required=True)
-        self.fields["handler"].widget.attrs["class"] = "form-select"
-
-
-class MaterialRequestForm(BootstrapMixin, forms.Form):
-    requested_on = forms.DateField(label=_("告知补正日期"), initial=_today, **DATE)
-
-
-class MaterialCompleteForm(BootstrapMixin, forms.Form):
-    completed_on = forms.DateField(label=_("材料补正齐全日期"), initial=_today, **DATE)
+def _step_field(spec: Input, user) -> forms.Field:
+    """The page's form field of one input of complaints.steps.STEPS."""
+    common = {"label": spec.label, "required": spec.required}
+    if spec.kind == "date":
+        return DateFormField(initial=_today if spec.required else None, **common)
+    if spec.kind == "datetime":
+        return DateTimeFormField(initial=_now, **common)
+    if spec.kind in ("text", "case_number"):
+        widget = forms.Textarea(attrs={"rows": 2}) if spec.multiline else None
+        return forms.CharField(max_length=spec.length, widget=widget, **common)
+    if spec.kind == "choice":
+        return forms.ChoiceField(choices=spec.choices.choices, **common)
+    if spec.kind == "bool":
+        return forms.BooleanField(label=spec.label, required=False)
+    if spec.kind == "user":
+        return _handler_field(user, required=spec.required)
+    raise ValueError(spec.kind)
 
 
-class InvestigateForm(BootstrapMixin, forms.Form):
-    note = forms.CharField(label=_("调查安排"), required=False, max_length=300)
+class StepForm(BootstrapMixin, forms.Form):
+    """The form of one step, built from its inputs in complaints.steps (the API builds its serializer from them too)."""
 
-
-class JointSheetSendForm(BootstrapMixin, forms.Form):
-    sent_on = forms.DateField(label=_("会办单发出日期"), initial=_today, **DATE)
-
-
-class JointSheetAnswerForm(BootstrapMixin, forms.Form):
-    answered_on = forms.DateField(label=_("会办单回复日期"), initial=_today, **DATE)
-
-
-class ExtendForm(BootstrapMixin, forms.Form):
-    granted_on = forms.DateField(label=_("批准日期"), initial=_today, **DATE)
-    approver = forms.CharField(label=_("批准人"), required=False, max_length=60)
-    reason = forms.CharField(label=_("延期原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class PauseForm(BootstrapMixin, forms.Form):
-    kind = forms.ChoiceField(label=_("中止原因"), choices=PauseKind.choices)
-    started_on = forms.DateField(label=_("开始日期"), initial=_today, **DATE)
-    note = forms.CharField(label=_("说明"), required=False, max_length=300)
-
-
-class ResumeForm(BootstrapMixin, forms.Form):
-    ended_on = forms.DateField(label=_("恢复计时日期"), initial=_today, **DATE)
-
-
-class RestartForm(BootstrapMixin, forms.Form):
-    restarted_on = forms.DateField(label=_("收到新事实和理由的日期"), initial=_today, **DATE)
-    reason = forms.CharField(label=_("新的事实和理由"), required=False, max_length=300)
-
-
-class DecideForm(BootstrapMixin, forms.Form):
-    decided_on = forms.DateField(label=_("决定日期"), initial=_today, **DATE)
-    decision = forms.CharField(label=_("处理决定"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    reasons = forms.CharField(label=_("决定理由"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class NotifyForm(BootstrapMixin, forms.Form):
-    notice_on = forms.DateField(label=_("告知日期"), initial=_today, **DATE)
-    method = forms.ChoiceField(label=_("告知方式"), choices=NoticeMethod.choices)
-
-
-class CloseForm(BootstrapMixin, forms.Form):
-    closed_on = forms.DateField(label=_("结案日期"), initial=_today, **DATE)
-
-
-class WithdrawForm(BootstrapMixin, forms.Form):
-    withdrawn_on = forms.DateField(label=_("撤回日期"), initial=_today, **DATE)
-    reason = forms.CharField(label=_("说明"), required=False, max_length=300)
-
-
-class MergeForm(BootstrapMixin, forms.Form):
-    into = forms.CharField(label=_("并入案件编号"), max_length=40)
-    merged_on = forms.DateField(label=_("合并日期"), initial=_today, **DATE)
-    new_facts = forms.BooleanField(label=_("有新的事实和理由（被并入案件重新计时）"), required=False)
-    reason = forms.CharField(label=_("说明"), required=False, max_length=300)
-
-
-class RepeatCallForm(BootstrapMixin, forms.Form):
-    called_at = _datetime_field(_("来电时间"), initial=lambda: timezone.localtime().replace(second=0, microsecond=0))
-    note = forms.CharField(label=_("来电内容"), required=False, max_length=300)
-
-
-class MediationForm(BootstrapMixin, forms.Form):
-    mediation_required_on = forms.DateField(label=_("认定应调解日期"), required=False, **DATE)
-    mediated_on = forms.DateField(label=_("调解日期"), required=False, **DATE)
-    agreement_on = forms.DateField(label=_("达成调解协议日期"), required=False, **DATE)
-    agreement_executed_on = forms.DateField(label=_("调解协议履行日期"), required=False, **DATE)
-
-
-class CallbackForm(BootstrapMixin, forms.Form):
-    callback_on = forms.DateField(label=_("回访日期"), initial=_today, **DATE)
-    satisfaction = forms.ChoiceField(label=_("满意度"), choices=Satisfaction.choices)
-
-
-class MajorForm(BootstrapMixin, forms.Form):
-    is_major = forms.BooleanField(label=_("重大投诉"), required=False)
-    reason = forms.CharField(label=_("情形说明"), required=False, max_length=300)
-
-
-class OverdueReasonForm(BootstrapMixin, forms.Form):
-    reason = forms.CharField(label=_("超期原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    def __init__(self, *args, step: Step, user, **kwargs):
+        self.step = step
+        forms.Form.__init__(self, *args, **kwargs)
+        for spec in step.inputs:
+            self.fields[spec.name] = _step_field(spec, user)
+        BootstrapMixin.style(self)
 
 
 # ---------------------------------------------------------------- calendar
 
 
 class CalendarDayForm(BootstrapMixin, forms.Form):
-    day = forms.DateField(label=_("日期"), **DATE)
+    day = DateFormField(label=_("日期"))
     kind = forms.ChoiceField(label=_("类型"), choices=CalendarDayKind.choices)
     name = forms.CharField(label=_("名称"), required=False, max_length=60)
 
@@ -232,11 +150,5 @@ class CalendarImportForm(BootstrapMixin, forms.Form):
 
 
 class WorkdayCalculatorForm(BootstrapMixin, forms.Form):
-    start = forms.DateField(label=_("起算日"), **DATE)
+    start = DateFormField(label=_("起算日"))
     days = forms.IntegerField(label=_("工作日数"), min_value=0, max_value=250, initial=5)
-
-    def clean_start(self):
-        start = self.cleaned_data["start"]
-        if not 1990 <= start.year <= 2199:
-            raise forms.ValidationError(_("起算日应在1990年至2199年之间。"))
-        return start

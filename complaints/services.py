@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from branches.models import Branch
 from branches.permissions import can_view_branch, is_officer
 from complaints import deadlines as dl
+from complaints import steps
 from complaints.choices import (
     OPEN_STATUSES,
     CalendarDayKind,
@@ -49,6 +50,7 @@ from complaints.selectors import (
     work_calendar,
 )
 from complaints.workdays import TableCalendar, chinesecalendar_rows, chinesecalendar_years
+from core import parsing
 from core.errors import ApplicationError
 from core.events import figures_changed
 
@@ -78,6 +80,8 @@ PERSONAL_FIELDS = {"customer_name", "customer_phone", "customer_id_number"}
 TEXT_FIELDS = {"regulator_ref", "customer_name", "customer_phone", "customer_id_number", "policy_number", "summary"}
 REQUIRED_TEXT = {"customer_name": "请填写客户姓名。", "summary": "请填写投诉内容。"}
 MAJOR_REASON = "标记为重大投诉时请说明情形（20人以上、群体事件或媒体曝光等）。"
+# A receipt or call time may be a few minutes ahead of the server's clock (a clerk's PC), never more.
+RECEIPT_TOLERANCE = datetime.timedelta(minutes=5)
 
 
 # ---------------------------------------------------------------- helpers
@@ -137,19 +141,6 @@ def _figures_changed(*changes: tuple[Complaint, dict | None]) -> None:
         figures_changed.send(sender="complaints", branch_id=branch_id, months=sorted(months[branch_id]))
 
 
-def _status_label(status: str) -> str:
-    return Status(status).label
-
-
-def _require_status(case: Complaint, allowed: Iterable[str], action: str) -> None:
-    if case.status not in allowed:
-        raise ApplicationError(f"案件当前状态为“{_status_label(case.status)}”，不能{action}。")
-
-
-def _require_open(case: Complaint, action: str) -> None:
-    _require_status(case, OPEN_STATUSES, action)
-
-
 def _check_date(
     value: datetime.date | None,
     label: str,
@@ -162,10 +153,24 @@ def _check_date(
         if required:
             raise ApplicationError(f"请填写{label}。")
         return
+    parsing.check_date(value)
     if value > _today():
         raise ApplicationError(f"{label}（{cn(value)}）不能晚于今天。")
     if not_before is not None and value < not_before:
         raise ApplicationError(f"{label}（{cn(value)}）不能早于{before_label}（{cn(not_before)}）。")
+
+
+def _received_at(value: datetime.datetime) -> datetime.datetime:
+    """A receipt time: within core.parsing's bounds (naive means Asia/Shanghai) and not in the future."""
+    value = parsing.check_datetime(value)
+    if value > timezone.now() + RECEIPT_TOLERANCE:
+        raise ApplicationError(f"收到时间（{cn(received_date(value))}）不能晚于当前时间。")
+    return value
+
+
+def _require_regulator_ref(source: str, regulator_ref: str) -> None:
+    if source == Source.REGULATOR and not regulator_ref.strip():
+        raise ApplicationError("监管转办的投诉须填写监管转办编号。")
 
 
 def _text(value: str | None, model, name: str, *, required: str = "") -> str:
@@ -342,16 +347,14 @@ def complaint_create(
     _choice(category, Category, "投诉类别")
     channel = channel or (Channel.REGULATOR if source == Source.REGULATOR else Channel.HOTLINE)
     _choice(channel, Channel, "渠道")
-    if timezone.is_naive(received_at):
-        received_at = received_at.replace(tzinfo=SHANGHAI)
-    if received_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ApplicationError(f"收到时间（{cn(received_date(received_at))}）不能晚于当前时间。")
+    received_at = _received_at(received_at)
     customer_name = _text(customer_name, Complaint, "customer_name", required="请填写客户姓名。")
     summary = _text(summary, Complaint, "summary", required="请填写投诉内容。")
-    customer_phone = _text(customer_phone, Complaint, "customer_phone")
-    customer_id_number = _text(customer_id_number, Complaint, "customer_id_number")
+    customer_phone = parsing.parse_phone(_text(customer_phone, Complaint, "customer_phone"))
+    customer_id_number = parsing.parse_id_number(_text(customer_id_number, Complaint, "customer_id_number"))
     policy_number = _text(policy_number, Complaint, "policy_number")
     regulator_ref = _text(regulator_ref, Complaint, "regulator_ref")
+    _require_regulator_ref(source, regulator_ref)
     major_reason = _text(major_reason, Complaint, "major_reason", required=MAJOR_REASON if is_major else "")
     if handler is not None and not can_view_branch(handler, branch):
         raise ApplicationError("经办人须为本机构人员。")
@@ -409,12 +412,13 @@ def complaint_update(*, actor, case: Complaint, **changes) -> Complaint:
         _choice(changes["source"], Source, "来源")
     for name in TEXT_FIELDS & set(changes):
         changes[name] = _text(changes[name], Complaint, name, required=REQUIRED_TEXT.get(name, ""))
+    if "customer_phone" in changes:
+        changes["customer_phone"] = parsing.parse_phone(changes["customer_phone"])
+    if "customer_id_number" in changes:
+        changes["customer_id_number"] = parsing.parse_id_number(changes["customer_id_number"])
+    _require_regulator_ref(changes.get("source", case.source), changes.get("regulator_ref", case.regulator_ref))
     if "received_at" in changes:
-        received_at = changes["received_at"]
-        if timezone.is_naive(received_at):
-            received_at = changes["received_at"] = received_at.replace(tzinfo=SHANGHAI)
-        if received_at > timezone.now() + datetime.timedelta(minutes=5):
-            raise ApplicationError("收到时间不能晚于当前时间。")
+        received_at = changes["received_at"] = _received_at(changes["received_at"])
         later = [d for d in (case.accepted_on, case.decided_on, case.notice_on) if d]
         if later and received_date(received_at) > min(later):
             raise ApplicationError(f"收到日期不能晚于已登记的受理、决定或告知日期（{cn(min(later))}）。")
@@ -440,6 +444,7 @@ def complaint_assign(*, actor, case: Complaint, handler) -> Complaint:
     """Name the clerk who handles the case."""
     case = _locked(case)
     _require_branch(actor, case.branch)
+    steps.require(case, "assign")
     if handler is None or not can_view_branch(handler, case.branch):
         raise ApplicationError("经办人须为本机构人员。")
     case.handler = handler
@@ -453,6 +458,7 @@ def complaint_flag_major(*, actor, case: Complaint, is_major: bool, reason: str 
     """Mark or unmark a major complaint (重大投诉: 20 people or more, a mass incident, media exposure)."""
     case = _locked(case)
     _require_branch(actor, case.branch)
+    steps.require(case, "major")
     if is_major:
         reason = _text(reason, Complaint, "major_reason", required=MAJOR_REASON)
     case.is_major, case.major_reason = is_major, reason if is_major else ""
@@ -469,9 +475,7 @@ def complaint_material_request(*, actor, case: Complaint, requested_on: datetime
     """Record that the customer was told, once and completely, what material is missing."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.RECEIVED,), "告知补正材料")
-    if case.material_complete:
-        raise ApplicationError("本案登记时材料齐全，无需补正。")
+    steps.require(case, "material-request")
     _check_date(requested_on, "告知补正日期", not_before=case.received_on)
     case.material_requested_on = requested_on
     _refresh(case)
@@ -485,9 +489,7 @@ def complaint_material_complete(*, actor, case: Complaint, completed_on: datetim
     """The missing material arrived: the 10 working days to accept or refuse start."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.RECEIVED,), "登记材料补正")
-    if case.material_complete:
-        raise ApplicationError("本案登记时材料齐全，无需补正。")
+    steps.require(case, "material-complete")
     _check_date(
         completed_on,
         "材料补正齐全日期",
@@ -506,9 +508,7 @@ def complaint_accept(*, actor, case: Complaint, accepted_on: datetime.date, hand
     """Accept the complaint (受理)."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.RECEIVED,), "受理")
-    if not case.material_complete and not case.material_completed_on:
-        raise ApplicationError("投诉材料不全且尚未补正齐全，不能受理。")
+    steps.require(case, "accept")
     _check_date(
         accepted_on,
         "受理日期",
@@ -530,7 +530,7 @@ def complaint_investigate(*, actor, case: Complaint, note: str = "") -> Complain
     """Start the investigation (调查核实)."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.ACCEPTED,), "开始调查")
+    steps.require(case, "investigate")
     case.status = Status.INVESTIGATING
     case.save(update_fields=["status", "updated_at"])
     _event(case, EventKind.INVESTIGATING, actor, f"开始调查核实{'：' + note.strip() if note.strip() else ''}")
@@ -542,9 +542,7 @@ def complaint_joint_sheet_send(*, actor, case: Complaint, sent_on: datetime.date
     """Send the joint-handling sheet (会办单) to the departments concerned: 5 working days to answer."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_open(case, "发出会办单")
-    if case.joint_sheet_sent_on and not case.joint_sheet_answered_on:
-        raise ApplicationError("已有会办单尚未回复。")
+    steps.require(case, "joint-sheet")
     _check_date(sent_on, "会办单发出日期", not_before=case.received_on)
     case.joint_sheet_sent_on, case.joint_sheet_answered_on = sent_on, None
     _refresh(case)
@@ -557,8 +555,7 @@ def complaint_joint_sheet_answer(*, actor, case: Complaint, answered_on: datetim
     """Record the answer to the joint-handling sheet."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    if not case.joint_sheet_sent_on or case.joint_sheet_answered_on:
-        raise ApplicationError("没有待回复的会办单。")
+    steps.require(case, "joint-sheet-answer")
     _check_date(answered_on, "会办单回复日期", not_before=case.joint_sheet_sent_on, before_label="会办单发出日期")
     case.joint_sheet_answered_on = answered_on
     _refresh(case)
@@ -576,13 +573,11 @@ def complaint_extend(*, actor, case: Complaint, granted_on: datetime.date, appro
     """Extend the decision limit to 30, then 60 days, with the approver and the reason."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_open(case, "延期")
+    steps.require(case, "extend")
     reason = _text(reason, Extension, "reason", required="延期必须填写原因。")
     approver = _text(approver, Extension, "approver", required="延期必须填写批准人。")
     extensions = _dl_extensions(case.extensions.all())
     limit = dl.next_extension_limit(dl.limit_in_force(case.clock_started_on, extensions))
-    if limit is None:
-        raise ApplicationError("处理期限已延长至60日，不能再延期。")
     restarted = case.clock_started_on != case.received_on
     _check_date(
         granted_on, "延期批准日期", not_before=case.clock_started_on, before_label="重新计时日期" if restarted else "收到投诉日期"
@@ -616,12 +611,10 @@ def complaint_pause(*, actor, case: Complaint, kind: str, started_on: datetime.d
     """Stop the clock for outside appraisal or mediation."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_open(case, "中止计时")
+    steps.require(case, "pause")
     _choice(kind, PauseKind, "中止原因")
     note = _text(note, Pause, "note")
     pauses = list(case.pauses.all())
-    if any(p.ended_on is None for p in pauses):
-        raise ApplicationError("已有进行中的中止计时，请先恢复计时。")
     last_end = max([p.ended_on for p in pauses if p.started_on >= case.clock_started_on], default=None)
     _check_date(
         started_on,
@@ -647,9 +640,8 @@ def complaint_resume(*, actor, case: Complaint, ended_on: datetime.date) -> Comp
     """End the running pause: the limit moves by the days paused."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    pause = case.pauses.filter(ended_on__isnull=True).first()
-    if pause is None:
-        raise ApplicationError("没有进行中的中止计时。")
+    steps.require(case, "resume")
+    pause = case.pauses.get(ended_on__isnull=True)
     _check_date(ended_on, "恢复计时日期", not_before=pause.started_on, before_label="中止开始日期")
     pause.ended_on = ended_on
     pause.save(update_fields=["ended_on"])
@@ -666,7 +658,7 @@ def complaint_restart(
     """New facts or reasons arrived: the decision limit starts again from that day."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_open(case, "重新计时")
+    steps.require(case, "restart")
     figures = _figure_facts(case)
     reason = _text(reason, ClockRestart, "reason", required="重新计时必须说明新的事实和理由。")
     _check_date(restarted_on, "重新计时日期", not_before=case.clock_started_on, before_label="计时起点")
@@ -705,14 +697,12 @@ def complaint_decide(*, actor, case: Complaint, decided_on: datetime.date, decis
     """Record the decision (处理决定) with its reasons."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.ACCEPTED, Status.INVESTIGATING), "作出处理决定")
+    steps.require(case, "decide")
     figures = _figure_facts(case)
     decision = _text(decision, Complaint, "decision", required="请填写处理决定。")
     reasons = _text(reasons, Complaint, "decision_reasons", required="请填写决定理由。")
     _check_date(decided_on, "处理决定日期", not_before=case.received_on)
     _check_date(decided_on, "处理决定日期", not_before=case.accepted_on, before_label="受理日期")
-    if case.pauses.filter(ended_on__isnull=True).exists():
-        raise ApplicationError("中止计时尚未结束，请先恢复计时再作出决定。")
     case.status, case.decided_on, case.decision, case.decision_reasons = Status.DECIDED, decided_on, decision, reasons
     _refresh(case)
     _figures_changed((case, figures))
@@ -725,7 +715,7 @@ def complaint_notify(*, actor, case: Complaint, notice_on: datetime.date, method
     """Tell the customer the decision: the case is handled (办结); late notice marks it overdue."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.DECIDED,), "告知客户")
+    steps.require(case, "notify")
     figures = _figure_facts(case)
     _choice(method, NoticeMethod, "告知方式")
     _check_date(notice_on, "告知日期", not_before=case.decided_on, before_label="处理决定日期")
@@ -746,7 +736,7 @@ def complaint_close(*, actor, case: Complaint, closed_on: datetime.date) -> Comp
     """Close the case (结案) after the customer was told."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.NOTIFIED,), "结案")
+    steps.require(case, "close")
     _check_date(closed_on, "结案日期", not_before=case.notice_on, before_label="告知日期")
     figures = _figure_facts(case)
     case.status, case.closed_on = Status.CLOSED, closed_on
@@ -761,7 +751,7 @@ def complaint_withdraw(*, actor, case: Complaint, withdrawn_on: datetime.date, r
     """The customer withdrew: handling ends that day; before acceptance the case is not counted."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_open(case, "撤回")
+    steps.require(case, "withdraw")
     _check_date(withdrawn_on, "撤回日期", not_before=case.received_on)
     figures = _figure_facts(case)
     _end_running_pause(case, withdrawn_on, "撤回日期")
@@ -799,7 +789,7 @@ def complaint_merge(
     _require_branch(actor, into.branch)
     if case.pk == into.pk:
         raise ApplicationError("不能将案件并入自身。")
-    _require_status(case, (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING), "合并")
+    steps.require(case, "merge")
     if into.branch_id != case.branch_id:
         raise ApplicationError("只能并入同一机构的案件。")
     if not into.is_open:
@@ -839,13 +829,11 @@ def complaint_repeat_call_log(*, actor, case: Complaint, called_at: datetime.dat
     """Log one repeat call of the customer while the case is being handled (重复来电)."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    if case.status == Status.MERGED:
-        raise ApplicationError("已合并的案件请在被并入的案件上登记来电。")
-    if timezone.is_naive(called_at):
-        called_at = called_at.replace(tzinfo=SHANGHAI)
+    steps.require(case, "repeat-calls")
+    called_at = parsing.check_datetime(called_at)
     if called_at < case.received_at:
         raise ApplicationError("来电时间不能早于收到投诉时间。")
-    if called_at > timezone.now() + datetime.timedelta(minutes=5):
+    if called_at > timezone.now() + RECEIPT_TOLERANCE:
         raise ApplicationError("来电时间不能晚于当前时间。")
     note = _text(note, RepeatCall, "note")
     call = RepeatCall.objects.create(
@@ -876,8 +864,7 @@ def complaint_mediation_update(
     """Record the dispute's mediation: should be mediated, mediated, agreement reached, agreement carried out."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    if not case.counts_in_figures:
-        raise ApplicationError("已合并或受理前撤回的案件不能登记调解。")
+    steps.require(case, "mediation")
     values = {
         "mediation_required_on": mediation_required_on,
         "mediated_on": mediated_on,
@@ -912,7 +899,7 @@ def complaint_callback(*, actor, case: Complaint, callback_on: datetime.date, sa
     """Record the satisfaction call-back after the customer was told."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    _require_status(case, (Status.NOTIFIED, Status.CLOSED), "登记满意度回访")
+    steps.require(case, "callback")
     _choice(satisfaction, Satisfaction, "满意度")
     _check_date(callback_on, "回访日期", not_before=case.notice_on, before_label="告知日期")
     case.callback_on, case.satisfaction = callback_on, satisfaction
@@ -926,8 +913,7 @@ def complaint_overdue_reason_set(*, actor, case: Complaint, reason: str) -> Comp
     """The branch's reason for an overdue case, published monthly (超时原因)."""
     case = _locked(case)
     _require_branch(actor, case.branch)
-    if not case.is_overdue:
-        raise ApplicationError("本案未超期。")
+    steps.require(case, "overdue-reason")
     case.overdue_reason = _text(reason, Complaint, "overdue_reason", required="请填写超期原因。")
     case.save(update_fields=["overdue_reason", "updated_at"])
     _event(case, EventKind.OVERDUE, actor, f"超期原因：{case.overdue_reason}")

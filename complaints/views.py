@@ -6,8 +6,6 @@ from the services. Another branch's case answers 404; a step the rules refuse sh
 """
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
@@ -21,18 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from branches.models import BranchLevel
 from branches.permissions import can_see_personal_data, get_branch_or_404, is_officer, visible_branches
-from complaints import calendar_import, exports, forms, selectors, services
+from complaints import calendar_import, exports, forms, selectors, services, steps
 from complaints import deadlines as dl
-from complaints.choices import OPEN_STATUSES, Status
 from complaints.filtersets import ComplaintFilter
 from complaints.models import Complaint
 from core.errors import ApplicationError
 from core.events import locked_month_texts
+from core.inputs import query_value
+from core.parsing import InputError, parse_date, parse_month
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -51,8 +49,9 @@ def _row_class(case: Complaint) -> str:
 @login_required
 def case_list(request):
     filterset = ComplaintFilter(request.GET, queryset=selectors.complaint_queryset(user=request.user), request=request)
-    queryset = filterset.qs if filterset.is_valid() else Complaint.objects.none()
-    if request.GET.get("format") == "xlsx":
+    valid = filterset.is_valid()
+    queryset = filterset.qs if valid else Complaint.objects.none()
+    if request.GET.get("format") == "xlsx" and valid:  # a bad filter is shown on the page, never exported
         masker = selectors.customer_masker(user=request.user)
         rows = ((case, masker(case)) for case in queryset[:EXPORT_LIMIT].iterator(chunk_size=2000))
         return _xlsx(exports.case_list_workbook(rows, total=queryset.count(), limit=EXPORT_LIMIT), "投诉案件.xlsx")
@@ -73,6 +72,7 @@ def case_list(request):
             "due_soon_days": selectors.DUE_SOON_DAYS,
             "today": today,
         },
+        status=200 if valid else 400,
     )
 
 
@@ -131,166 +131,18 @@ def case_edit(request, pk):
 # ---------------------------------------------------------------- the case page and its steps
 
 
-def _open(case):
-    return case.status in OPEN_STATUSES
-
-
-def _has_open_pause(case):
-    return any(p.ended_on is None for p in case.pauses.all())
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step form on the case page: the form, what it calls, and when it is offered."""
-
-    label: str
-    form: type
-    run: Callable
-    offered: Callable[[Complaint], bool]
-    takes_user: bool = False
-    style: str = "primary"
-
-
-def _svc(fn):
-    return lambda actor, case, data: fn(actor=actor, case=case, **data)
-
-
-STEPS: dict[str, Step] = {
-    "material-request": Step(
-        gettext_lazy("告知补正材料"),
-        forms.MaterialRequestForm,
-        _svc(services.complaint_material_request),
-        lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_requested_on,
-    ),
-    "material-complete": Step(
-        gettext_lazy("材料补正齐全"),
-        forms.MaterialCompleteForm,
-        _svc(services.complaint_material_complete),
-        lambda c: c.status == Status.RECEIVED and not c.material_complete and not c.material_completed_on,
-    ),
-    "accept": Step(
-        gettext_lazy("受理"),
-        forms.AcceptForm,
-        _svc(services.complaint_accept),
-        lambda c: c.status == Status.RECEIVED and (c.material_complete or bool(c.material_completed_on)),
-        takes_user=True,
-    ),
-    "investigate": Step(
-        gettext_lazy("开始调查"),
-        forms.InvestigateForm,
-        _svc(services.complaint_investigate),
-        lambda c: c.status == Status.ACCEPTED,
-    ),
-    "assign": Step(
-        gettext_lazy("指定经办人"),
-        forms.AssignForm,
-        lambda a, c, d: services.complaint_assign(actor=a, case=c, handler=d["handler"]),
-        _open,
-        takes_user=True,
-        style="secondary",
-    ),
-    "joint-sheet-send": Step(
-        gettext_lazy("发出会办单"),
-        forms.JointSheetSendForm,
-        _svc(services.complaint_joint_sheet_send),
-        lambda c: _open(c) and (not c.joint_sheet_sent_on or bool(c.joint_sheet_answered_on)),
-        style="secondary",
-    ),
-    "joint-sheet-answer": Step(
-        gettext_lazy("会办单回复"),
-        forms.JointSheetAnswerForm,
-        _svc(services.complaint_joint_sheet_answer),
-        lambda c: bool(c.joint_sheet_sent_on) and not c.joint_sheet_answered_on,
-    ),
-    "extend": Step(
-        gettext_lazy("延期"),
-        forms.ExtendForm,
-        _svc(services.complaint_extend),
-        lambda c: _open(c) and not _has_open_pause(c),
-        style="warning",
-    ),
-    "pause": Step(
-        gettext_lazy("中止计时"),
-        forms.PauseForm,
-        _svc(services.complaint_pause),
-        lambda c: _open(c) and not _has_open_pause(c),
-        style="secondary",
-    ),
-    "resume": Step(gettext_lazy("恢复计时"), forms.ResumeForm, _svc(services.complaint_resume), _has_open_pause),
-    "restart": Step(
-        gettext_lazy("重新计时（新的事实和理由）"), forms.RestartForm, _svc(services.complaint_restart), _open, style="secondary"
-    ),
-    "decide": Step(
-        gettext_lazy("作出处理决定"),
-        forms.DecideForm,
-        _svc(services.complaint_decide),
-        lambda c: c.status in (Status.ACCEPTED, Status.INVESTIGATING) and not _has_open_pause(c),
-    ),
-    "notify": Step(
-        gettext_lazy("告知客户"), forms.NotifyForm, _svc(services.complaint_notify), lambda c: c.status == Status.DECIDED
-    ),
-    "close": Step(gettext_lazy("结案"), forms.CloseForm, _svc(services.complaint_close), lambda c: c.status == Status.NOTIFIED),
-    "callback": Step(
-        gettext_lazy("满意度回访"),
-        forms.CallbackForm,
-        _svc(services.complaint_callback),
-        lambda c: c.status in (Status.NOTIFIED, Status.CLOSED),
-        style="secondary",
-    ),
-    "repeat-call": Step(
-        gettext_lazy("登记重复来电"),
-        forms.RepeatCallForm,
-        _svc(services.complaint_repeat_call_log),
-        lambda c: c.status != Status.MERGED,
-        style="secondary",
-    ),
-    "mediation": Step(
-        gettext_lazy("调解情况"),
-        forms.MediationForm,
-        _svc(services.complaint_mediation_update),
-        lambda c: c.counts_in_figures,
-        style="secondary",
-    ),
-    "major": Step(
-        gettext_lazy("重大投诉标记"), forms.MajorForm, _svc(services.complaint_flag_major), lambda c: True, style="secondary"
-    ),
-    "overdue-reason": Step(
-        gettext_lazy("填写超期原因"),
-        forms.OverdueReasonForm,
-        _svc(services.complaint_overdue_reason_set),
-        lambda c: c.is_overdue,
-        style="secondary",
-    ),
-    "withdraw": Step(gettext_lazy("客户撤回"), forms.WithdrawForm, _svc(services.complaint_withdraw), _open, style="danger"),
-    "merge": Step(
-        gettext_lazy("合并为重复投诉"),
-        forms.MergeForm,
-        _svc(services.complaint_merge_by_number),
-        lambda c: c.status in (Status.RECEIVED, Status.ACCEPTED, Status.INVESTIGATING),
-        style="danger",
-    ),
-}
-
-
-def _step_form(name: str, step: Step, user, case: Complaint, data=None):
-    kwargs = {"user": user} if step.takes_user else {}
-    initial = {}
-    if name == "mediation":
-        initial = {f: getattr(case, f) for f in forms.MediationForm.base_fields}
-    elif name == "major":
-        initial = {"is_major": case.is_major, "reason": case.major_reason}
-    elif name == "overdue-reason":
-        initial = {"reason": case.overdue_reason}
-    return step.form(data, initial=initial, prefix=name, **kwargs)
+def _step_form(step: steps.Step, user, case: Complaint, data=None, prefix: str | None = None):
+    initial = step.initial(case) if step.initial else {}
+    return forms.StepForm(data, initial=initial, prefix=prefix or step.name, step=step, user=user)
 
 
 def _render_case(request, case: Complaint, bound: tuple[str, object] | None = None, status: int = 200):
-    steps = []
-    for name, step in STEPS.items():
+    offered = []
+    for name, step in steps.STEPS.items():
         if bound and bound[0] == name:
-            steps.append({"name": name, "step": step, "form": bound[1], "open": True})
-        elif step.offered(case):
-            steps.append({"name": name, "step": step, "form": _step_form(name, step, request.user, case), "open": False})
+            offered.append({"name": name, "step": step, "form": bound[1], "open": True})
+        elif steps.refusal(case, name) is None:
+            offered.append({"name": name, "step": step, "form": _step_form(step, request.user, case), "open": False})
     deadlines = [dict(entry, key=key) for key, entry in (case.deadlines or {}).items()]
     return render(
         request,
@@ -300,7 +152,7 @@ def _render_case(request, case: Complaint, bound: tuple[str, object] | None = No
             "customer": selectors.customer_fields(user=request.user, case=case),
             "timeline": selectors.complaint_timeline(case=case),
             "deadlines": deadlines,
-            "steps": steps,
+            "steps": offered,
             "today": timezone.localdate(),
             "unofficial": dl.UNOFFICIAL,
             "locked_months": locked_month_texts(case),
@@ -318,20 +170,20 @@ def case_detail(request, pk):
 @require_POST
 def case_step(request, pk, step):
     case = selectors.complaint_get(user=request.user, pk=pk)
-    spec = STEPS.get(step)
+    spec = steps.get(step)
     if spec is None:
         raise Http404("没有这个操作")
-    form = _step_form(step, spec, request.user, case, request.POST)
+    form = _step_form(spec, request.user, case, request.POST, prefix=step)
     if form.is_valid():
         try:
-            spec.run(request.user, case, dict(form.cleaned_data))
+            steps.run(spec.name, actor=request.user, case=case, data=form.cleaned_data)
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("%(step)s：已保存。") % {"step": spec.label})
             return redirect("complaints:case-detail", pk=case.pk)
     case = selectors.complaint_get(user=request.user, pk=pk)
-    return _render_case(request, case, bound=(step, form), status=400)
+    return _render_case(request, case, bound=(spec.name, form), status=400)
 
 
 # ---------------------------------------------------------------- holiday calendar
@@ -344,9 +196,9 @@ def _require_officer(user):
 
 def _posted_date(value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ApplicationError(f"“{value}”不是有效的日期（应为 2026-10-01 这样的格式）。") from None
+        return parse_date(value)
+    except InputError as exc:
+        raise ApplicationError(exc.message) from None
 
 
 @login_required
@@ -457,17 +309,17 @@ def calendar_upload(request):
 # ---------------------------------------------------------------- monthly publication
 
 
-def _month_param(value: str | None, default: datetime.date) -> datetime.date:
-    try:
-        return datetime.datetime.strptime(value or "", "%Y-%m").date()  # noqa: DTZ007 - a month, no time
-    except ValueError:
-        return default
+def _last_month() -> datetime.date:
+    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
 @login_required
 def publication(request):
-    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-    month = _month_param(request.GET.get("month"), last_month)
+    try:
+        month = query_value(request.GET, "month", parse_month, _last_month())
+    except InputError as exc:
+        context = {"data": None, "month_value": request.GET.get("month", ""), "input_error": exc.message}
+        return render(request, "complaints/publication.html", context, status=400)
     data = selectors.publication_rows(user=request.user, month=month)
     if request.GET.get("format") == "xlsx":
         return _xlsx(exports.publication_workbook(data), f"投诉月度公示-{month:%Y-%m}.xlsx")
@@ -486,13 +338,23 @@ def _pct(value: Decimal | None, *, signed: bool = False) -> str:
 
 @login_required
 def indicators(request):
-    today = timezone.localdate()
-    default_end = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-    end = _month_param(request.GET.get("month_to"), default_end)
-    start = _month_param(request.GET.get("month_from"), end.replace(month=1))
-    if start > end:
-        start = end.replace(month=1)
     code = request.GET.get("branch")
+    try:
+        end = query_value(request.GET, "month_to", parse_month, _last_month())
+        start = query_value(request.GET, "month_from", parse_month, end.replace(month=1))
+        if start > end:
+            raise InputError(_("起始月份不能晚于截止月份。"))
+    except InputError as exc:
+        context = {
+            "rows": [],
+            "input_error": exc.message,
+            "month_from": request.GET.get("month_from", ""),
+            "month_to": request.GET.get("month_to", ""),
+            "branches": visible_branches(request.user),
+            "branch_code": code or "",
+            "rules": selectors.COMPONENT_RULES,
+        }
+        return render(request, "complaints/indicators.html", context, status=400)
     if code:
         branches = [get_branch_or_404(request.user, code)]
     else:

@@ -55,9 +55,9 @@ VISIBLE = {
 PERSONAL = {**VISIBLE, "officer": set(), "nanjing_officer": set(), "admin": set()}
 CASE_BRANCHES = ("nanjing", "wuxi", "jiangning")
 CUSTOMERS = {
-    "nanjing": ("南京客户甲", "13800000001", "320102199001010011"),
-    "wuxi": ("无锡客户乙", "13900000002", "320202199001010022"),
-    "jiangning": ("江宁客户丙", "13700000003", "320115199001010033"),
+    "nanjing": ("南京客户甲", "13800000001", "320102199001010010"),
+    "wuxi": ("无锡客户乙", "13900000002", "320202199001010024"),
+    "jiangning": ("江宁客户丙", "13700000003", "320115199001010039"),
 }
 NOTICES = {"nanjing": "南京催报通知XK1", "wuxi": "无锡催报通知XK2"}
 BRANCH_NAMES = {"nanjing": "南京中支", "wuxi": "无锡中支", "jiangning": "江宁支公司"}

@@ -1,42 +1,18 @@
 """Input and output shapes of the complaints API. Inputs only parse; the services decide."""
 
-import datetime
-from zoneinfo import ZoneInfo
-
 from django.utils import translation
-from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from branches.models import Branch, User
 from complaints import selectors
-from complaints.choices import Category, Channel, NoticeMethod, PauseKind, Satisfaction, Source
+from complaints.choices import Category, Channel, Source
 from complaints.models import CaseEvent, ClockRestart, Complaint, Extension, Pause, RepeatCall
+from complaints.steps import STEPS, Input, Step
+from core.inputs import ApiDateField, ApiDateTimeField
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class ReceivedAtField(serializers.Field):
-    """ISO 8601 date-time; a date alone means that day (00:00 Asia/Shanghai); no zone means Asia/Shanghai."""
-
-    default_error_messages = {"invalid": "时间格式无效，应为 ISO 8601，例如 2023-10-08T09:30:00+08:00 或 2023-10-08。"}
-
-    def to_internal_value(self, data):
-        text = str(data).strip()
-        value = parse_datetime(text)
-        if value is None:
-            day = parse_date(text)
-            if day is None:
-                self.fail("invalid")
-            value = datetime.datetime.combine(day, datetime.time(0, 0))
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=SHANGHAI)
-        return value
-
-    def to_representation(self, value):
-        return value.astimezone(SHANGHAI).isoformat()
+# Received, called and event times: ISO 8601 in (bounded by core.parsing), RFC 3339 with +08:00 out.
+ReceivedAtField = ApiDateTimeField
 
 
 class BranchCodeField(serializers.CharField):
@@ -240,117 +216,47 @@ class EventOutput(serializers.ModelSerializer):
 # ---------------------------------------------------------------- step inputs
 
 
-class AcceptInput(serializers.Serializer):
-    accepted_on = serializers.DateField()
-    handler = UsernameField(required=False)
+def _step_api_field(spec: Input) -> serializers.Field:
+    """The API field of one input of complaints.steps.STEPS (the page builds its form field from the same)."""
+    optional = {} if spec.required else {"required": False}
+    common = {"help_text": spec.help_text or str(spec.label)}
+    if spec.kind == "date":
+        return ApiDateField(**common, **optional, **({} if spec.required else {"allow_null": True, "default": None}))
+    if spec.kind == "datetime":
+        return ApiDateTimeField(**common, **optional)
+    if spec.kind == "text":
+        return _bounded_text(spec, required=False, allow_blank=True, default="", **common)
+    if spec.kind == "case_number":
+        return _bounded_text(spec, **common)
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=spec.choices.choices, **common, **optional)
+    if spec.kind == "bool":
+        return serializers.BooleanField(**common, **({} if spec.required else {"required": False, "default": False}))
+    if spec.kind == "user":
+        return UsernameField(**common, **optional)
+    raise ValueError(spec.kind)
 
 
-class AssignInput(serializers.Serializer):
-    handler = UsernameField()
+def _bounded_text(spec: Input, **kwargs) -> serializers.CharField:
+    with translation.override("zh-hans"):
+        label = str(spec.label)
+    kwargs["error_messages"] = {"max_length": f"{label}不能超过 {spec.length} 个字。"}
+    return serializers.CharField(max_length=spec.length, **kwargs)
 
 
-class MaterialRequestInput(serializers.Serializer):
-    requested_on = serializers.DateField()
+def step_input_class(step: Step) -> type[serializers.Serializer]:
+    """The input serializer of one step (e.g. ExtendInput), its fields from the step's inputs."""
+    name = "".join(p.title() for p in step.name.split("-")) + "Input"
+    fields = {spec.name: _step_api_field(spec) for spec in step.inputs}
+    return type(name, (serializers.Serializer,), fields)
 
 
-class MaterialCompleteInput(serializers.Serializer):
-    completed_on = serializers.DateField()
-
-
-class InvestigateInput(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class JointSheetSendInput(serializers.Serializer):
-    sent_on = serializers.DateField()
-
-
-class JointSheetAnswerInput(serializers.Serializer):
-    answered_on = serializers.DateField()
-
-
-class ExtendInput(serializers.Serializer):
-    granted_on = serializers.DateField()
-    approver = column_text(Extension, "approver", required=False, allow_blank=True, default="", help_text="批准人（必填）")
-    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="延期原因（必填）")
-
-
-class PauseInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=PauseKind.choices)
-    started_on = serializers.DateField()
-    note = column_text(Pause, "note", required=False, allow_blank=True, default="")
-
-
-class ResumeInput(serializers.Serializer):
-    ended_on = serializers.DateField()
-
-
-class RestartInput(serializers.Serializer):
-    restarted_on = serializers.DateField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class DecideInput(serializers.Serializer):
-    decided_on = serializers.DateField()
-    decision = serializers.CharField(required=False, allow_blank=True, default="")
-    reasons = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class NotifyInput(serializers.Serializer):
-    notice_on = serializers.DateField()
-    notice_method = serializers.ChoiceField(choices=NoticeMethod.choices, source="method")
-
-
-class CloseInput(serializers.Serializer):
-    closed_on = serializers.DateField()
-
-
-class WithdrawInput(serializers.Serializer):
-    withdrawn_on = serializers.DateField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class MergeInput(serializers.Serializer):
-    into = column_text(Complaint, "number", help_text="被并入案件的编号")
-    merged_on = serializers.DateField()
-    new_facts = serializers.BooleanField(required=False, default=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class RepeatCallInput(serializers.Serializer):
-    called_at = ReceivedAtField()
-    note = column_text(RepeatCall, "note", required=False, allow_blank=True, default="")
-
-
-class MediationInput(serializers.Serializer):
-    mediation_required_on = serializers.DateField(required=False, allow_null=True, default=None)
-    mediated_on = serializers.DateField(required=False, allow_null=True, default=None)
-    agreement_on = serializers.DateField(required=False, allow_null=True, default=None)
-    agreement_executed_on = serializers.DateField(required=False, allow_null=True, default=None)
-
-
-class CallbackInput(serializers.Serializer):
-    callback_on = serializers.DateField()
-    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices)
-
-
-class MajorInput(serializers.Serializer):
-    is_major = serializers.BooleanField()
-    reason = column_text(Complaint, "major_reason", required=False, allow_blank=True, default="")
-
-
-class OverdueReasonInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+STEP_INPUTS = {name: step_input_class(step) for name, step in STEPS.items()}
 
 
 class AddWorkdaysInput(serializers.Serializer):
-    start = serializers.DateField(help_text="起算日 YYYY-MM-DD（当日不计）")
+    start = ApiDateField(help_text="起算日 YYYY-MM-DD（当日不计）")
     days = serializers.IntegerField(min_value=0, max_value=366, help_text="工作日数 N")
-
-    def validate_start(self, value):
-        if not 1990 <= value.year <= 2199:
-            raise serializers.ValidationError("起算日应在1990年至2199年之间。")
-        return value
 
 
 class AddWorkdaysOutput(serializers.Serializer):

@@ -4,7 +4,6 @@ Reading another branch's case answers 404; registering a case for another branch
 the services refuse answers 400 with the reason in Chinese (core.api.exception_handler).
 """
 
-from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django_filters.rest_framework import DjangoFilterBackend
@@ -16,7 +15,7 @@ from rest_framework.views import APIView
 
 from branches.permissions import can_view_branch
 from complaints import deadlines as dl
-from complaints import selectors, services
+from complaints import selectors, services, steps
 from complaints.api import serializers as s
 from complaints.filtersets import ComplaintFilter
 
@@ -72,45 +71,13 @@ class ComplaintTimelineApi(APIView):
         return Response(s.EventOutput(selectors.complaint_timeline(case=case), many=True).data)
 
 
-def _svc(fn):
-    return lambda actor, case, data: fn(actor=actor, case=case, **data)
+def _step_view(name: str, step: steps.Step) -> type[APIView]:
+    input_class = s.STEP_INPUTS[name]
 
-
-# name in the URL → (input, what it does, summary)
-STEPS: dict[str, tuple[type, Callable, str]] = {
-    "accept": (s.AcceptInput, _svc(services.complaint_accept), "受理"),
-    "assign": (s.AssignInput, _svc(services.complaint_assign), "指定经办人"),
-    "material-request": (s.MaterialRequestInput, _svc(services.complaint_material_request), "告知补正材料（5个工作日内）"),
-    "material-complete": (
-        s.MaterialCompleteInput,
-        _svc(services.complaint_material_complete),
-        "材料补正齐全（10个工作日内告知是否受理）",
-    ),
-    "investigate": (s.InvestigateInput, _svc(services.complaint_investigate), "开始调查"),
-    "joint-sheet": (s.JointSheetSendInput, _svc(services.complaint_joint_sheet_send), "发出会办单（5个工作日内回复）"),
-    "joint-sheet-answer": (s.JointSheetAnswerInput, _svc(services.complaint_joint_sheet_answer), "会办单回复"),
-    "extend": (s.ExtendInput, _svc(services.complaint_extend), "延期（15→30→60日，须批准人和原因）"),
-    "pause": (s.PauseInput, _svc(services.complaint_pause), "中止计时（外部鉴定、调解）"),
-    "resume": (s.ResumeInput, _svc(services.complaint_resume), "恢复计时"),
-    "restart": (s.RestartInput, _svc(services.complaint_restart), "收到新的事实和理由，重新计时"),
-    "decide": (s.DecideInput, _svc(services.complaint_decide), "作出处理决定"),
-    "notify": (s.NotifyInput, _svc(services.complaint_notify), "告知客户处理决定"),
-    "close": (s.CloseInput, _svc(services.complaint_close), "结案"),
-    "withdraw": (s.WithdrawInput, _svc(services.complaint_withdraw), "客户撤回"),
-    "merge": (s.MergeInput, _svc(services.complaint_merge_by_number), "作为重复投诉并入另一案件"),
-    "repeat-calls": (s.RepeatCallInput, _svc(services.complaint_repeat_call_log), "登记重复来电"),
-    "mediation": (s.MediationInput, _svc(services.complaint_mediation_update), "登记调解情况"),
-    "callback": (s.CallbackInput, _svc(services.complaint_callback), "满意度回访"),
-    "major": (s.MajorInput, _svc(services.complaint_flag_major), "重大投诉标记"),
-    "overdue-reason": (s.OverdueReasonInput, _svc(services.complaint_overdue_reason_set), "填写超期原因"),
-}
-
-
-def _step_view(name: str, input_class: type, run: Callable, summary: str) -> type[APIView]:
     class StepApi(APIView):
         @extend_schema(
             operation_id=f"complaints_{name.replace('-', '_')}",
-            summary=summary,
+            summary=step.summary,
             request=input_class,
             responses=s.ComplaintDetailOutput,
         )
@@ -118,14 +85,15 @@ def _step_view(name: str, input_class: type, run: Callable, summary: str) -> typ
             case = selectors.complaint_get(user=request.user, pk=pk)
             data = input_class(data=request.data)
             data.is_valid(raise_exception=True)
-            run(request.user, case, dict(data.validated_data))
+            steps.run(name, actor=request.user, case=case, data=dict(data.validated_data))
             return Response(_detail(request, pk))
 
     StepApi.__name__ = StepApi.__qualname__ = "Complaint" + "".join(p.title() for p in name.split("-")) + "Api"
     return StepApi
 
 
-STEP_VIEWS = {name: _step_view(name, *spec) for name, spec in STEPS.items()}
+# One endpoint per step of the table, named as the page names it: /api/v1/complaints/<pk>/<name>/.
+STEP_VIEWS = {name: _step_view(name, step) for name, step in steps.STEPS.items()}
 
 
 class AddWorkdaysApi(APIView):

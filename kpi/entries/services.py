@@ -407,7 +407,7 @@ def qualitative_scores_save(
             continue
         now = current.get(code)
         now_value = now.score if now else None
-        was, _ = parse_figure(loaded.get(code))
+        was, _ = parse_figure(loaded.get(code), column=SCORE_COLUMN)
         if was != now_value:
             conflicts.append(
                 {
@@ -418,7 +418,7 @@ def qualitative_scores_save(
                 }
             )
             continue
-        value, error = parse_figure(scores[code])
+        value, error = parse_figure(scores[code], column=SCORE_COLUMN)
         note = (notes.get(code) or "").strip()
         label = f"{code} {item.name}"
         if error:
@@ -428,8 +428,6 @@ def qualitative_scores_save(
                 errors.append(Problem(f"{label}：已有得分不能清空", code))
         elif value < ZERO or value > item.max_points:
             errors.append(Problem(f"{label}：得分须在 0 至 {fmt(item.max_points)} 分之间", code))
-        elif -value.as_tuple().exponent > 2:
-            errors.append(Problem(f"{label}：最多保留 2 位小数", code))
         elif not item.counts_in(month) and value != now_value:
             errors.append(Problem(f"{label}：年末评价项，只能在 12 月评分", code))
         elif value != now_value or (now is not None and note != now.reason):
@@ -480,27 +478,34 @@ def _office_record_withdraw(record, *, user, reason: str, missing_reason: str) -
 
 # A single deduction larger than a whole year's total is a typing error, not a decision.
 MAX_DEDUCTION = Decimal(100)
+DEDUCTION_COLUMN = Deduction._meta.get_field("points")
+DEDUCTION_SIGN = "扣分请填正数：填 4 表示减 4 分（不要加负号）"
+SCORE_COLUMN = QualitativeScore._meta.get_field("score")
 
 
 @transaction.atomic
 def deduction_add(*, scheme: Scheme, branch: Branch, month: int, points: str, reason: str, user, attachment=None) -> Deduction:
-    """Record a deduction (减分) with its reason; typed as the points taken off, kept negative."""
+    """Record a deduction (减分) with its reason.
+
+    One rule for the sign: the field holds the points taken off (扣分), typed as a positive number;
+    "4" is stored as −4 and "-4" is refused, so a typed minus can never mean two things.
+    """
     _office_lock(scheme=scheme, user=user, branch=branch)
-    value, error = parse_figure(points)
+    value, error = parse_figure(points, column=DEDUCTION_COLUMN, label="扣分")
     reason = reason.strip()
     problems = []
     if error or value is None or value == ZERO:
         problems.append(Problem(error or "请填写扣分分值（不能为 0）", "points"))
-    elif -value.as_tuple().exponent > 2:
-        problems.append(Problem("扣分最多保留 2 位小数", "points"))
-    elif abs(value) > MAX_DEDUCTION:
+    elif value < ZERO:
+        problems.append(Problem(DEDUCTION_SIGN, "points"))
+    elif value > MAX_DEDUCTION:
         problems.append(Problem(f"单项扣分不能超过 {MAX_DEDUCTION} 分", "points"))
     if not reason:
         problems.append(Problem("请填写扣分原因", "reason"))
     if problems:
         raise ApplicationError("减分项未保存。", extra={"errors": problems})
     return _office_record_save(
-        Deduction(scheme=scheme, branch=branch, month=month, points=-abs(value), reason=reason),
+        Deduction(scheme=scheme, branch=branch, month=month, points=-value, reason=reason),
         user=user,
         reason=reason,
         attachment=attachment,

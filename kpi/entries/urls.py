@@ -4,17 +4,17 @@ import datetime
 
 from django.urls import path, register_converter
 
+from core.parsing import parse_month
 from kpi.entries import views
 
 
 class MonthConverter:
     """YYYY-MM in the path ↔ the month's first day; anything else does not match (404)."""
 
-    regex = r"\d{4}-\d{2}"
+    regex = r"[0-9]{4}-[0-9]{2}"
 
     def to_python(self, value: str) -> datetime.date:
-        year, month = value.split("-")
-        return datetime.date(int(year), int(month), 1)  # ValueError for month 13: no match
+        return parse_month(value)  # an InputError (a ValueError) for 2023-13 or 0001-01: no match, 404
 
     def to_url(self, value) -> str:
         return value if isinstance(value, str) else f"{value:%Y-%m}"

@@ -6,13 +6,14 @@ a figure far from last month's, or an indicator's month value far from the other
 value of the same month — the usual signs of a typing slip.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pandas as pd
 
+from core import parsing
 from kpi.entries.selectors import CheckContext, EntryLayout
+from kpi.models import MonthlyFigure
 from kpi.rules import indicator_inputs
 from kpi.scoring.aggregation import indicator_values, pooled_value, window_totals
 from kpi.scoring.decimals import ZERO, fmt
@@ -23,8 +24,7 @@ WARN_CHANGE_FROM_LAST_MONTH = Decimal("0.5")
 WARN_DISTANCE_FROM_PROVINCE = Decimal("0.5")
 # Counted units hold whole numbers; other units (万元, 天) may have decimals.
 WHOLE_UNITS = {"件", "户", "人", "次"}
-MAX_PLACES = 4  # MonthlyFigure.value keeps 4 decimals
-MAX_INTEGER_DIGITS = 14
+FIGURE_COLUMN = MonthlyFigure._meta.get_field("value")  # bounds every typed figure: 18 digits, 4 places
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,16 @@ class Checked:
         return out
 
 
-def parse_figure(raw: str | None) -> tuple[Decimal | None, str | None]:
-    """A typed figure as a Decimal: full-width digits, spaces and thousands separators are accepted."""
-    text = unicodedata.normalize("NFKC", raw or "").strip().replace(",", "").replace("，", "").replace(" ", "")
-    if text == "":
-        return None, None
+def parse_figure(raw: str | None, *, column=None, label: str = "") -> tuple[Decimal | None, str | None]:
+    """A typed figure as a Decimal fitting `column` (default: MonthlyFigure.value), read by core.parsing.
+
+    Full-width digits and spaces are accepted, a comma only as a thousands separator; `1,5`, `1e2`,
+    NaN and overflowing values come back as an error message, never as a number or an exception.
+    """
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None, f"“{raw}”不是有效的数字"
-    if not value.is_finite():
-        return None, f"“{raw}”不是有效的数字"
-    return value, None
+        return parsing.parse_decimal_for(raw, column or FIGURE_COLUMN, label=label), None
+    except parsing.InputError as exc:
+        return None, exc.message
 
 
 def figures_check(*, layout: EntryLayout, context: CheckContext, raw: dict[str, str], require_all: bool) -> Checked:
@@ -92,12 +90,6 @@ def figures_check(*, layout: EntryLayout, context: CheckContext, raw: dict[str, 
             value = None
         elif component.unit in WHOLE_UNITS and value != value.to_integral_value():
             checked.errors.append(Problem(f"{name}：单位为“{component.unit}”，须填整数", code))
-            value = None
-        elif -value.as_tuple().exponent > MAX_PLACES:
-            checked.errors.append(Problem(f"{name}：最多保留 {MAX_PLACES} 位小数", code))
-            value = None
-        elif value.adjusted() >= MAX_INTEGER_DIGITS:
-            checked.errors.append(Problem(f"{name}：数值过大", code))
             value = None
         checked.values[code] = value
     _check_parts(layout, context, checked, names)

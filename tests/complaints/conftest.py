@@ -40,9 +40,11 @@ def intake(tree, users):
             "summary": "理赔申请提交后长时间未处理",
             "customer_name": "张三",
             "customer_phone": "13812345678",
-            "customer_id_number": "320102199001011234",
+            "customer_id_number": "320102199001011232",
             "policy_number": "P2023000001",
         }
+        if source == "regulator":  # a forwarded case carries its 转办编号 (services refuse one without)
+            fields["regulator_ref"] = "苏金监消转〔2023〕1号"
         fields.update(overrides)
         return services.complaint_create(
             actor=actor or users["officer"], branch=tree[branch], source=source, received_at=at(received), **fields

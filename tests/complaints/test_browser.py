@@ -91,7 +91,7 @@ def test_a_clerk_takes_a_complaint_from_intake_to_closing(login, live_server):
     expect(deadline).to_contain_text("2023年10月10日 经 王经理 批准延期至 30 日")
     expect(deadline).to_contain_text("期限届满日：2023年10月28日")
     step(clerk, "decide", decided_on="2023-10-20", decision="协商全额退保", reasons="销售过程未充分说明退保损失")
-    step(clerk, "notify", notice_on="2023-10-21", method="phone")
+    step(clerk, "notify", notice_on="2023-10-21", notice_method="phone")
     step(clerk, "close", closed_on="2023-10-24")
     expect(clerk.locator("#status")).to_have_text("已结案")
     expect(clerk.locator("#timeline li")).to_have_count(7)
