@@ -186,7 +186,10 @@ STEPS: dict[str, Step] = {
             "complaint_extend",
             "延期",
             OPEN,
-            ((lambda c: not _running_pause(c), "中止计时期间不能延期，请先恢复计时。"), (_can_extend, "处理期限已延长至60日，不能再延期。")),
+            (
+                (lambda c: not _running_pause(c), "中止计时期间不能延期，请先恢复计时。"),
+                (_can_extend, "处理期限已延长至60日，不能再延期。"),
+            ),
             (
                 _date("granted_on", _("批准日期")),
                 _text("approver", _("批准人"), column=(Extension, "approver"), help_text="批准人（必填）"),
@@ -258,7 +261,9 @@ STEPS: dict[str, Step] = {
                 Input("notice_method", "choice", _("告知方式"), choices=NoticeMethod, param="method"),
             ),
         ),
-        Step("close", _("结案"), "结案", "complaint_close", "结案", (Status.NOTIFIED,), inputs=(_date("closed_on", _("结案日期")),)),
+        Step(
+            "close", _("结案"), "结案", "complaint_close", "结案", (Status.NOTIFIED,), inputs=(_date("closed_on", _("结案日期")),)
+        ),
         Step(
             "callback",
             _("满意度回访"),

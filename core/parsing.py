@@ -181,9 +181,7 @@ def parse_day_count(raw) -> int:
     return int(text)
 
 
-def parse_decimal(
-    raw, *, max_digits: int, decimal_places: int, allow_negative: bool = True, label: str = ""
-) -> Decimal | None:
+def parse_decimal(raw, *, max_digits: int, decimal_places: int, allow_negative: bool = True, label: str = "") -> Decimal | None:
     """A typed number as an exact Decimal that fits a column of `max_digits` and `decimal_places`; None if blank.
 
     `label` (e.g. “扣分”) starts the message of a value out of bounds: “扣分：最多保留 2 位小数”.

@@ -521,7 +521,14 @@ ROWS: list[Row] = [
     # complaints pages
     Row("complaints:case-list", SIGNED_IN, check=check_case_list),
     Row("complaints:case-list", SIGNED_IN, query="?format=xlsx", check=check_case_xlsx, label="xlsx"),
-    Row("complaints:case-list", SIGNED_IN, query="?branch=wuxi", check=check_case_list_of_wuxi, label="filtered to wuxi"),
+    # A branch the user cannot see is a bad filter: 400 with the reason, as the API answers (never all cases).
+    Row(
+        "complaints:case-list",
+        expect(nanjing=400, county=400, nanjing_officer=400),
+        query="?branch=wuxi",
+        check=check_case_list_of_wuxi,
+        label="filtered to wuxi",
+    ),
     Row(
         "complaints:case-list",
         SIGNED_IN,
@@ -531,7 +538,7 @@ ROWS: list[Row] = [
     ),
     Row(
         "complaints:case-list",
-        SIGNED_IN,
+        expect(nanjing=400, county=400, nanjing_officer=400),
         query="?format=xlsx&branch=wuxi",
         check=check_case_xlsx_of_wuxi,
         label="xlsx filtered to wuxi",

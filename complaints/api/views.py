@@ -4,7 +4,6 @@ Reading another branch's case answers 404; registering a case for another branch
 the services refuse answers 400 with the reason in Chinese (core.api.exception_handler).
 """
 
-
 from django.core.exceptions import PermissionDenied
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema

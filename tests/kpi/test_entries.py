@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.errors import ApplicationError
+from core.parsing import DECIMAL_MESSAGE
 from kpi.entries import selectors, services
 from kpi.entries.preview import entries_preview
 from kpi.models import MonthlyFigure, MonthlySubmission, Notice, ScoreRun, SubmissionStatus
@@ -95,11 +96,20 @@ def test_every_error_names_its_component_in_chinese(save, users, full):
     with pytest.raises(ApplicationError) as exc:
         save(users["nanjing_staff"], raw)
     messages = error_messages(exc)
-    assert "双录首次质检合格件数(非银邮代理)：“abc”不是有效的数字" in messages
+    assert "双录首次质检合格件数(非银邮代理)：" + DECIMAL_MESSAGE.format(value="abc") in messages
     assert "双录首次质检件数(非银邮代理)：不能为负数" in messages
     assert "双录质检件数(银邮代理)：单位为“件”，须填整数" in messages
     assert "已决获赔件数（120）不能大于已决理赔件数（100）" in messages
     assert not MonthlyFigure.objects.exists(), "a month with errors saves nothing"
+
+
+@pytest.mark.parametrize("typed", ["1,5", "1e2", "NaN", "1e999999999999999999", "100000000000000"])
+def test_a_figure_in_another_notation_is_refused_not_misread(save, users, full, typed):
+    """`1,5` was read as 15 and `1e2` as 100; an exponent past the context overflowed into a 500."""
+    with pytest.raises(ApplicationError) as exc:
+        save(users["nanjing_staff"], full(sl_nonbank_checked=typed))
+    assert any(m.startswith("双录首次质检件数(非银邮代理)：") for m in error_messages(exc))
+    assert not MonthlyFigure.objects.exists()
 
 
 def test_a_draft_may_be_partial_but_submitting_needs_every_figure(save, users, layout):

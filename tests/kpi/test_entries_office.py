@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.errors import ApplicationError
+from core.parsing import DECIMAL_MESSAGE
 from kpi.entries import services
 from kpi.models import Deduction, MonthlySubmission, Notice, QualitativeScore, Scheme, ScoreRun, SubmissionStatus, Veto
 from tests.kpi.test_entries import eager  # noqa: F401  (fixture)
@@ -49,7 +50,7 @@ def test_qualitative_scores_stay_within_each_items_maximum(score):
     assert messages(exc) == [
         "1-1 消委会机制运行：得分须在 0 至 1.5 分之间",
         "1-2 消保专职人员配备：得分须在 0 至 1 分之间",
-        "1-3 消保工作协调和穿透式管理：“abc”不是有效的数字",
+        "1-3 消保工作协调和穿透式管理：" + DECIMAL_MESSAGE.format(value="abc"),
     ]
     score({"1-1": "1.5", "1-2": "0"})
     assert dict(QualitativeScore.objects.values_list("item_code", "score")) == {"1-1": Decimal("1.5"), "1-2": Decimal("0")}
@@ -110,6 +111,32 @@ def test_a_deduction_needs_a_reason_is_kept_negative_and_its_attachment_is_priva
     assert client_for(users["wuxi_staff"]).get(path).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-4", services.DEDUCTION_SIGN),
+        ("1e999999999999999999", DECIMAL_MESSAGE.format(value="1e999999999999999999")),
+        ("1,5", DECIMAL_MESSAGE.format(value="1,5")),
+        ("4.001", "扣分：最多保留 2 位小数"),
+        ("100.01", "单项扣分不能超过 100 分"),
+    ],
+)
+def test_a_deduction_is_typed_as_the_points_taken_off_and_nothing_else(scheme, tree, users, typed, message):
+    """One rule for the sign: "4" means minus 4 points; "-4" is refused rather than also meaning minus 4."""
+    with pytest.raises(ApplicationError) as exc:
+        services.deduction_add(scheme=scheme, branch=tree["nanjing"], month=8, points=typed, reason="通报", user=users["officer"])
+    assert messages(exc) == [message]
+    assert not Deduction.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["1e999999999999999999", "1e2", "1,5", "NaN"])
+def test_a_qualitative_score_in_another_notation_is_refused(score, typed):
+    with pytest.raises(ApplicationError) as exc:
+        score({"1-1": typed})
+    assert messages(exc) == ["1-1 消委会机制运行：" + DECIMAL_MESSAGE.format(value=typed)]
+    assert not QualitativeScore.objects.exists()
+
+
 def test_an_attachment_of_the_wrong_kind_is_refused(scheme, tree, users):
     with pytest.raises(ApplicationError, match="附件只能是"):
         services.deduction_add(
@@ -125,7 +152,7 @@ def test_an_attachment_of_the_wrong_kind_is_refused(scheme, tree, users):
 
 def test_withdrawing_a_deduction_keeps_it_in_history_with_the_reason(scheme, tree, users):
     d = services.deduction_add(
-        scheme=scheme, branch=tree["nanjing"], month=8, points="-7", reason="通报批评", user=users["officer"]
+        scheme=scheme, branch=tree["nanjing"], month=8, points="7", reason="通报批评", user=users["officer"]
     )
     with pytest.raises(ApplicationError, match="须填写原因"):
         services.deduction_delete(deduction=d, reason="", user=users["officer"])
