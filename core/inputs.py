@@ -112,6 +112,11 @@ class DayCountFilter(django_filters.Filter):
 class _ParsedApiField(serializers.Field):
     parser = None
 
+    def run_validation(self, data=serializers.empty):
+        if data == "" and self.allow_null:  # an optional date sent blank, as forms send it
+            data = None
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if not isinstance(data, str | int):
             data = str(data)

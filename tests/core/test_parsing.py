@@ -141,7 +141,7 @@ def test_a_decimal_is_bounded_by_its_column(raw, message):
 
 
 @pytest.mark.parametrize(
-    "raw", ["13812345678", "+8613812345678", "025-84561234", "02584561234", "0510-8123456-123", "400-820-8820", ""]
+    "raw", ["13812345678", "+8613812345678", "138-1234-5678", "025-84561234", "02584561234", "0510-8123456-123", "400-820-8820", ""]
 )
 def test_a_phone_number_is_a_mobile_or_a_landline(raw):
     assert parsing.parse_phone(raw) == raw
@@ -164,3 +164,19 @@ def test_another_id_number_is_refused(raw):
     with pytest.raises(InputError) as exc:
         parsing.parse_id_number(raw)
     assert exc.value.message == parsing.ID_NUMBER_MESSAGE
+
+
+def test_the_api_fields_and_the_form_fields_refuse_with_the_parsers_message():
+    from django import forms
+    from rest_framework import serializers
+
+    from core.inputs import ApiDateField, ApiDayCountField, DateFormField, MonthFormField
+
+    with pytest.raises(serializers.ValidationError) as api:
+        ApiDayCountField().run_validation("99999999")
+    assert api.value.detail == [parsing.DAY_COUNT_MESSAGE]
+    with pytest.raises(forms.ValidationError) as form:
+        MonthFormField().clean("9999-12")
+    assert form.value.messages == [parsing.MONTH_MESSAGE]
+    assert DateFormField(required=False).clean("") is None
+    assert ApiDateField(required=False, allow_null=True).run_validation("") is None
