@@ -141,7 +141,8 @@ def test_a_decimal_is_bounded_by_its_column(raw, message):
 
 
 @pytest.mark.parametrize(
-    "raw", ["13812345678", "+8613812345678", "138-1234-5678", "025-84561234", "02584561234", "0510-8123456-123", "400-820-8820", ""]
+    "raw",
+    ["13812345678", "+8613812345678", "138-1234-5678", "025-84561234", "02584561234", "0510-8123456-123", "400-820-8820", ""],
 )
 def test_a_phone_number_is_a_mobile_or_a_landline(raw):
     assert parsing.parse_phone(raw) == raw
