@@ -24,7 +24,7 @@ BACKDATED = {
     "summary": "业务员夸大收益",
     "customer_name": "李四",
     "customer_phone": "13912345678",
-    "customer_id_number": "320102198001011234",
+    "customer_id_number": "320102198001011238",
     "regulator_ref": "苏金监消转〔2023〕901号",
 }
 
