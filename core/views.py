@@ -13,6 +13,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import requires_csrf_token
 
 from core.api import error_json_response, is_api_request
@@ -32,7 +34,9 @@ _BARE_PAGE = (
 def _back_url(request) -> str | None:
     """The previous page, if the browser says it and it is one of ours."""
     referer = request.META.get("HTTP_REFERER", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return referer
     return None
 
@@ -44,14 +48,41 @@ def _safe_back_url(request) -> str | None:
         return None
 
 
-def _page(request, template: str, status: int, *, with_request: bool, message: str = "", **extra) -> HttpResponse:
-    context = {"back_url": _safe_back_url(request), "message": message, **extra}
+# status → (heading, what happened and what to do)
+PAGES = {
+    400: (_("请求有误"), _("请求的地址参数或提交的内容无法处理，本次没有保存任何内容。请检查后重试。")),
+    403: (_("无权访问"), _("您没有查看此页面或执行此操作的权限。如需权限，请联系省公司考核人员或系统管理员。")),
+    "csrf": (_("页面已过期"), _("表单已过期或无法确认来自本系统，本次没有保存任何内容。请返回上一页，刷新后重新提交。")),
+    404: (_("找不到页面"), _("您访问的页面不存在，或不在您的机构范围内。请检查地址，或从首页重新进入。")),
+    429: (_("登录已暂时锁定"), ""),
+    500: (
+        _("服务器出错了"),
+        _("系统处理请求时发生内部错误，已自动记录。本次操作可能没有完成，请稍后再试；如反复出现，请联系系统管理员。"),
+    ),
+    503: (
+        _("系统暂时无法使用"),
+        _("系统暂时无法连接数据库，可能正在维护或重启。请稍等片刻后刷新页面；未完成的操作需要重新提交。"),
+    ),
+}
+
+
+def _page(request, status: int, *, with_request: bool, page=None, message: str = "", text: str = "") -> HttpResponse:
+    """The error page of `status` (or of `page` when one status has several pages)."""
+    heading, default_text = PAGES[page or status]
+    context = {
+        "status": status,
+        "heading": heading,
+        "text": text or default_text,
+        "message": message,
+        "back_url": _safe_back_url(request),
+        "with_request": with_request,
+    }
     try:
-        html = loader.get_template(template).render(context, request if with_request else None)
+        html = loader.get_template("errors/page.html").render(context, request if with_request else None)
     except DATABASE_ERRORS:
         raise  # handler500 answers it with the 503 page
     except Exception:
-        logger.exception("error page %s could not be rendered", template)
+        logger.exception("error page %s could not be rendered", status)
         html = _BARE_PAGE.format(title=status, text=ErrorCode.SERVER_ERROR.default_message)
     return HttpResponse(html, status=status)
 
@@ -66,28 +97,28 @@ def _chinese_detail(exception) -> str:
 def bad_request(request, exception=None):
     if is_api_request(request):
         return error_json_response(ErrorCode.INVALID, 400, _chinese_detail(exception) or None)
-    return _page(request, "errors/400.html", 400, with_request=False, message=_chinese_detail(exception))
+    return _page(request, 400, with_request=False, message=_chinese_detail(exception))
 
 
 @requires_csrf_token
 def permission_denied(request, exception=None):
     if is_api_request(request):
         return error_json_response(ErrorCode.PERMISSION_DENIED, 403, _chinese_detail(exception) or None)
-    return _page(request, "errors/403.html", 403, with_request=True, message=_chinese_detail(exception))
+    return _page(request, 403, with_request=True, message=_chinese_detail(exception))
 
 
 @requires_csrf_token
 def page_not_found(request, exception=None):
     if is_api_request(request):
         return error_json_response(ErrorCode.NOT_FOUND, 404, _chinese_detail(exception) or None)
-    return _page(request, "errors/404.html", 404, with_request=True, message=_chinese_detail(exception))
+    return _page(request, 404, with_request=True, message=_chinese_detail(exception))
 
 
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: an expired or foreign form, said in Chinese with a way back."""
     if is_api_request(request):
         return error_json_response(ErrorCode.PERMISSION_DENIED, 403, "请求缺少有效的 CSRF 令牌，请刷新页面后重试。")
-    return _page(request, "errors/403_csrf.html", 403, with_request=False)
+    return _page(request, 403, with_request=False, page="csrf")
 
 
 def database_unavailable(request) -> HttpResponse:
@@ -95,7 +126,7 @@ def database_unavailable(request) -> HttpResponse:
     if is_api_request(request):
         response = error_json_response(ErrorCode.SERVICE_UNAVAILABLE, 503)
     else:
-        response = _page(request, "errors/503.html", 503, with_request=False)
+        response = _page(request, 503, with_request=False)
     response["Retry-After"] = "30"
     return response
 
@@ -106,7 +137,7 @@ def server_error(request):
         return database_unavailable(request)
     if is_api_request(request):
         return error_json_response(ErrorCode.SERVER_ERROR, 500)
-    return _page(request, "errors/500.html", 500, with_request=False)
+    return _page(request, 500, with_request=False)
 
 
 def lockout(request, original_response=None, credentials=None):
@@ -116,12 +147,17 @@ def lockout(request, original_response=None, credentials=None):
     if is_api_request(request):
         return error_json_response(ErrorCode.THROTTLED, 429, "登录失败次数过多，已暂时锁定，请稍后再试。")
     cool_off = get_cool_off(request)
-    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
-    return _page(
-        request,
-        "errors/429_lockout.html",
-        429,
-        with_request=True,
-        failure_limit=get_failure_limit(request, credentials),
-        minutes=minutes,
-    )
+    limit = get_failure_limit(request, credentials)
+    text = ngettext(
+        "该用户名在本机连续 %(limit)s 次登录失败，登录已暂时锁定。",
+        "该用户名在本机连续 %(limit)s 次登录失败，登录已暂时锁定。",
+        limit,
+    ) % {"limit": limit}
+    if cool_off:
+        minutes = math.ceil(cool_off.total_seconds() / 60)
+        text += ngettext(
+            "请 %(minutes)s 分钟后再试，或联系系统管理员解锁。", "请 %(minutes)s 分钟后再试，或联系系统管理员解锁。", minutes
+        ) % {"minutes": minutes}
+    else:
+        text += gettext("请联系系统管理员解锁。")
+    return _page(request, 429, with_request=True, text=text)

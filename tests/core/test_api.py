@@ -112,8 +112,14 @@ def test_an_english_drf_message_is_replaced_by_ours(db, settings):
 
 
 def test_a_view_refusal_keeps_its_own_chinese_reason(users):
-    case = {"branch": "wuxi", "source": "self", "received_at": "2023-09-28", "category": "sales",
-            "summary": "业务员夸大收益", "customer_name": "李四"}
+    case = {
+        "branch": "wuxi",
+        "source": "self",
+        "received_at": "2023-09-28",
+        "category": "sales",
+        "summary": "业务员夸大收益",
+        "customer_name": "李四",
+    }
     response = _api(users["nanjing_staff"]).post("/api/v1/complaints/", case, format="json")
     assert response.status_code == 403
     assert _body(response) == {"code": "permission_denied", "message": "无权为该机构登记投诉。", "fields": {}}

@@ -18,7 +18,7 @@ def _page(response, status: int, heading: str) -> str:
     html = response.content.decode()
     assert response.status_code == status
     assert response["Content-Type"].startswith("text/html")
-    assert 'lang="zh-hans"' in html and f"<h1 class=\"h3 mb-3\">{heading}</h1>" in html
+    assert 'lang="zh-hans"' in html and f'<h1 class="h3 mb-3">{heading}</h1>' in html
     assert HOME_LINK in html
     assert "Traceback" not in html and "Django" not in html
     return html
@@ -59,7 +59,11 @@ def test_the_500_page_needs_neither_database_nor_request_context():
 def test_server_errors_under_api_answer_the_json_error_body():
     response = views.server_error(RequestFactory().get("/api/v1/league/"))
     assert response.status_code == 500
-    assert json.loads(response.content) == {"code": "server_error", "message": "服务器内部错误，已记录，请稍后再试。", "fields": {}}
+    assert json.loads(response.content) == {
+        "code": "server_error",
+        "message": "服务器内部错误，已记录，请稍后再试。",
+        "fields": {},
+    }
 
 
 def test_too_many_failed_logins_is_a_chinese_429_saying_when_to_try_again(db, users, settings):
