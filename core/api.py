@@ -30,6 +30,11 @@ _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _NON_FIELD_KEYS = {api_settings.NON_FIELD_ERRORS_KEY, "__all__", ""}
 
 
+def is_chinese(text: str) -> bool:
+    """Whether a message was written for our users (DRF's and Django's own defaults are replaced by ours)."""
+    return bool(_CHINESE.search(text))
+
+
 def is_api_request(request) -> bool:
     """Requests under /api/ are answered in JSON, everything else with pages."""
     return request.path_info.startswith(API_PREFIX)
@@ -106,7 +111,7 @@ def _api_exception_body(exc: exceptions.APIException) -> dict:
     if isinstance(exc, exceptions.Throttled) and exc.wait:
         return error_body(code, f"请求过于频繁，请 {math.ceil(exc.wait)} 秒后再试。")
     detail = exc.detail if isinstance(exc.detail, str) else ""
-    return error_body(code, detail if _CHINESE.search(detail) and code.value in _KEEPS_DETAIL else None)
+    return error_body(code, detail if is_chinese(detail) and code in _KEEPS_DETAIL else None)
 
 
 # Codes whose message a view may set (e.g. PermissionDenied("无权为该机构登记投诉。")); the others are DRF's own.

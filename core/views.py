@@ -9,6 +9,7 @@ import logging
 import math
 import sys
 
+from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
@@ -17,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import requires_csrf_token
 
-from core.api import error_json_response, is_api_request
+from core.api import error_json_response, is_api_request, is_chinese
 from core.error_codes import ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -34,18 +35,13 @@ _BARE_PAGE = (
 def _back_url(request) -> str | None:
     """The previous page, if the browser says it and it is one of ours."""
     referer = request.META.get("HTTP_REFERER", "")
-    if referer and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the 400 page of a bad Host header must not fail on it again
+        return None
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={host}, require_https=request.is_secure()):
         return referer
     return None
-
-
-def _safe_back_url(request) -> str | None:
-    try:
-        return _back_url(request)
-    except Exception:  # noqa: BLE001 — a disallowed Host header must not turn an error page into another error
-        return None
 
 
 # status → (heading, what happened and what to do)
@@ -74,7 +70,7 @@ def _page(request, status: int, *, with_request: bool, page=None, message: str =
         "heading": heading,
         "text": text or default_text,
         "message": message,
-        "back_url": _safe_back_url(request),
+        "back_url": _back_url(request),
         "with_request": with_request,
     }
     try:
@@ -90,7 +86,7 @@ def _page(request, status: int, *, with_request: bool, page=None, message: str =
 def _chinese_detail(exception) -> str:
     """The reason a view gave (Http404("…"), PermissionDenied("…")) when it is a sentence for the user."""
     text = str(exception.args[0]) if exception is not None and getattr(exception, "args", None) else ""
-    return text if any("\u4e00" <= ch <= "\u9fff" for ch in text) else ""
+    return text if is_chinese(text) else ""
 
 
 @requires_csrf_token
