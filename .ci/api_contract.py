@@ -121,7 +121,7 @@ def _schemathesis(schema: Path, base: str, token: str, phases: str, report: Path
         "--report-ndjson-path",
         str(report),
     ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=report.parent, capture_output=True, text=True)  # its cache dies with it
     return _read_report(report, result)
 
 
