@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= xiaobao2023
 export DEMO_PASSWORD
 
-.PHONY: demo demo-reset test setup lint benchmark faults clean
+.PHONY: demo demo-reset test setup lint benchmark faults api-contract clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: setup
 # Redis down, a worker SIGKILLed mid-recompute, PostgreSQL restarted, 50 users for FAULTS_DURATION s.
 faults: setup
 	$(BIN)/python tools/faults.py
+
+# schemathesis against the app served by gunicorn on a throwaway copy of the demo (DATABASE_URL's server, or
+# SQLite), as branch staff and as an officer: 0 server errors, 0 schema violations, 0 undocumented statuses.
+api-contract: setup
+	$(BIN)/python .ci/api_contract.py
 
 benchmark: setup
 	$(BIN)/python manage.py benchmark_scoring

@@ -14,3 +14,9 @@ urlpatterns = [
 ]
 # Uploaded attachments are branch data: they are served only through the permission-checked
 # `kpi:attachment` view, never as public media files.
+
+# Chinese error pages with a way back; under /api/ the JSON error body (core.views).
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -3,11 +3,10 @@
 import logging
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
-from django.template.loader import render_to_string
 from django.utils import translation
+
+from core.views import DATABASE_ERRORS, database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +24,14 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
-DATABASE_UNAVAILABLE = (
-    "数据库暂时不可用（可能正在重启或维护），请稍候片刻再试。如果您刚才提交了数据，请在恢复后刷新页面确认是否已保存。"
-)
-
-
 class DatabaseUnavailableMiddleware:
-    """While the database is unreachable or refuses work for a moment (a restart, a failover, a lock it
-    gave up on): a Chinese 503 page (JSON under /api/) instead of a traceback. The next request
-    reconnects by itself (CONN_HEALTH_CHECKS)."""
+    """A database outage (OperationalError, InterfaceError) answers 503 in Chinese, not a traceback.
+
+    Pages get a Chinese 503 page, /api/ the JSON error body with code `service_unavailable`; Django
+    closes the broken connection at the end of the request, so the next request reconnects by itself.
+    Errors raised outside views (a session save, a context processor) reach `core.views.server_error`,
+    which answers the same 503.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -42,16 +40,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
-            return None
-        logger.warning("数据库不可用：%s %s：%r", request.method, request.path, exception)
-        if request.path.startswith("/api/"):
-            response = JsonResponse(
-                {"code": "database_unavailable", "message": DATABASE_UNAVAILABLE, "fields": {}},
-                status=503,
-                json_dumps_params={"ensure_ascii": False},
-            )
-        else:
-            response = HttpResponse(render_to_string("503.html", {"message": DATABASE_UNAVAILABLE}), status=503)
-        response["Retry-After"] = "30"
-        return response
+        if isinstance(exception, DATABASE_ERRORS):
+            logger.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
+            return database_unavailable(request)
+        return None

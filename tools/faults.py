@@ -51,7 +51,7 @@ PASSWORD = "x"
 SCHEME = "jiangsu-2023"
 OPEN_MONTH = "2023-09"  # left open by the demo; January–August are approved and locked
 LOCKED_MONTH = "2023-08"
-CHINESE_503 = "数据库暂时不可用"
+CHINESE_503 = "暂时无法连接数据库"
 THINK = (0.5, 2.0)  # seconds a load user waits between two actions (reading the page, typing)
 
 

@@ -26,7 +26,7 @@ from branches.permissions import (
     can_view_branch,
     visible_branch_ids,
 )
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ConflictError
 from kpi import selectors as kpi_selectors
 from kpi.entries.selectors import (
     REVIEW_FROM,
@@ -75,7 +75,7 @@ def _actor(user) -> str:
 # ── optimistic locking ─────────────────────────────────────────────────────────────────────────────
 
 
-def _conflict(submission: MonthlySubmission, revision: int) -> ApplicationError:
+def _conflict(submission: MonthlySubmission, revision: int) -> ConflictError:
     """The refusal of a stale form: what changed since it was loaded (old → new, who, when)."""
     events = events_since(submission=submission, revision=revision)
     details, loaded, latest = [], {}, {}
@@ -93,7 +93,7 @@ def _conflict(submission: MonthlySubmission, revision: int) -> ApplicationError:
             loaded.setdefault(c["component"], c["old"])
             latest[c["component"]] = c["new"]
     who = "、".join(dict.fromkeys(d["actor"] for d in details)) or "他人"
-    return ApplicationError(
+    return ConflictError(
         f"保存未成功：您打开本页之后，{who} 已更新了本月数据（见下方）。为避免覆盖他人的修改，本次没有保存任何数据。"
         "请核对下列变动；页面已载入最新数据并保留了您的输入，确认无误后再保存。",
         extra={"conflict": details, "revision": submission.revision, "loaded": loaded, "latest": latest},
@@ -433,7 +433,7 @@ def qualitative_scores_save(
         elif value != now_value or (now is not None and note != now.reason):
             writes.append((code, value, note, now_value))
     if conflicts:
-        raise ApplicationError(
+        raise ConflictError(
             "保存未成功：您打开本页之后，以下得分已被他人修改。为避免覆盖，本次没有保存任何得分；页面已载入最新得分，请核对后再保存。",
             extra={"conflict": conflicts},
         )

@@ -24,7 +24,7 @@ from branches.permissions import (
     visible_branches,
 )
 from complaints.selectors import derived_case_query
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ConflictError, http_status
 from kpi import selectors as kpi_selectors
 from kpi.entries import selectors, services
 from kpi.entries.history import KINDS, audit_rows, figure_history
@@ -164,7 +164,7 @@ def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, 
     conflict_fields = {}
     if raw is None:
         raw = {code: fmt(stored[code].value) if code in stored else "" for code in layout.entered}
-    elif error is not None and "conflict" in error.extra:
+    elif isinstance(error, ConflictError):
         raw, conflict_fields = _merge_conflict(raw, error)
         # The changes that clash with what this user typed come first: those are the ones to decide.
         for event in error.extra["conflict"]:
@@ -228,7 +228,7 @@ def entry_form(request, branch_code: str, month: datetime.date):
             reason=request.POST.get("reason", ""),
         )
     except ApplicationError as exc:
-        status = 409 if "conflict" in exc.extra else 400
+        status = http_status(exc)
         return _form_page(request, branch=branch, scheme=scheme, layout=layout, month=month, raw=raw, error=exc, status=status)
     when = date_format(month, "YEAR_MONTH_FORMAT")
     if result.submitted:
@@ -518,7 +518,7 @@ def _office_page(request, branch, scheme, month, *, error=None, posted=None, sta
     errors = {p.component: p.message for p in (error.extra.get("errors", []) if error else [])}
     items = []
     # After a validation error the page shows what was typed; after a conflict, the latest stored scores.
-    keep_typed = posted is not None and error is not None and "conflict" not in error.extra
+    keep_typed = posted is not None and error is not None and not isinstance(error, ConflictError)
     for item in version.qualitative_items.order_by("order"):
         now = current.get(item.code)
         value = posted.get(f"q-{item.code}", "") if keep_typed else (fmt(now.score) if now else "")
@@ -564,7 +564,7 @@ def _office_post(request, branch, scheme, month, action, success):
     try:
         action()
     except ApplicationError as exc:
-        status = 409 if "conflict" in exc.extra else 400
+        status = http_status(exc)
         return _office_page(request, branch, scheme, month, error=exc, posted=request.POST, status=status)
     messages.success(request, success)
     return redirect("kpi:office-branch", _month_arg(month), branch.code)

@@ -63,15 +63,16 @@ def test_a_date_alone_means_that_day(users, api_for):
         ({"branch": "atlantis"}, "branch", "未知机构代码：atlantis"),
         ({"received_at": "yesterday"}, "received_at", "时间格式无效"),
         ({"source": "press"}, "source", "press"),
-        ({"received_at": "2099-01-01"}, "detail", "不能晚于当前时间"),
+        ({"received_at": "2099-01-01"}, None, "不能晚于当前时间"),
         ({"received_at": "2999-01-01"}, "received_at", "时间格式无效"),
-        ({"customer_name": ""}, "detail", "请填写客户姓名"),
+        ({"customer_name": ""}, None, "请填写客户姓名"),
     ],
 )
 def test_bad_input_is_refused_in_chinese_and_creates_nothing(users, api_for, change, field, message):
     response = api_for(users["officer"]).post("/api/v1/complaints/", {**NEW, **change}, format="json")
     assert response.status_code == 400
-    assert message in str(response.json()[field])
+    body = response.json()
+    assert message in (str(body["fields"][field]) if field else body["message"])
     assert not Complaint.objects.exists()
 
 
@@ -179,13 +180,16 @@ def test_extension_without_reason_and_decision_before_receipt_are_400_and_change
     response = client.post(
         f"/api/v1/complaints/{case.pk}/extend/", {"granted_on": "2023-10-05", "approver": "王经理"}, format="json"
     )
-    assert (response.status_code, response.json()) == (400, {"detail": "延期必须填写原因。"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "rule_violated", "message": "延期必须填写原因。", "fields": {}},
+    )
     response = client.post(
         f"/api/v1/complaints/{case.pk}/decide/",
         {"decided_on": "2023-09-27", "decision": "维持", "reasons": "符合条款"},
         format="json",
     )
-    assert response.status_code == 400 and "不能早于收到投诉日期" in response.json()["detail"]
+    assert response.status_code == 400 and "不能早于收到投诉日期" in response.json()["message"]
     assert client.get(f"/api/v1/complaints/{case.pk}/").json() == before
     assert not Extension.objects.exists()
 
@@ -229,7 +233,7 @@ def test_add_workdays_endpoint(users, api_for, query, expected):
 
 def test_add_workdays_refuses_bad_input(users, api_for):
     response = api_for(users["wuxi_staff"]).get("/api/v1/calendar/add-workdays/?start=2023-02-30&days=-1")
-    assert response.status_code == 400 and set(response.json()) == {"start", "days"}
+    assert response.status_code == 400 and set(response.json()["fields"]) == {"start", "days"}
 
 
 def test_openapi_schema_and_docs_are_served_without_internet(users, client_for):
@@ -260,7 +264,7 @@ def test_the_list_does_not_query_per_row(users, api_for, intake, django_assert_m
 
 def test_add_workdays_refuses_dates_out_of_range(users, api_for):
     response = api_for(users["wuxi_staff"]).get("/api/v1/calendar/add-workdays/?start=9999-12-30&days=5")
-    assert response.status_code == 400 and "日期无效" in str(response.json()["start"])
+    assert response.status_code == 400 and "日期无效" in str(response.json()["fields"]["start"])
 
 
 # ---------------------------------------------------------------- too long for the column: 400 in Chinese, not a 500
@@ -282,7 +286,7 @@ def test_too_long_intake_text_is_a_400_naming_the_field(users, api_for, field, l
         "/api/v1/complaints/", {**NEW, "is_major": True, "major_reason": "群体投诉", field: "长" * (limit + 1)}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()[field] == [f"{label}不能超过 {limit} 个字。"]
+    assert response.json()["fields"][field] == [f"{label}不能超过 {limit} 个字。"]
     assert not Complaint.objects.exists()
 
 
@@ -300,7 +304,7 @@ def test_too_long_step_text_is_a_400(users, api_for, step, data, field):
     client = api_for(users["nanjing_staff"])
     pk = client.post("/api/v1/complaints/", NEW, format="json").json()["id"]
     response = client.post(f"/api/v1/complaints/{pk}/{step}/", data, format="json")
-    assert response.status_code == 400 and "不能超过" in response.json()[field][0]
+    assert response.status_code == 400 and "不能超过" in response.json()["fields"][field][0]
 
 
 def test_a_long_reason_for_new_facts_fits_the_restart_that_quotes_it(users, api_for):
