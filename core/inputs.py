@@ -134,6 +134,16 @@ class ApiMonthField(_ParsedApiField):
         return f"{value:%Y-%m}"
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 12})
+class ApiMonthNumberField(_ParsedApiField):
+    """The last month of a year-to-date window, 1 … 12."""
+
+    parser = staticmethod(parsing.parse_month_number)
+
+    def to_representation(self, value):
+        return value
+
+
 @extend_schema_field(OpenApiTypes.DATE)
 class ApiDateField(_ParsedApiField):
     parser = staticmethod(parsing.parse_date)

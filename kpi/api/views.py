@@ -1,7 +1,5 @@
 """Read endpoints of the kpi app: schemes and league tables for other internal systems."""
 
-import re
-
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branches.permissions import visible_branch_ids
+from core.inputs import ApiMonthNumberField
 from kpi import selectors
 from kpi.models import Scheme
 from kpi.publishing import selectors as publishing
@@ -107,8 +106,8 @@ class LeagueApi(APIView):
 
     class LeagueQuerySerializer(serializers.Serializer):
         scheme = serializers.SlugField(max_length=60)
-        month = serializers.IntegerField(min_value=1, max_value=12, required=False)
-        revision = serializers.IntegerField(min_value=1, max_value=9999, required=False)
+        month = ApiMonthNumberField(required=False)
+        revision = serializers.RegexField(r"^[1-9][0-9]{0,3}$", required=False, error_messages={"invalid": "发布版次应为 1 至 9999 的整数"})
         live = serializers.BooleanField(required=False, default=False)
 
         def validate(self, attrs):
@@ -127,7 +126,7 @@ class LeagueApi(APIView):
         summary="考核排名(累计窗口)",
     )
     def get(self, request):
-        query = self.LeagueQuerySerializer(data=_strict_integers(request.query_params, ("month", "revision")))
+        query = self.LeagueQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = query.validated_data
         scheme = get_object_or_404(Scheme, code=params["scheme"])
@@ -141,7 +140,8 @@ class LeagueApi(APIView):
             month = months[-1]
         try:
             window = publishing.window_get(
-                user=request.user, scheme=scheme, month=month, revision=params.get("revision"), live=params["live"],
+                user=request.user, scheme=scheme, month=month, revision=int(params.get("revision") or 0) or None,
+                live=params["live"],
                 fallback_live=False,
             )
         except Http404 as exc:
@@ -149,11 +149,3 @@ class LeagueApi(APIView):
         context = {"visible": visible_branch_ids(request.user)}
         return Response(self.LeagueOutputSerializer(window, context=context).data)
 
-
-def _strict_integers(params, names):
-    """Integers in a query string are plain ASCII digits ('²' and '٣' are not numbers here)."""
-    data = params.dict()
-    for name in names:
-        if name in data and not re.fullmatch(r"[0-9]{1,6}", data[name]):
-            raise serializers.ValidationError({name: ["请输入整数"]})
-    return data
