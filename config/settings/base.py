@@ -75,6 +75,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default must refuse a concurrent save with 409 as PostgreSQL does, never "database is
+    # locked": every transaction takes the write lock when it begins (IMMEDIATE), so two writers queue
+    # instead of deadlocking on a lock upgrade; a writer waits up to SQLITE_BUSY_TIMEOUT seconds for it.
+    # WAL lets pages read while a save is being written.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "branches.User"
