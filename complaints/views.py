@@ -33,6 +33,7 @@ from complaints.filtersets import ComplaintFilter
 from complaints.models import Complaint
 from core.errors import ApplicationError
 from core.events import locked_month_texts
+from core.uploads import error_summary
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -433,11 +434,7 @@ def calendar_upload(request):
         year = form.cleaned_data["year"]
         try:
             upload = form.cleaned_data.get("file")
-            raw = (
-                calendar_import.read_file(content=upload.read(), filename=upload.name)
-                if upload
-                else calendar_import.read_text(form.cleaned_data["text"])
-            )
+            raw = calendar_import.read_file(upload) if upload else calendar_import.read_text(form.cleaned_data["text"])
         except ValueError as exc:
             errors = [str(exc)]
         else:
@@ -450,7 +447,10 @@ def calendar_upload(request):
                 )
                 return redirect("complaints:calendar-year", year=year)
     return render(
-        request, "complaints/calendar_import.html", {"form": form, "errors": errors}, status=400 if errors or form.errors else 200
+        request,
+        "complaints/calendar_import.html",
+        {"form": form, "errors": error_summary(errors)},
+        status=400 if errors or form.errors else 200,
     )
 
 
