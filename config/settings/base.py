@@ -102,10 +102,19 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Login throttling (django-axes): five failures lock that username from that address for 15 minutes.
+# Login throttling (django-axes): five failures lock that username from that address; the lock runs
+# 15 minutes from the failure that caused it. Attempts during the lock are refused and do not extend it,
+# so nobody behind the same office NAT can keep a colleague locked out. A successful login clears the
+# count. The address is the client's own (core/clientip.py): X-Forwarded-For counts only when the
+# request comes from one of TRUSTED_PROXIES (the reverse proxy's addresses or networks).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
