@@ -4,6 +4,7 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from branches.models import Branch, User
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Branch)
@@ -25,21 +26,12 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class ApiTokenAdmin(TokenAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin, TokenAdmin):
     """Who holds an API token and since when; never the key (`manage.py api_token` shows it once, when made)."""
 
     list_display = ["user", "created"]
     list_display_links = None  # a token's own page would title it with its key
     search_fields = ["user__username"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)

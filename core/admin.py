@@ -54,6 +54,19 @@ class ProtectedFieldsGuard:
         return super().changelist_view(request, extra_context)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown in the admin, changed only through the pages (or commands) whose services check and record."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class GuardedAdminSite(admin.AdminSite):
     """The default admin site; every ModelAdmin registered on it carries ProtectedFieldsGuard."""
 

@@ -3,7 +3,7 @@
 Imports (the holiday calendar today, figures tomorrow) read a table of text cells through `read_table`:
 the size is capped before reading, an .xlsx is refused when its parts would unpack to more than a
 small multiple of a real table (a zip bomb), only the columns and rows a table of that kind can have
-are read (whatever dimension the sheet declares), and reading stops at the last non-empty row.
+are read (whatever dimension the sheet declares), and the table ends at its last non-empty row.
 Attachments are judged by their content, not their name (`check_attachment`).
 A request larger than any upload may be is refused before its body is read (`RequestSizeLimitMiddleware`).
 """
@@ -127,19 +127,17 @@ def xlsx_table(content: bytes, *, max_rows: int, max_columns: int) -> list[list[
             sheet = book.worksheets[0]
             # The declared dimension (A1:XFD1048576 in a hostile file) would pad every row and the sheet.
             sheet.reset_dimensions()
-            rows: list[list[str]] = []
-            last = 0
-            for number, values in enumerate(sheet.iter_rows(max_col=max_columns, values_only=True), start=1):
-                cells = [cell_text(v) for v in values]
-                if not any(cells):
-                    if number <= max_rows:
-                        rows.append(cells)
-                    continue
-                if number > max_rows:
-                    raise _too_many_rows(max_rows)
-                rows.append(cells)
-                last = number
-            return rows[:last]
+            # Rows past the last one the import can have are not read (a lone cell in row 1048576 would
+            # otherwise make the reader fill in a million empty rows); a value just past it is refused.
+            rows = [
+                [cell_text(v) for v in values]
+                for values in sheet.iter_rows(max_row=max_rows + 1, max_col=max_columns, values_only=True)
+            ]
+            if len(rows) > max_rows and any(rows[max_rows]):
+                raise _too_many_rows(max_rows)
+            while rows and not any(rows[-1]):
+                rows.pop()
+            return rows[:max_rows]
         finally:
             book.close()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, InvalidFileException, KeyError, OSError, SyntaxError) as exc:

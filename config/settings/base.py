@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -15,8 +16,24 @@ SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# HTTPS: each of these may be set in the environment; unset, it is off here (the demo serves plain HTTP
+# on 127.0.0.1) and on in production.py. Behind the documented reverse proxy, which terminates TLS and
+# sets X-Forwarded-Proto (overwriting what a client sent), production trusts that header for "is HTTPS".
+HTTPS_FROM_ENV = {
+    "SECURE_SSL_REDIRECT": env.bool("SECURE_SSL_REDIRECT", default=None),
+    "SESSION_COOKIE_SECURE": env.bool("SESSION_COOKIE_SECURE", default=None),
+    "CSRF_COOKIE_SECURE": env.bool("CSRF_COOKIE_SECURE", default=None),
+    "SECURE_HSTS_SECONDS": env.int("SECURE_HSTS_SECONDS", default=None),
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=None),
+    "SECURE_HSTS_PRELOAD": env.bool("SECURE_HSTS_PRELOAD", default=None),
+}
+SECURE_SSL_REDIRECT = bool(HTTPS_FROM_ENV["SECURE_SSL_REDIRECT"])
+SESSION_COOKIE_SECURE = bool(HTTPS_FROM_ENV["SESSION_COOKIE_SECURE"])
+CSRF_COOKIE_SECURE = bool(HTTPS_FROM_ENV["CSRF_COOKIE_SECURE"])
+SECURE_HSTS_SECONDS = HTTPS_FROM_ENV["SECURE_HSTS_SECONDS"] or 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(HTTPS_FROM_ENV["SECURE_HSTS_INCLUDE_SUBDOMAINS"])
+SECURE_HSTS_PRELOAD = bool(HTTPS_FROM_ENV["SECURE_HSTS_PRELOAD"])
+PROXY_SSL_HEADER = env("PROXY_SSL_HEADER", default="X-Forwarded-Proto")
 
 INSTALLED_APPS = [
     "core.apps.GuardedAdminConfig",  # django.contrib.admin, guarding personal data (core/admin.py)
@@ -43,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.uploads.RequestSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",
@@ -54,6 +72,25 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content Security Policy (django-csp): scripts, styles, fonts and requests from this site only, and no
+# inline script or style at all: page behaviour lives in static/js, data reaches it through json_script,
+# htmx is told not to inject its indicator <style> (meta htmx-config in base.html). Bootstrap's CSS
+# draws its icons with data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
