@@ -10,6 +10,7 @@ pytestmark = pytest.mark.e2e
 
 PAGES = {
     "province": [
+        "/accounts/login/",
         "/",
         "/league/",
         "/entries/",
