@@ -17,7 +17,9 @@ DOCUMENTED = {
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_", "DATABASE_URL"))}
+    # Only the documented environment: nothing a developer's shell or the browser tests set.
+    prefixes = ("SECURE_", "SESSION_", "CSRF_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR, env={**clean, **DOCUMENTED, **env}, capture_output=True, text=True, check=False,

@@ -53,11 +53,11 @@ def test_the_main_pages_report_no_content_security_policy_violation(e2e, login):
             page.wait_for_load_state("networkidle")
         # The behaviour that moved out of the markup still works: the language switcher submits its form.
         page.goto(e2e.url + "/league/")
-        page.select_option("select[name=language]", "en")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.select_option("select[name=language]", "en")
         assert page.locator("html").get_attribute("lang") == "en"
-        page.select_option("select[name=language]", "zh-hans")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.select_option("select[name=language]", "zh-hans")
     page = login("province")
     page.goto(e2e.url + f"/scores/{run.pk}/nanjing/")
     assert page.locator("#trend canvas").count() == 1, "the trend chart is drawn by static/js/trend.js"
