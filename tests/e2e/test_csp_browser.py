@@ -27,7 +27,8 @@ PAGES = {
         "/complaints/indicators/",
         "/reconciliation/",
         "/api/docs/",
-        "/scores/{run}/nanjing/",
+        "/league/{scheme}/2023-02/live/",
+        "/league/{scheme}/2023-02/live/nanjing/",
     ],
     "admin": ["/admin/", "/admin/complaints/complaint/", "/admin/authtoken/tokenproxy/"],
 }
@@ -36,7 +37,7 @@ PAGES = {
 def test_the_main_pages_report_no_content_security_policy_violation(e2e, login):
     scheme = Scheme.objects.get()
     services.score_run_compute(scheme=scheme, month=1)
-    run = services.score_run_compute(scheme=scheme, month=2)  # two windows: the trend chart is drawn
+    services.score_run_compute(scheme=scheme, month=2)  # two windows: the trend chart is drawn
     violations = []
     for username, paths in PAGES.items():
         page = login(username)
@@ -47,7 +48,7 @@ def test_the_main_pages_report_no_content_security_policy_violation(e2e, login):
             else None,
         )
         for path in paths:
-            response = page.goto(e2e.url + path.format(run=run.pk))
+            response = page.goto(e2e.url + path.format(scheme=scheme.code))
             assert response.status == 200, path
             assert "script-src 'self'" in response.headers["content-security-policy"], path
             page.wait_for_load_state("networkidle")
@@ -59,6 +60,6 @@ def test_the_main_pages_report_no_content_security_policy_violation(e2e, login):
         with page.expect_navigation():
             page.select_option("select[name=language]", "zh-hans")
     page = login("province")
-    page.goto(e2e.url + f"/scores/{run.pk}/nanjing/")
+    page.goto(e2e.url + f"/league/{scheme.code}/2023-02/live/nanjing/")
     assert page.locator("#trend canvas").count() == 1, "the trend chart is drawn by static/js/trend.js"
     assert violations == []
