@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from branches.models import Branch, User
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Branch)
@@ -17,3 +20,18 @@ class AppUserAdmin(UserAdmin):
     list_filter = ["role", "branch"]
     fieldsets = UserAdmin.fieldsets + (("机构与角色", {"fields": ["branch", "role"]}),)
     add_fieldsets = UserAdmin.add_fieldsets + (("机构与角色", {"fields": ["branch", "role"]}),)
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(ReadOnlyAdmin, TokenAdmin):
+    """Who holds an API token and since when; never the key (`manage.py api_token` shows it once, when made)."""
+
+    list_display = ["user", "created"]
+    list_display_links = None  # a token's own page would title it with its key
+    search_fields = ["user__username"]
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request)

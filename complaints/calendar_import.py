@@ -7,10 +7,9 @@ before anything is written.
 
 import csv
 import datetime
-import io
-import zipfile
 
 from complaints.workdays import HOLIDAY, WORKDAY
+from core import uploads
 
 KIND_WORDS = {
     "休": HOLIDAY,
@@ -26,38 +25,22 @@ KIND_WORDS = {
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d")
 
 
-def read_file(*, content: bytes, filename: str) -> list[list[str]]:
-    """The rows of an uploaded .xlsx or .csv file (UTF-8 or GB18030), as text cells."""
-    if filename.lower().endswith(".xlsx"):
-        return _read_xlsx(content)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return read_text(content.decode(encoding))
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("文件编码无法识别，请保存为 UTF-8 或 GB18030 编码的 CSV，或 .xlsx")
+# A year has at most 366 days; a header and a few blank lines fit in the margin.
+MAX_ROWS = 400
+COLUMNS = 3
 
 
-def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    # A damaged or renamed file fails inside the zip or XML reader; the clerk gets one message, not a 500.
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            if not book.worksheets:
-                raise ValueError("文件中没有工作表")
-            return [[_cell_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    # OSError: openpyxl's "File contains no valid workbook part" (a zip without xl/workbook.xml).
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, SyntaxError, OSError) as exc:
-        raise ValueError("文件无法读取：不是有效的 .xlsx 文件，请用 Excel 另存为 .xlsx 或 CSV 后重新上传") from exc
+def read_file(upload) -> list[list[str]]:
+    """The rows of an uploaded .xlsx or .csv file (UTF-8 or GB18030), as text cells, within an import's bounds."""
+    return uploads.read_table(upload, max_rows=MAX_ROWS, max_columns=COLUMNS, parse_text=_split_lines)
 
 
 def read_text(text: str) -> list[list[str]]:
-    """Rows of pasted text: comma-, tab- or space-separated."""
+    """Rows of pasted text or a CSV file: comma-, tab- or space-separated; refused beyond MAX_ROWS lines."""
+    return uploads.text_table(text, max_rows=MAX_ROWS, parse=_split_lines)
+
+
+def _split_lines(text: str) -> list[list[str]]:
     rows = []
     for line in text.splitlines():
         if "," in line or "，" in line:
@@ -65,14 +48,6 @@ def read_text(text: str) -> list[list[str]]:
         else:
             rows.append(line.split())
     return rows
-
-
-def _cell_text(value) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return "" if value is None else str(value).strip()
 
 
 def parse_date(text: str) -> datetime.date | None:

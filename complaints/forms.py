@@ -145,6 +145,7 @@ class CalendarImportForm(BootstrapMixin, forms.Form):
     text = forms.CharField(
         label=_("或粘贴"),
         required=False,
+        max_length=20_000,  # 366 lines of date, kind and name
         widget=forms.Textarea(attrs={"rows": 8, "placeholder": "2027-10-01,休,国庆节\n2027-09-26,班,国庆节调休上班"}),
     )
 

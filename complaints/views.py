@@ -31,6 +31,7 @@ from core.errors import ApplicationError
 from core.events import locked_month_texts
 from core.inputs import query_value
 from core.parsing import InputError, parse_date, parse_month
+from core.uploads import error_summary
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -285,11 +286,7 @@ def calendar_upload(request):
         year = form.cleaned_data["year"]
         try:
             upload = form.cleaned_data.get("file")
-            raw = (
-                calendar_import.read_file(content=upload.read(), filename=upload.name)
-                if upload
-                else calendar_import.read_text(form.cleaned_data["text"])
-            )
+            raw = calendar_import.read_file(upload) if upload else calendar_import.read_text(form.cleaned_data["text"])
         except ValueError as exc:
             errors = [str(exc)]
         else:
@@ -302,7 +299,10 @@ def calendar_upload(request):
                 )
                 return redirect("complaints:calendar-year", year=year)
     return render(
-        request, "complaints/calendar_import.html", {"form": form, "errors": errors}, status=400 if errors or form.errors else 200
+        request,
+        "complaints/calendar_import.html",
+        {"form": form, "errors": error_summary(errors)},
+        status=400 if errors or form.errors else 200,
     )
 
 

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ReadOnlyAdmin
 from core.errors import ApplicationError
 from kpi import services
 from kpi.models import (
@@ -81,17 +82,8 @@ class ComponentAdmin(admin.ModelAdmin):
     list_filter = ["source"]
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Shown with its history, changed only through the pages whose services check, lock and record."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MonthlyFigure)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -15,11 +16,27 @@ SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# HTTPS: each of these may be set in the environment; unset, it is off here (the demo serves plain HTTP
+# on 127.0.0.1) and on in production.py. Behind the documented reverse proxy, which terminates TLS and
+# sets X-Forwarded-Proto (overwriting what a client sent), production trusts that header for "is HTTPS".
+HTTPS_FROM_ENV = {
+    "SECURE_SSL_REDIRECT": env.bool("SECURE_SSL_REDIRECT", default=None),
+    "SESSION_COOKIE_SECURE": env.bool("SESSION_COOKIE_SECURE", default=None),
+    "CSRF_COOKIE_SECURE": env.bool("CSRF_COOKIE_SECURE", default=None),
+    "SECURE_HSTS_SECONDS": env.int("SECURE_HSTS_SECONDS", default=None),
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=None),
+    "SECURE_HSTS_PRELOAD": env.bool("SECURE_HSTS_PRELOAD", default=None),
+}
+SECURE_SSL_REDIRECT = bool(HTTPS_FROM_ENV["SECURE_SSL_REDIRECT"])
+SESSION_COOKIE_SECURE = bool(HTTPS_FROM_ENV["SESSION_COOKIE_SECURE"])
+CSRF_COOKIE_SECURE = bool(HTTPS_FROM_ENV["CSRF_COOKIE_SECURE"])
+SECURE_HSTS_SECONDS = HTTPS_FROM_ENV["SECURE_HSTS_SECONDS"] or 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(HTTPS_FROM_ENV["SECURE_HSTS_INCLUDE_SUBDOMAINS"])
+SECURE_HSTS_PRELOAD = bool(HTTPS_FROM_ENV["SECURE_HSTS_PRELOAD"])
+PROXY_SSL_HEADER = env("PROXY_SSL_HEADER", default="X-Forwarded-Proto")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.GuardedAdminConfig",  # django.contrib.admin, guarding personal data (core/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",
@@ -55,6 +74,25 @@ MIDDLEWARE = [
     # Innermost, so a database outage inside any view is answered before anything else sees it.
     "core.middleware.DatabaseUnavailableMiddleware",
 ]
+
+# Content Security Policy (django-csp): scripts, styles, fonts and requests from this site only, and no
+# inline script or style at all: page behaviour lives in static/js, data reaches it through json_script,
+# htmx is told not to inject its indicator <style> (meta htmx-config in base.html). Bootstrap's CSS
+# draws its icons with data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -82,6 +120,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # reuse, so the app recovers by itself after PostgreSQL restarts.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default must refuse a concurrent save with 409 as PostgreSQL does, never "database is
+    # locked": every transaction takes the write lock when it begins (IMMEDIATE), so two writers queue
+    # instead of deadlocking on a lock upgrade; a writer waits up to SQLITE_BUSY_TIMEOUT seconds for it.
+    # WAL lets pages read while a save is being written.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "branches.User"
@@ -96,12 +146,20 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Login throttling (django-axes): five failures lock that username from that address for 15 minutes.
+# Login throttling (django-axes): five failures lock that username from that address; the lock runs
+# 15 minutes from the failure that caused it. Attempts during the lock are refused and do not extend it,
+# so nobody behind the same office NAT can keep a colleague locked out. A successful login clears the
+# count. The address is the client's own (core/clientip.py): X-Forwarded-For counts only when the
+# request comes from one of TRUSTED_PROXIES (the reverse proxy's addresses or networks).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "core.views.lockout"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -127,6 +185,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads: a request larger than the largest attachment (10 MB, core/uploads.py) plus its form is refused
+# before its body is read; files above 2 MB go to a temporary file instead of memory; form fields
+# (everything but files) may total 2 MB.
+REQUEST_MAX_BYTES = 11 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 

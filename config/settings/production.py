@@ -4,7 +4,7 @@ refuses to start with the embedded defaults."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, DEV_SECRET_KEY, REDIS_URL, SECRET_KEY
+from .base import DATABASES, DEV_SECRET_KEY, HTTPS_FROM_ENV, PROXY_SSL_HEADER, REDIS_URL, SECRET_KEY
 
 DEBUG = False
 if SECRET_KEY == DEV_SECRET_KEY:
@@ -17,3 +17,19 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# HTTPS on unless the environment turns a setting off (base.py reads it): redirect, secure cookies,
+# HSTS for a year. The reverse proxy's header says whether the browser's request was HTTPS;
+# PROXY_SSL_HEADER="" when gunicorn itself is reached without a proxy (then HTTPS cannot be told).
+PRODUCTION_HTTPS = {
+    "SECURE_SSL_REDIRECT": True,
+    "SESSION_COOKIE_SECURE": True,
+    "CSRF_COOKIE_SECURE": True,
+    "SECURE_HSTS_SECONDS": 365 * 24 * 3600,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+    "SECURE_HSTS_PRELOAD": True,
+}
+for _name, _on in PRODUCTION_HTTPS.items():
+    globals()[_name] = _on if HTTPS_FROM_ENV[_name] is None else HTTPS_FROM_ENV[_name]
+if PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")

@@ -9,7 +9,6 @@ scheme row, as score runs do. Every change is kept by django-simple-history with
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -27,6 +26,7 @@ from branches.permissions import (
     visible_branch_ids,
 )
 from core.errors import ApplicationError, ConflictError
+from core.uploads import check_attachment
 from kpi import selectors as kpi_selectors
 from kpi.entries.selectors import (
     REVIEW_FROM,
@@ -55,9 +55,6 @@ from kpi.models import (
 from kpi.publishing.services import month_lock_derived
 from kpi.scoring.decimals import ZERO, fmt
 from kpi.services import recompute_for_figure_change, recompute_on_commit
-
-ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-ATTACHMENT_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".txt"}
 
 
 def _month_text(month: datetime.date) -> str:
@@ -375,15 +372,6 @@ def _office_lock(*, scheme: Scheme, user, branch: Branch) -> Scheme:
     return Scheme.objects.select_for_update().get(pk=scheme.pk)
 
 
-def _check_attachment(attachment) -> None:
-    if attachment is None:
-        return
-    if attachment.size > ATTACHMENT_MAX_BYTES:
-        raise ApplicationError("附件不能超过 10 MB。")
-    if Path(attachment.name).suffix.lower() not in ATTACHMENT_SUFFIXES:
-        raise ApplicationError("附件只能是 PDF、图片、Word、Excel、ZIP 或文本文件。")
-
-
 @transaction.atomic
 def qualitative_scores_save(
     *,
@@ -457,7 +445,7 @@ def qualitative_scores_save(
 
 def _office_record_save(record, *, user, reason: str, attachment):
     """Save a validated deduction or veto with its attachment and history, and recompute its windows."""
-    _check_attachment(attachment)
+    check_attachment(attachment)
     if attachment is not None:
         record.attachment = attachment
     _save_with_history(record, user=user, reason=reason)
