@@ -47,7 +47,7 @@ def test_a_bad_api_filter_is_a_json_400(users, api_for, query):
     response = api_for(users["nanjing_staff"]).get("/api/v1/complaints/" + query)
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
     field = query[1:].split("=")[0]
-    assert response.json()[field][0] in (parsing.DAY_COUNT_MESSAGE, parsing.MONTH_MESSAGE, parsing.DATE_MESSAGE)
+    assert response.json()["fields"][field][0] in (parsing.DAY_COUNT_MESSAGE, parsing.MONTH_MESSAGE, parsing.DATE_MESSAGE)
 
 
 def test_a_day_count_within_bounds_still_filters(users, api_for, intake):
@@ -81,7 +81,7 @@ BAD_TIMES = ["2023-02-30", "2023-10-08T25:00:00", "2024-01-01T12:99:00Z", "0001-
 @pytest.mark.parametrize("value", BAD_TIMES)
 def test_an_impossible_receipt_time_is_refused_by_the_api_and_the_page(users, api_for, client_for, value):
     response = api_for(users["officer"]).post("/api/v1/complaints/", {**NEW, "received_at": value}, format="json")
-    assert response.status_code == 400 and response.json()["received_at"] == [parsing.DATETIME_MESSAGE]
+    assert response.status_code == 400 and response.json()["fields"]["received_at"] == [parsing.DATETIME_MESSAGE]
     page = client_for(users["officer"]).post(
         reverse("complaints:case-create"), {**NEW, "received_at": value.replace("Z", ""), "channel": "hotline"}
     )
@@ -93,7 +93,7 @@ def test_an_impossible_receipt_time_is_refused_by_the_api_and_the_page(users, ap
 def test_an_impossible_call_time_is_refused(users, api_for, intake, value):
     case = intake()
     response = api_for(users["officer"]).post(f"/api/v1/complaints/{case.pk}/repeat-calls/", {"called_at": value}, format="json")
-    assert response.status_code == 400 and response.json()["called_at"] == [parsing.DATETIME_MESSAGE]
+    assert response.status_code == 400 and response.json()["fields"]["called_at"] == [parsing.DATETIME_MESSAGE]
     assert not RepeatCall.objects.exists()
 
 
@@ -118,7 +118,7 @@ def test_times_are_echoed_in_rfc3339_with_plus_eight(users, api_for):
 )
 def test_customer_details_that_cannot_be_right_are_refused(users, api_for, change, message):
     response = api_for(users["officer"]).post("/api/v1/complaints/", {**NEW, **change}, format="json")
-    assert response.status_code == 400 and response.json()["detail"] == message
+    assert response.status_code == 400 and response.json()["message"] == message
     assert not Complaint.objects.exists()
 
 

@@ -119,7 +119,7 @@ def test_the_page_and_the_api_allow_and_refuse_each_step_alike(intake, take, off
         on_api = api.post(f"/api/v1/complaints/{case.pk}/{name}/", SAMPLE[name], format="json")
         assert on_page.status_code == on_api.status_code == 400, name
         assert refusal in on_page.content.decode(), name
-        assert on_api.json()["detail"] == refusal, name
+        assert on_api.json()["message"] == refusal, name
         assert Complaint.objects.get(pk=case.pk).updated_at == before, "a refused step changes nothing"
 
 
