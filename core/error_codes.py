@@ -44,7 +44,7 @@ DEFAULT_MESSAGES = {
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: "不支持该请求内容类型，请使用 application/json。",
     ErrorCode.THROTTLED: "请求过于频繁，请稍后再试。",
     ErrorCode.SERVER_ERROR: "服务器内部错误，已记录，请稍后再试。",
-    ErrorCode.SERVICE_UNAVAILABLE: "系统暂时无法访问数据库，请稍后再试。",
+    ErrorCode.SERVICE_UNAVAILABLE: "系统暂时无法连接数据库，请稍后再试。",
 }
 
 # (code, what it means) for the API schema's ErrorCodeEnum (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).

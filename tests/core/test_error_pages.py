@@ -96,7 +96,7 @@ def test_database_outage_on_the_api_is_a_503_error_body(users, monkeypatch):
     client.force_authenticate(users["officer"])
     response = client.get("/api/v1/complaints/")
     assert response.status_code == 503 and response["Retry-After"] == "30"
-    assert response.json() == {"code": "service_unavailable", "message": "系统暂时无法访问数据库，请稍后再试。", "fields": {}}
+    assert response.json() == {"code": "service_unavailable", "message": "系统暂时无法连接数据库，请稍后再试。", "fields": {}}
 
 
 def test_database_outage_outside_a_view_is_answered_503_by_the_500_handler():

@@ -23,11 +23,11 @@ def test_a_page_answers_a_chinese_503_that_says_to_try_again(client_for, users, 
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     page = response.content.decode()
-    assert "数据库暂时不可用" in page and "确认是否已保存" in page and "Traceback" not in page
+    assert "暂时无法连接数据库" in page and "刷新页面" in page and "Traceback" not in page
 
 
 def test_the_api_answers_a_json_503(client_for, users, database_down):
-    response = client_for(users["officer"]).get("/api/v1/league/")
+    response = client_for(users["officer"]).get("/api/v1/league/?scheme=jiangsu-2023")
     assert response.status_code == 503
-    assert response.json()["code"] == "database_unavailable"
-    assert "数据库暂时不可用" in response.json()["message"]
+    assert response.json()["code"] == "service_unavailable"
+    assert "暂时无法连接数据库" in response.json()["message"]
