@@ -179,6 +179,14 @@ FIGURE_FIELDS = (
 FIGURE_MONTH_FIELDS = tuple(sorted({rule.date_field for rule in COMPONENT_RULES.values()}))
 
 
+def in_figure_months_q(start: datetime.date, end: datetime.date) -> Q:
+    """Cases that count in some derived figure of a month in start..end (first-of-month dates)."""
+    q = Q()
+    for name in FIGURE_MONTH_FIELDS:
+        q |= Q(**{f"{name}__range": (start, month_end(end))})
+    return q
+
+
 def month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=month_calendar.monthrange(month.year, month.month)[1])
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 
@@ -283,7 +283,7 @@ def restatement_causes(*, scheme: Scheme, month: int, since: datetime.datetime, 
     """What changed after `since` in the data behind the window: months reviewed or corrected, complaint
     cases, targets, the office's scores, the scheme."""
     from complaints.models import Complaint
-    from complaints.selectors import FIGURE_MONTH_FIELDS, month_end
+    from complaints.selectors import in_figure_months_q
 
     start, end = selectors.window_months(scheme.year, month)
     causes: list[Cause] = []
@@ -299,10 +299,7 @@ def restatement_causes(*, scheme: Scheme, month: int, since: datetime.datetime, 
     subtree = set()
     for branch in Branch.objects.filter(pk__in=branch_ids):
         subtree |= set(branch.descendant_ids())
-    in_window = Q()
-    for name in FIGURE_MONTH_FIELDS:
-        in_window |= Q(**{f"{name}__range": (start, month_end(end))})
-    for case in Complaint.objects.filter(in_window, branch_id__in=subtree, updated_at__gt=since).select_related("branch"):
+    for case in Complaint.objects.filter(in_figure_months_q(start, end), branch_id__in=subtree, updated_at__gt=since).select_related("branch"):
         causes.append(Cause(
             case.updated_at, f"投诉 {case.number}（{case.branch.name}，{case.received_on:%Y年%-m月%-d日}收到）有变动",
             reverse("complaints:case-detail", args=[case.pk]),
@@ -310,10 +307,10 @@ def restatement_causes(*, scheme: Scheme, month: int, since: datetime.datetime, 
     history = reverse("kpi:history")
     for r in TargetOverride.history.filter(scheme_id=scheme.pk, month=month, history_date__gt=since):
         causes.append(Cause(r.history_date, f"考核值调整：{r.indicator_code} = {r.value}（{r.reason}）", f"{history}?kind=overrides"))
+    names = dict(Branch.objects.filter(pk__in=branch_ids).values_list("pk", "name"))
     for model, kind, label in ((QualitativeScore, "qualitative", "定性评分"), (Deduction, "deductions", "减分项"), (Veto, "vetoes", "一票否决")):
         for r in model.history.filter(scheme_id=scheme.pk, month__lte=month, branch_id__in=branch_ids, history_date__gt=since):
-            name = Branch.objects.filter(pk=r.branch_id).values_list("name", flat=True).first()
-            causes.append(Cause(r.history_date, f"{name} {label}有变动（{r.history_change_reason or '未填原因'}）", f"{history}?kind={kind}"))
+            causes.append(Cause(r.history_date, f"{names.get(r.branch_id)} {label}有变动（{r.history_change_reason or '未填原因'}）", f"{history}?kind={kind}"))
     for v in scheme.versions.filter(status=SchemeStatus.PUBLISHED, published_at__gt=since):
         causes.append(Cause(v.published_at, f"方案发布了新版本 v{v.number}", f"{history}?kind=scheme"))
     return sorted(causes, key=lambda c: c.at)
@@ -347,7 +344,7 @@ def pending_corrections(*, branch_ids, start: datetime.date, end: datetime.date)
     if not locked_keys:
         return []
     from complaints.models import Complaint
-    from complaints.selectors import FIGURE_MONTH_FIELDS, month_end
+    from complaints.selectors import in_figure_months_q
 
     branches = {b.pk: b for b in Branch.objects.filter(pk__in={b for b, _ in locked_keys})}
     by_code = {b.code: b.pk for b in branches.values()}
@@ -375,16 +372,14 @@ def pending_corrections(*, branch_ids, start: datetime.date, end: datetime.date)
             if now == then or left.get(key) == now:
                 continue
             out.append(PendingCorrection(branches[branch_id], month, component, then, now))
-    if out:
-        for p in out:
-            in_month = Q()
-            for name in FIGURE_MONTH_FIELDS:
-                in_month |= Q(**{f"{name}__range": (p.month, month_end(p.month))})
-            p.cases = list(
-                Complaint.objects.filter(
-                    in_month, branch_id__in=p.branch.descendant_ids(), updated_at__gt=locked_at[(p.branch.pk, p.month)]
-                ).order_by("received_on")[:20]
-            )
+    for p in out:
+        p.cases = list(
+            Complaint.objects.filter(
+                in_figure_months_q(p.month, p.month),
+                branch_id__in=p.branch.descendant_ids(),
+                updated_at__gt=locked_at[(p.branch.pk, p.month)],
+            ).order_by("received_on")[:20]
+        )
     return out
 
 
@@ -399,10 +394,9 @@ def case_locked_month_effects(*, case) -> list[PendingCorrection]:
     while branch is not None:
         owner_ids.append(branch.pk)
         branch = branch.parent
-    found = []
-    for month in sorted(months):
-        found += [p for p in pending_corrections(branch_ids=owner_ids, start=month, end=month) if case in p.cases]
-    return found
+    # One pass over the months the case touches (not one per month).
+    pending = pending_corrections(branch_ids=owner_ids, start=min(months), end=max(months))
+    return [p for p in pending if p.month in months and case in p.cases]
 
 
 # ── what a provisional table rests on ───────────────────────────────────────────────────────────────

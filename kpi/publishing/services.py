@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -71,7 +72,7 @@ def window_publish(*, scheme: Scheme, month: int, user, note: str, reference: st
     )
     publication._change_reason = note
     publication.save()
-    link = f"/league/{scheme.code}/{window_slug(scheme, month)}/r{revision}/"
+    link = reverse("kpi:league-window", args=[scheme.code, window_slug(scheme, month), publication.slug])
     text = f"{scheme.name} {ytd_label(month)}排名已发布" + (f"第{revision}版（更正第{revision - 1}版）" if previous else "")
     Notice.objects.bulk_create(
         Notice(branch=b, kind=NoticeKind.PUBLICATION, message=f"{text}：{note}"[:500], link=link, sender=user)

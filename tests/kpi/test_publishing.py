@@ -95,8 +95,7 @@ def test_a_backdated_case_leaves_the_published_table_and_waits_as_a_correction_u
     after = league_api()
     assert (row(after, "nanjing")["total"], row(after, "nanjing")["rank"]) == ("94.87", 5)
     assert after["revision"] == 1 and after["status"] == "published"
-    nanjing = BranchLive.of(demo)
-    assert nanjing.total == Decimal("94.87")
+    assert live_nanjing(demo).total == Decimal("94.87")
 
     # The office sees the change waiting on the approved month, with the case linked; so does the case page.
     office_page = browser("province").get(WINDOW).content.decode()
@@ -192,9 +191,7 @@ def test_a_september_draft_changes_nobodys_landing_page_and_its_window_says_prov
     assert browser("nanjing").get("/league/jiangsu-2023/2023-09/").status_code == 404
 
 
-class BranchLive:
-    """nanjing in the live 1–8月 table."""
 
-    @staticmethod
-    def of(scheme):
-        return selectors.current_run(scheme=scheme, month=8).branch_scores.get(branch__code="nanjing")
+def live_nanjing(scheme):
+    """nanjing in the live 1–8月 table."""
+    return selectors.current_run(scheme=scheme, month=8).branch_scores.get(branch__code="nanjing")
