@@ -10,6 +10,7 @@ from branches.models import Branch
 from kpi.choices import Source
 from kpi.models import (
     Component,
+    Deduction,
     IndicatorScore,
     LockedDerivedFigure,
     MonthlyFigure,
@@ -19,7 +20,11 @@ from kpi.models import (
     ScoreRun,
     SubmissionStatus,
     TargetOverride,
+    Veto,
 )
+from kpi.rules import scored_indicators
+from kpi.scoring.aggregation import window_totals
+from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry
 
 
 def scheme_get(*, code: str) -> Scheme:
@@ -157,3 +162,55 @@ def run_branch_scores(*, run: ScoreRun):
 def computed_months(*, scheme: Scheme) -> list[int]:
     """The window ends that have a current run."""
     return sorted(ScoreRun.objects.filter(scheme=scheme, is_current=True).values_list("month", flat=True))
+
+
+def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataFrame | None = None) -> LeagueInputs:
+    """Everything the league table of 1..month is computed from, as plain data (kpi.scoring.league).
+
+    `version` defaults to the version in force; `figures` replaces the window's stored figures (the
+    monthly form's preview passes them with the typed month in place).
+    """
+    version = version or scheme.version_in_force()
+    branches = list(scored_branches(scheme=scheme))
+    ids = [b.pk for b in branches]
+    code_of = {b.pk: b.code for b in branches}
+    if figures is None:
+        figures = window_figures(branch_ids=ids, year=scheme.year, month=month)
+    return LeagueInputs(
+        indicators=tuple(scored_indicators(version)),
+        totals=window_totals(figures),
+        previous_totals=window_totals(window_figures(branch_ids=ids, year=scheme.year - 1, month=month)),
+        branches=tuple(code_of.values()),
+        overrides=target_overrides(scheme=scheme, month=month),
+        component_names=component_names(),
+        qualitative=_qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of),
+        deductions=_deduction_entries(scheme=scheme, month=month, code_of=code_of),
+        vetoes={
+            code_of[v.branch_id]: v.reason
+            for v in Veto.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids).order_by("month", "pk")
+        },
+    )
+
+
+def _qualitative_entries(*, scheme, version, month, code_of) -> dict[str, tuple[QualitativeEntry, ...]]:
+    """Each branch's latest qualitative scores of the version's items that count in a window ending in `month`."""
+    items = {q.code: q for q in version.qualitative_items.all()}
+    out = {}
+    for branch_id, scores in qualitative_as_of(scheme=scheme, month=month).items():
+        if branch_id not in code_of:
+            continue
+        out[code_of[branch_id]] = tuple(
+            QualitativeEntry(
+                item=code, name=items[code].name, score=s.score, max_points=items[code].max_points,
+                order=items[code].order, unpublished=s.unpublished, reason=s.reason,
+            )
+            for code, s in scores.items() if code in items and items[code].counts_in(month)
+        )
+    return out
+
+
+def _deduction_entries(*, scheme, month, code_of) -> dict[str, tuple[DeductionEntry, ...]]:
+    out: dict[str, list[DeductionEntry]] = {}
+    for d in Deduction.objects.filter(scheme=scheme, month__lte=month, branch_id__in=list(code_of)).order_by("pk"):
+        out.setdefault(code_of[d.branch_id], []).append(DeductionEntry(points=d.points, month=d.month, reason=d.reason))
+    return {code: tuple(entries) for code, entries in out.items()}

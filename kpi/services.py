@@ -1,9 +1,7 @@
 """Writes for the kpi app: schemes and their versions, scoring runs and their queueing."""
 
 import logging
-from decimal import Decimal
 
-import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,20 +12,15 @@ from kpi.choices import RunStatus, SchemeStatus
 from kpi.models import (
     BranchScore,
     Component,
-    Deduction,
     Indicator,
     IndicatorScore,
     QualitativeItem,
     Scheme,
     SchemeVersion,
     ScoreRun,
-    Veto,
 )
-from kpi.rules import scored_indicators
-from kpi.scoring.aggregation import window_totals
-from kpi.scoring.decimals import ZERO, fmt
-from kpi.scoring.engine import rank
-from kpi.scoring.window import score_window
+from kpi.scoring.decimals import fmt
+from kpi.scoring.league import league_assemble
 
 logger = logging.getLogger(__name__)
 
@@ -96,22 +89,6 @@ def scheme_version_create_draft(*, scheme: Scheme) -> SchemeVersion:
     return draft
 
 
-def _qualitative(scheme: Scheme, version: SchemeVersion, month: int) -> dict[int, tuple[Decimal, list]]:
-    items = {q.code: q for q in version.qualitative_items.all()}
-    out = {}
-    for branch_id, scores in selectors.qualitative_as_of(scheme=scheme, month=month).items():
-        counted = [
-            s for code, s in scores.items() if code in items and items[code].counts_in(month)
-        ]
-        detail = [
-            {"item": s.item_code, "name": items[s.item_code].name, "score": fmt(s.score), "max": fmt(items[s.item_code].max_points),
-             "unpublished": s.unpublished, "reason": s.reason}
-            for s in sorted(counted, key=lambda s: items[s.item_code].order)
-        ]
-        out[branch_id] = (sum((s.score for s in counted), ZERO), detail)
-    return out
-
-
 def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
     """Score a scheme's version in force over January..month and make it the window's current run.
 
@@ -125,47 +102,13 @@ def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
 
 
 def _compute(scheme: Scheme, month: int) -> ScoreRun:
-    """Load the window's inputs, score them with the pure core, total and rank."""
+    """Load the window's inputs, assemble the ranked league with the pure core, and save it as a run."""
     version = scheme.version_in_force()
     if version is None:
         raise ApplicationError("方案尚未发布，不能计分。")
-    branches = list(selectors.scored_branches(scheme=scheme))
-    by_code = {b.code: b for b in branches}
-    ids = [b.pk for b in branches]
-    totals = window_totals(selectors.window_figures(branch_ids=ids, year=scheme.year, month=month))
-    previous = window_totals(selectors.window_figures(branch_ids=ids, year=scheme.year - 1, month=month))
-    result = score_window(
-        scored_indicators(version),
-        totals,
-        previous,
-        overrides=selectors.target_overrides(scheme=scheme, month=month),
-        component_names=selectors.component_names(),
-        branches=list(by_code),
-    )
-    quantitative = result.quantitative()
-    qualitative = _qualitative(scheme, version, month)
-    deductions = {b: [] for b in ids}
-    for d in Deduction.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids):
-        deductions[d.branch_id].append(d)
-    vetoes = {v.branch_id: v for v in Veto.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids)}
-
-    rows = []
-    for code, branch in by_code.items():
-        qual = qualitative.get(branch.pk, (ZERO, []))[0]
-        quant = quantitative.get(code, ZERO)
-        ded = sum((d.points for d in deductions[branch.pk]), ZERO)
-        rows.append({"branch": code, "qualitative": qual, "quantitative": quant, "deductions": ded,
-                     "total": qual + quant + ded, "vetoed": branch.pk in vetoes})
-    ranked = rank(pd.DataFrame(rows).set_index("branch"))
-    details = {
-        code: {
-            "qualitative": qualitative.get(branch.pk, (ZERO, []))[1],
-            "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions[branch.pk]],
-            "veto": vetoes[branch.pk].reason if branch.pk in vetoes else None,
-        }
-        for code, branch in by_code.items()
-    }
-    return _write_run(scheme, version, month, result, ranked, details, by_code)
+    league = league_assemble(selectors.league_inputs(scheme=scheme, month=month, version=version))
+    by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
+    return _write_run(scheme, version, month, league.window, league.table, league.details, by_code)
 
 
 def _write_run(scheme, version, month, result, ranked, details, by_code) -> ScoreRun:

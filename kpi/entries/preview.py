@@ -1,8 +1,8 @@
 """What a month's typed figures would score: stored months + the typed month, through the pure engine.
 
 No rule lives here. The year-to-date totals are the stored figures of every scored branch for
-January..month with this branch's month replaced by what is typed; `kpi.scoring.window.score_window`
-scores them exactly as the league table would (the provincial average includes the typed figures),
+January..month with this branch's month replaced by what is typed; `kpi.scoring.league.score_cells`
+scores them exactly as the league table does (the provincial average includes the typed figures),
 and `kpi.scoring.next_step` searches the rule for the nearest better score.
 """
 
@@ -16,11 +16,11 @@ from branches.models import Branch
 from kpi import selectors as kpi_selectors
 from kpi.entries.selectors import EntryLayout, scheme_window_figures
 from kpi.models import Scheme
-from kpi.rules import indicator_inputs, scored_indicators
+from kpi.rules import indicator_inputs
 from kpi.scoring.aggregation import indicator_values, window_totals
 from kpi.scoring.decimals import ZERO, fmt
+from kpi.scoring.league import score_cells
 from kpi.scoring.next_step import NextStep, next_step
-from kpi.scoring.window import score_window
 from kpi.templatetags.kpi_format import ytd_label
 
 
@@ -103,17 +103,10 @@ def entries_preview(
     if figures is None:
         figures = scheme_window_figures(scheme=scheme, month=month)
     window = _with_typed(figures, branch.code, month, typed)
-    ids = list(kpi_selectors.scored_branches(scheme=scheme).values_list("pk", flat=True))
-    previous = window_totals(kpi_selectors.window_figures(branch_ids=ids, year=month.year - 1, month=month.month))
-    items = scored_indicators(layout.version)
-    result = score_window(
-        items,
-        window_totals(window),
-        previous,
-        overrides=kpi_selectors.target_overrides(scheme=scheme, month=month.month),
-        component_names=kpi_selectors.component_names(),
-        branches=[branch.code],
-    )
+    # The league's own inputs with the typed month in place, scored by the league's own scorer.
+    inputs = kpi_selectors.league_inputs(scheme=scheme, month=month.month, version=layout.version, figures=window)
+    items = list(inputs.indicators)
+    result = score_cells(inputs, branches=[branch.code])
     this_month = window[(window["branch"] == branch.code) & (window["month"] == month)] if not window.empty else window
     month_totals = window_totals(this_month)
     cells = {row.indicator: row for row in result.cells.itertuples()}

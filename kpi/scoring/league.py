@@ -1,0 +1,127 @@
+"""Assemble a window's league table from its inputs as plain data (pure: no ORM, no Django).
+
+`kpi.selectors.league_inputs` loads a window's inputs; `league_assemble` scores every indicator,
+adds the office's qualitative scores and deductions, puts vetoed branches last and ranks. Runs,
+the monthly-form preview and the what-if simulator call the same two, so a league table is put
+together in one place.
+"""
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+import pandas as pd
+
+from kpi.scoring.decimals import ZERO, fmt
+from kpi.scoring.engine import rank
+from kpi.scoring.window import ScoredIndicator, WindowResult, score_window
+
+
+@dataclass(frozen=True)
+class QualitativeEntry:
+    """One qualitative item's score of a branch that counts in the window."""
+
+    item: str
+    name: str
+    score: Decimal
+    max_points: Decimal
+    order: int = 0
+    unpublished: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DeductionEntry:
+    """One deduction (negative points) of a branch in the window."""
+
+    points: Decimal
+    month: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class LeagueInputs:
+    """Everything a window's league table is computed from, as plain data.
+
+    `totals` / `previous_totals`: Σ of each component per branch (rows branch code, columns component)
+    over January..month of the scheme's year and of the year before. `qualitative`, `deductions` and
+    `vetoes` are keyed by branch code; `vetoes` maps a vetoed branch to its reason.
+    """
+
+    indicators: tuple[ScoredIndicator, ...]
+    totals: pd.DataFrame
+    previous_totals: pd.DataFrame
+    branches: tuple[str, ...]
+    overrides: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+    component_names: dict[str, str] = field(default_factory=dict)
+    qualitative: dict[str, tuple[QualitativeEntry, ...]] = field(default_factory=dict)
+    deductions: dict[str, tuple[DeductionEntry, ...]] = field(default_factory=dict)
+    vetoes: dict[str, str] = field(default_factory=dict)
+
+    def with_changes(self, **changes) -> "LeagueInputs":
+        """A copy with some fields replaced (the inputs themselves are never changed)."""
+        return replace(self, **changes)
+
+
+@dataclass
+class League:
+    """A ranked league table: every cell with its explanation, and per branch its totals and rank.
+
+    `table` is indexed by branch code in rank order with columns qualitative, quantitative,
+    deductions, total, vetoed, rank; `details` holds what the totals are made of, per branch.
+    """
+
+    window: WindowResult
+    table: pd.DataFrame
+    details: dict[str, dict]
+
+    @property
+    def order(self) -> list[str]:
+        """Branch codes in rank order."""
+        return list(self.table.index)
+
+    def cell(self, branch: str, indicator: str):
+        """One branch × indicator cell (a row of `window.cells`)."""
+        cells = self.window.cells
+        return cells[(cells["branch"] == branch) & (cells["indicator"] == indicator)].iloc[0]
+
+
+def score_cells(inputs: LeagueInputs, branches: list[str] | None = None) -> WindowResult:
+    """Every indicator of the inputs scored for `branches` (default: all of the window's branches)."""
+    return score_window(
+        list(inputs.indicators),
+        inputs.totals,
+        inputs.previous_totals,
+        overrides=inputs.overrides,
+        component_names=inputs.component_names,
+        branches=list(inputs.branches) if branches is None else branches,
+    )
+
+
+def league_assemble(inputs: LeagueInputs) -> League:
+    """Score the inputs and rank: total = qualitative + quantitative + deductions; vetoed branches last.
+
+    Ties are ordered by the quantitative score, then by branch code, and share the rank (kpi.scoring.engine.rank).
+    """
+    window = score_cells(inputs)
+    quantitative = window.quantitative() if not window.cells.empty else pd.Series(dtype=object)
+    rows, details = [], {}
+    for code in inputs.branches:
+        entries = inputs.qualitative.get(code, ())
+        deductions = inputs.deductions.get(code, ())
+        qual = sum((e.score for e in entries), ZERO)
+        quant = quantitative.get(code, ZERO)
+        ded = sum((d.points for d in deductions), ZERO)
+        rows.append({"branch": code, "qualitative": qual, "quantitative": quant, "deductions": ded,
+                     "total": qual + quant + ded, "vetoed": code in inputs.vetoes})
+        details[code] = {
+            "qualitative": [
+                {"item": e.item, "name": e.name, "score": fmt(e.score), "max": fmt(e.max_points),
+                 "unpublished": e.unpublished, "reason": e.reason}
+                for e in sorted(entries, key=lambda e: e.order)
+            ],
+            "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions],
+            "veto": inputs.vetoes.get(code),
+        }
+    columns = ["branch", "qualitative", "quantitative", "deductions", "total", "vetoed"]
+    table = rank(pd.DataFrame(rows, columns=columns).set_index("branch"))
+    return League(window=window, table=table, details=details)
