@@ -56,3 +56,19 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+
+
+class BranchAlias(models.Model):
+    """A name for a branch that the office confirmed once (e.g. “宁分” for 南京中支): imports match it from then on."""
+
+    name = models.CharField(_("别名"), max_length=100, unique=True)
+    branch = models.ForeignKey(Branch, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="aliases")
+    confirmed_by = models.ForeignKey("User", verbose_name=_("确认人"), null=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("机构别名")
+        verbose_name_plural = _("机构别名")
+
+    def __str__(self):
+        return f"{self.name} → {self.branch}"

@@ -55,7 +55,7 @@ class UploadError(ValueError):
     """An uploaded file refused before or while it is read; the message is for the user."""
 
 
-def _check_size(upload, limit: int) -> None:
+def check_size(upload, limit: int) -> None:
     if upload.size > limit:
         raise UploadError(f"文件过大（{upload.size / 1024 / 1024:.1f} MB），不能超过 {limit // 1024 // 1024} MB")
 
@@ -101,12 +101,13 @@ def text_table(text: str, *, max_rows: int, parse=csv_rows) -> list[list[str]]:
     return parse("\n".join(lines))
 
 
-def _check_unpacked(content: bytes) -> None:
+def check_unpacked(content: bytes, *, max_unpacked: int = XLSX_MAX_UNPACKED_BYTES) -> None:
+    """Refuse a zip-based workbook whose parts would unpack to more than `max_unpacked` bytes or are built to explode."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         members = archive.infolist()
     unpacked = sum(m.file_size for m in members)
     # zipfile never inflates a member past the size its header declares, so the declared sizes bind.
-    if unpacked > XLSX_MAX_UNPACKED_BYTES or any(
+    if unpacked > max_unpacked or any(
         m.file_size > 1024 * 1024 and m.file_size > XLSX_MAX_RATIO * max(m.compress_size, 1) for m in members
     ):
         raise UploadError("文件内容解压后异常庞大，已拒绝读取；请用 Excel 另存为 .xlsx 或 CSV 后重新上传")
@@ -119,7 +120,7 @@ def xlsx_table(content: bytes, *, max_rows: int, max_columns: int) -> list[list[
 
     # A damaged or renamed file fails inside the zip or XML reader; the user gets one message, not a 500.
     try:
-        _check_unpacked(content)
+        check_unpacked(content)
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
             if not book.worksheets:
@@ -146,7 +147,7 @@ def xlsx_table(content: bytes, *, max_rows: int, max_columns: int) -> list[list[
 
 def read_table(upload, *, max_rows: int, max_columns: int, parse_text=csv_rows) -> list[list[str]]:
     """An uploaded .xlsx or CSV file as rows of text cells, within the import's bounds."""
-    _check_size(upload, IMPORT_MAX_BYTES)
+    check_size(upload, IMPORT_MAX_BYTES)
     content = upload.read()
     if upload.name.lower().endswith(".xlsx"):
         return xlsx_table(content, max_rows=max_rows, max_columns=max_columns)

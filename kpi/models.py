@@ -1,5 +1,6 @@
 """Schemes (versioned rules as data), monthly figures, office inputs and score snapshots."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -165,6 +166,12 @@ class QualitativeItem(FrozenVersionGuard):
         return month == 12 or not self.year_end_only
 
 
+class FigureSource(models.TextChoices):
+    FORM = "form", _("页面填报")
+    IMPORT = "import", _("文件导入")
+    API = "api", _("接口")
+
+
 class MonthlyFigure(TimeStampedModel):
     """One component's figure for one branch and month (month = its first day)."""
 
@@ -173,6 +180,9 @@ class MonthlyFigure(TimeStampedModel):
     month = models.DateField(_("月份"))
     value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4, validators=[MinValueValidator(0)])
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # Where the value came from (kept in its history with who and when): the form, an imported file, an API client.
+    source = models.CharField(_("数据来源"), max_length=10, choices=FigureSource.choices, default=FigureSource.FORM)
+    source_ref = models.CharField(_("来源说明"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -359,6 +369,7 @@ class SubmissionAction(models.TextChoices):
     APPROVED = "approved", _("审核通过并锁定")
     REOPENED = "reopened", _("重新打开")
     CORRECTED = "corrected", _("接受投诉数据更正")
+    IMPORTED = "imported", _("导入")
 
 
 class MonthlySubmission(TimeStampedModel):
@@ -559,3 +570,45 @@ class RecomputeRequest(models.Model):
 
     def __str__(self):
         return f"{self.scheme_id} 1–{self.month}月 {'done' if self.done_at else 'pending'}"
+
+
+class ImportStatus(models.TextChoices):
+    READING = "reading", _("读取中")
+    READY = "ready", _("可导入")
+    INVALID = "invalid", _("有错误")
+    APPLIED = "applied", _("已导入")
+    FAILED = "failed", _("读取失败")
+
+
+class ImportBatch(models.Model):
+    """One file or API request of figures through the import pipeline: what it would do (its plan), then what it did.
+
+    A web upload is read and checked by a Celery task (with progress), shown as a preview, and written only when the
+    user confirms; an API request with an Idempotency-Key answers a retry with the summary it gave the first time.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.CharField(_("渠道"), max_length=10, choices=FigureSource.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="import_batches")
+    scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), null=True, blank=True, on_delete=models.SET_NULL)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    sha256 = models.CharField(_("内容摘要"), max_length=64)
+    content = models.BinaryField(_("文件内容"), null=True, editable=False)
+    chosen_month = models.DateField(_("选择的月份"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.READING)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    summary = models.JSONField(_("导入摘要"), default=dict)
+    idempotency_key = models.CharField(_("幂等键"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("数据导入")
+        verbose_name_plural = _("数据导入")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""), name="one_batch_per_idempotency_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name or self.channel} {self.created_at:%Y-%m-%d %H:%M}"
