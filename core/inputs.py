@@ -101,6 +101,11 @@ class DateFilter(django_filters.Filter):
     field_class = DateFormField
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
+class DateTimeFilter(django_filters.Filter):
+    field_class = DateTimeFormField
+
+
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": parsing.MAX_DAY_COUNT})
 class DayCountFilter(django_filters.Filter):
     field_class = DayCountFormField

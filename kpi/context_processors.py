@@ -20,6 +20,7 @@ def entries_nav(request) -> dict:
         items.append({"url": reverse("kpi:review"), "label": gettext("审核")})
     if can_score_qualitative(user):
         items.append({"url": reverse("kpi:office"), "label": gettext("评分")})
+    items.append({"url": reverse("kpi:imports"), "label": gettext("导入")})
     items.append({"url": reverse("kpi:history"), "label": gettext("记录")})
     unread = unread_notice_count(user=user)
     items.append(

@@ -41,3 +41,20 @@ def recompute_previous_month() -> list[int]:
         for scheme in schemes:
             outbox.recompute_request(scheme=scheme, months=[last.month])
     return [s.pk for s in schemes]
+
+
+@shared_task
+def import_prepare(batch_id: str) -> str:
+    """Read and check an uploaded import, recording its progress on the batch for the page's progress bar."""
+    from kpi.imports import services as imports
+    from kpi.models import ImportBatch, ImportStatus
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportStatus.READING:
+        return batch.status
+
+    def progress(percent: int) -> None:
+        ImportBatch.objects.filter(pk=batch_id).update(progress=percent)
+
+    imports.batch_prepare(batch=batch, progress=progress)
+    return batch.status

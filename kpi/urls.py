@@ -24,3 +24,8 @@ urlpatterns = [
 
 # Branch data entry, review and office scores (issue 4).
 urlpatterns += entries_urls.urlpatterns
+
+# Figures in bulk (issue 9).
+from kpi.imports import urls as imports_urls  # noqa: E402
+
+urlpatterns += imports_urls.urlpatterns

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from kpi.api import views
+from kpi.api import figures, views
 
 urlpatterns = [
     path("schemes/", views.SchemeListApi.as_view(), name="api-schemes"),
     path("league/", views.LeagueApi.as_view(), name="api-league"),
+    path("figures/", figures.FiguresApi.as_view(), name="api-figures"),
 ]

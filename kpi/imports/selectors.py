@@ -98,3 +98,12 @@ def template_data(*, scheme: Scheme, month, user) -> dict:
         for b, c, v in MonthlyFigure.objects.filter(branch__in=branches, month=month).values_list("branch_id", "component__code", "value")
     }
     return {"layout": entry_layout(version=scheme.version_in_force()), "branches": branches, "stored": stored}
+
+
+def alias_targets(*, scheme: Scheme | None, user) -> list:
+    """The branches an office user may name as an alias's branch."""
+    from branches.models import Branch
+
+    branches = kpi_selectors.scored_branches(scheme=scheme) if scheme else Branch.objects.all()
+    visible = visible_branch_ids(user)
+    return [b for b in branches if visible is None or b.pk in visible]

@@ -197,6 +197,14 @@ def batch_prepare(*, batch: ImportBatch, dry_run: bool = True, progress=None) ->
             progress(percent)
 
     checked = batch_check(batch=batch, progress=step)
+    if batch.scheme is None:
+        # No scheme named and no month chosen: the file's own months say which year's scheme checks it.
+        months = [e.month for e in checked.plan.entries] + [s.month for s in checked.sheets if s.month]
+        scheme = selectors.import_scheme(user=batch.user, code=None, year=max(months).year) if months else None
+        if scheme is not None:
+            batch.scheme = scheme
+            batch.save(update_fields=["scheme"])
+            checked = batch_check(batch=batch, progress=step)
     effect = {}
     if checked.plan.ok and checked.plan.writes() and batch.scheme is not None:
         from kpi.imports.effect import league_effect
