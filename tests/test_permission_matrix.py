@@ -33,6 +33,7 @@ from complaints.models import CalendarYear
 from kpi import demo
 from kpi import services as kpi_services
 from kpi.entries import services as entry_services
+from kpi.imports import services as import_services
 from kpi.models import Component, MonthlyFigure, MonthlySubmission, Notice, NoticeKind, SubmissionStatus
 from kpi.publishing.services import window_publish
 from tests.complaints.conftest import at
@@ -134,6 +135,11 @@ def _build() -> dict:
     veto = entry_services.veto_set(
         scheme=scheme, branch=tree["nanjing"], month=8, reason="南京重大事件", user=officer, attachment=pdf("veto.pdf")
     )
+    batch = import_services.batch_create(
+        user=users["nanjing_staff"], channel="import", file_name="nanjing.csv",
+        content="机构,月份,填报项,数值\nnanjing,2023-09,premium_wan,5\n".encode(), scheme_code=scheme.code,
+    )
+    import_services.batch_prepare(batch=batch)
     return {
         "tree": tree,
         "users": users,
@@ -152,6 +158,7 @@ def _build() -> dict:
             "veto": veto.pk,
             "scheme": scheme.code,
             "wuxi_case_number": cases["wuxi"].number,
+            "batch": batch.pk,
         },
     }
 
@@ -376,6 +383,25 @@ def check_league_api(role, response, world):
         assert row["total"] is not None and row["rank"] >= 1
 
 
+def check_import_template(role, response, world):
+    if response.status_code != 200:  # no scheme scores the county: back to the import page
+        assert response["Location"] == reverse("kpi:imports")
+        return
+    text = _xlsx_text(response)
+    for code in ("nanjing", "wuxi"):
+        _shows(text, code, code in VISIBLE[role], f"template row of {code}")
+
+
+def check_figures_api(role, response, world):
+    branches = {r["branch"] for r in response.json()["results"]}
+    assert branches <= VISIBLE[role], f"figures of {branches - VISIBLE[role]} leaked"
+
+
+def check_figures_import(role, response, world):
+    conflicts = [c["code"] for c in response.json()["conflicts"]]
+    assert conflicts == ([] if "nanjing" in VISIBLE[role] else ["NOT_IN_SCOPE"]), conflicts
+
+
 def check_reconciliation(role, response, world):
     body = response.content.decode()
     for code in ("nanjing", "wuxi"):
@@ -466,6 +492,9 @@ ROWS: list[Row] = [
     # kpi API
     Row("api-schemes", API_SIGNED_IN),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}", check=check_league_api),
+    Row("api-figures", API_SIGNED_IN, check=check_figures_api),
+    Row("api-figures", API_SIGNED_IN, method="post", query="?dry_run=true", json=True, check=check_figures_import,
+        data={"figures": [{"branch": "nanjing", "month": "2023-09", "component": "premium_wan", "value": 5}]}),
     # complaints API
     Row("api-complaints", API_SIGNED_IN, check=check_case_api),
     # Another branch's code in the filter is refused like an unknown code: nothing tells it exists.
@@ -623,6 +652,16 @@ ROWS: list[Row] = [
         data={"action": "accept", "expected": "1"},
     ),
     Row("kpi:reconciliation", SIGNED_IN, query="?month=8", check=check_reconciliation),
+    # Figures in bulk: everyone signed in may import (their own scope); a batch is its uploader's alone.
+    Row("kpi:imports", SIGNED_IN),
+    Row("kpi:imports", expect(nanjing=400, wuxi=400, county=400, officer=400, admin=400), method="post", data={}, label="no file"),
+    Row("kpi:import-template", expect(county=302), query="?scheme={scheme}&month=2023-08", check=check_import_template),
+    Row("kpi:import-batch", expect(wuxi=404, county=404, officer=404, admin=404), args=("{batch}",)),
+    Row("kpi:import-progress", expect(wuxi=404, county=404, officer=404, admin=404), args=("{batch}",)),
+    Row("kpi:import-apply", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{batch}",), method="post"),
+    Row("kpi:import-errors", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{batch}",)),
+    Row("kpi:import-alias", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{batch}",), method="post",
+        data={"name": "宁分", "branch": "nanjing"}),
     # data entry and review
     Row("kpi:entries", SIGNED_IN, check=check_entries_index),
     Row("kpi:entry-form", NANJING_OBJECT, args=NANJING_AUG, check=check_nanjing_scores),

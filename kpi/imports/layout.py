@@ -204,6 +204,12 @@ def _wide_columns(result, sheet, header, texts, width, catalogue, *, skip):
     two_rows = any(t in ROLE_WORDS or (t and catalogue.component_matches(t)) for c, t in enumerate(lower[:width])
                    if c not in skip and not _is_number_text(t)) and not any(
         catalogue.branch_matches(cell_text(v)) for v in rows[header + 1])
+    if two_rows:
+        # A reader that gives no merged ranges (.ods): a sub-header under a blank cell belongs to the group on its left.
+        texts = list(texts)
+        for c in range(1, width):
+            if not texts[c] and lower[c] and lower[c - 1] and c - 1 not in skip:
+                texts[c] = texts[c - 1]
     columns, seen = {}, {}
     for c in range(width):
         if c in skip:
