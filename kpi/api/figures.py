@@ -20,7 +20,7 @@ from branches.permissions import scope_queryset
 from core.errors import ConflictError
 from core.inputs import ApiMonthField, DateTimeFilter, MonthFilter
 from kpi.imports import services
-from kpi.imports.reader import KINDS, MAX_BYTES
+from kpi.imports.reader import KINDS, UPLOAD_MAX_BYTES
 from kpi.models import FigureSource, ImportBatch, MonthlyFigure
 
 _KEY = re.compile(r"[\x21-\x7e]{1,100}")
@@ -169,7 +169,7 @@ class FiguresApi(generics.ListAPIView):
         if upload is not None:
             if not upload.name.lower().endswith(KINDS):
                 raise serializers.ValidationError({"file": ["只能上传 .xlsx、.xls、.ods 或 .csv 文件"]})
-            if upload.size > MAX_BYTES:
+            if upload.size > UPLOAD_MAX_BYTES:
                 raise serializers.ValidationError({"file": ["文件过大，不能超过 10 MB"]})
             return upload.name, upload.read()
         body = FiguresInputSerializer(data=request.data)

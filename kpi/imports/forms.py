@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.inputs import MonthFormField
-from kpi.imports.reader import KINDS, MAX_BYTES
+from kpi.imports.reader import KINDS, UPLOAD_MAX_BYTES
 from kpi.models import Scheme
 
 
@@ -22,7 +22,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(KINDS):
             raise forms.ValidationError(_("只能导入 .xlsx、.xls、.ods 或 .csv 文件"))
-        if upload.size > MAX_BYTES:
+        if upload.size > UPLOAD_MAX_BYTES:
             raise forms.ValidationError(_("文件过大，不能超过 10 MB"))
         return upload
 

@@ -16,10 +16,12 @@ from pathlib import Path
 from core import uploads
 from core.uploads import UploadError
 
-MAX_BYTES = 10 * 1024 * 1024
+# What a page or an API request may upload; the command line reads a year of the whole company (≈ 30 MB of CSV).
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FILE_MAX_BYTES = 100 * 1024 * 1024
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024
-# A national month is ~4,500 rows (wide); a year in the long layout ~1,000,000.
-MAX_ROWS = 1_100_000
+# A national month is ~4,500 rows (wide); a year in the long layout ~1,134,000 (4,500 × 21 × 12).
+MAX_ROWS = 1_200_000
 MAX_COLUMNS = 200
 MAX_SHEETS = 24
 KINDS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
@@ -66,13 +68,13 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-def read_file(content: bytes, name: str) -> list[Sheet]:
+def read_file(content: bytes, name: str, *, max_bytes: int = FILE_MAX_BYTES) -> list[Sheet]:
     """Every sheet of the file with at least one value, within the bounds; UploadError (Chinese) otherwise."""
     suffix = Path(name).suffix.lower()
     if suffix not in KINDS:
         raise UploadError("只能导入 .xlsx、.xls、.ods 或 .csv 文件")
-    if len(content) > MAX_BYTES:
-        raise UploadError(f"文件过大（{len(content) / 1024 / 1024:.1f} MB），不能超过 {MAX_BYTES // 1024 // 1024} MB")
+    if len(content) > max_bytes:
+        raise UploadError(f"文件过大（{len(content) / 1024 / 1024:.1f} MB），不能超过 {max_bytes // 1024 // 1024} MB")
     if suffix == ".csv":
         rows = uploads.text_table(uploads.decode_text(content), max_rows=MAX_ROWS)
         return [Sheet(Path(name).stem or "Sheet1", [r[:MAX_COLUMNS] for r in rows])]

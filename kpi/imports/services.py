@@ -49,6 +49,7 @@ KEPT_ERRORS = 1000
 KEPT_CHANGES = 2000
 API_MAX_FIGURES = 100_000
 JSON_NAME = "figures.json"
+LOCK_CHUNK = 200
 
 
 @dataclass
@@ -252,7 +253,7 @@ def source_ref(batch: ImportBatch) -> str:
 
 def _write(*, entries: list[Entry], codes: dict[str, int], user, batch: ImportBatch) -> None:
     """Bulk create and update the figures (each with its history), then move every month touched as the form would."""
-    from kpi.publishing.services import month_lock_derived
+    from kpi.publishing.services import months_lock_derived
     from kpi.services import recompute_for_figure_change
 
     office = can_review_figures(user)
@@ -298,8 +299,10 @@ def _write(*, entries: list[Entry], codes: dict[str, int], user, batch: ImportBa
                                       status=sub.status, comment=f"{reason}（{ref}）"[:1000], changes=month_changes))
     MonthlySubmission.objects.bulk_update(list(subs[k] for k in changes), ["revision", "status", "reviewed_by", "reviewed_at", "updated_at"])
     SubmissionEvent.objects.bulk_create(events)
-    for sub in approved:
-        month_lock_derived(submission=sub, user=user)
+    # The months the office approves lock their complaint-derived components too, a few queries per chunk
+    # (a chunk bounds the statement that names its months).
+    for start in range(0, len(approved), LOCK_CHUNK):
+        months_lock_derived(submissions=approved[start : start + LOCK_CHUNK], user=user)
     any_branch = Branch(pk=next(iter(branch_ids)))
     first_by_year: dict[int, int] = {}
     for m in months:
