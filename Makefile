@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= xiaobao2023
 export DEMO_PASSWORD
 
-.PHONY: demo demo-reset test setup lint benchmark faults api-contract clean
+.PHONY: demo demo-reset test setup lint benchmark benchmark-import faults api-contract clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ api-contract: setup
 
 benchmark: setup
 	$(BIN)/python manage.py benchmark_scoring
+
+# The figures import at national size (4,500 branches), beside django-import-export (installed for this only).
+benchmark-import: setup
+	$(BIN)/pip install --quiet -r requirements-benchmark.txt
+	$(BIN)/python manage.py benchmark_import
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
