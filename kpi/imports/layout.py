@@ -65,6 +65,7 @@ class SheetResult:
     records: list[Record] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     columns: dict[int, str] = field(default_factory=dict)
+    values: int = 0  # how many records it gave (kept when the records themselves are let go)
 
 
 def month_of(value, *, year_hint: int | None = None) -> datetime.date:

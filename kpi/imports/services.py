@@ -106,10 +106,12 @@ def batch_check(*, batch: ImportBatch, progress=None) -> Checked:
         else:
             records, problems = [], []
             year_hint = scheme.year if scheme else None
-            for sheet in read_file(content, batch.file_name):
-                found = read_sheet(sheet, catalogue, chosen_month=batch.chosen_month, year_hint=year_hint)
+            read = read_file(content, batch.file_name)
+            while read:  # each sheet's cells are let go once its records are out: a year's CSV is a million rows
+                found = read_sheet(read.pop(0), catalogue, chosen_month=batch.chosen_month, year_hint=year_hint)
                 sheets.append(found)
                 records.extend(found.records)
+                found.values, found.records = len(found.records), []
                 problems.extend(found.problems)
     except UploadError as exc:
         result.add(Problem(ImportCode.BAD_FILE, str(exc), ref=batch.file_name))
@@ -118,6 +120,7 @@ def batch_check(*, batch: ImportBatch, progress=None) -> Checked:
     for problem in problems:
         result.add(problem)
     values = resolve(records, catalogue, result)
+    del records
     codes = dict(Branch.objects.filter(code__in={v.branch for v in values}).values_list("code", "pk"))
     state = selectors.import_state(values=values, user=batch.user, codes=codes)
     plan(values, state, catalogue, into=result)
@@ -158,7 +161,7 @@ def summary_of(checked: Checked, *, batch: ImportBatch, dry_run: bool, effect: d
         "sha256": batch.sha256,
         "sheets": [
             {"sheet": s.sheet, "layout": s.layout, "header_row": s.header_row + 1 if s.header_row >= 0 else None,
-             "month": f"{s.month:%Y-%m}" if s.month else None, "month_source": s.month_source, "values": len(s.records)}
+             "month": f"{s.month:%Y-%m}" if s.month else None, "month_source": s.month_source, "values": s.values}
             for s in checked.sheets
         ],
         "counts": counts,
