@@ -6,10 +6,12 @@ them; indicator values, points and explanations are branch data and are shown on
 viewer's branch scope (branches.permissions). Branch staff see published revisions only.
 """
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -17,6 +19,8 @@ from django.views.decorators.http import require_POST
 from branches.permissions import can_publish_league, get_branch_or_404, visible_branch_ids
 from core.errors import ApplicationError
 from kpi import selectors
+from kpi.league.exports import league_workbook
+from kpi.league.selectors import league_rows
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -69,17 +73,13 @@ def _window(request, scheme_code, window, revision) -> league.Window:
 
 
 def _league(request, window: league.Window):
-    visible = visible_branch_ids(request.user)
-    indicators = list(window.run.version.indicators.order_by("order"))
-    rows = []
-    for bs in selectors.run_branch_scores(run=window.run):
-        mine = visible is None or bs.branch_id in visible
-        cells = {s.indicator_code: s for s in bs.indicator_scores.all()} if mine else {}
-        rows.append({"score": bs, "visible": mine, "cells": [cells.get(i.code) for i in indicators]})
+    table = league_rows(window=window, user=request.user)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(league_workbook(table), f"考核排名-{window.slug}-{window.revision_slug}.xlsx")
     office = league.can_see_live(request.user)
     context = {
         "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
-        "indicators": indicators, "rows": rows, "menu": league.window_menu(user=request.user, scheme=window.scheme),
+        "table": table, "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
     if office:
@@ -91,6 +91,12 @@ def _league(request, window: league.Window):
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
     return render(request, "kpi/league.html", context)
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
 
 
 def _branch_score(request, scheme_code, window, revision, branch_code):
