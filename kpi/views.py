@@ -20,7 +20,7 @@ from branches.permissions import can_publish_league, get_branch_or_404, visible_
 from core.errors import ApplicationError
 from kpi import selectors
 from kpi.league.exports import league_workbook
-from kpi.league.selectors import league_rows
+from kpi.league.selectors import branch_losses, league_rows
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -108,11 +108,15 @@ def _branch_score(request, scheme_code, window, revision, branch_code):
 
 @login_required
 def league_branch(request, scheme_code, window, revision, branch_code):
+    """A branch's page (the monthly 通报): where it loses points first, each with the next step; its trend."""
     table, score = _branch_score(request, scheme_code, window, revision, branch_code)
+    scorecard = league_rows(window=table, user=request.user)
+    row = next(r for r in scorecard.rows if r.branch_id == score.branch_id)
     indicators = {i.code: i for i in table.run.version.indicators.all()}
-    cells = [(indicators[s.indicator_code], s) for s in score.indicator_scores.order_by("pk")]
+    losses = branch_losses(table=scorecard, row=row, indicators=indicators)
     trend = league.branch_trend(user=request.user, scheme=table.scheme, branch=score.branch, live=table.is_live)
-    context = {"window": table, "run": table.run, "score": score, "cells": cells, "trend": trend}
+    context = {"window": table, "run": table.run, "score": score, "row": row, "table": scorecard, "losses": losses,
+               "trend": trend, "branches": len(scorecard.rows)}
     return render(request, "kpi/branch_scores.html", context)
 
 

@@ -317,3 +317,35 @@ def _average(columns, indicators, by_score, scores) -> Summary:
     n = len(scores)
     mean = (lambda i: sum((s[i] for s in scores), ZERO) / n) if n else (lambda i: None)
     return Summary(_("平均"), values, points, mean(6), mean(7), mean(8))
+
+
+@dataclass
+class LossLine:
+    """One indicator on a branch's page: its cell, column, and what it takes to gain the next step."""
+
+    cell: Cell
+    column: Column
+    hints: list[str]
+
+
+def branch_losses(*, table: League, row: Row, indicators: dict) -> list[LossLine]:
+    """A branch's indicators ordered by points lost (then by bonus still open), each with the next-step hint
+    the monthly form gives (kpi.scoring.next_step, worded by kpi.entries.preview.hint_text)."""
+    from kpi.entries.preview import hint_text
+    from kpi.rules import indicator_spec
+    from kpi.scoring.next_step import next_step
+
+    lines = []
+    for cell, column in zip(row.cells, table.columns, strict=True):
+        if cell is None:
+            continue
+        hints = []
+        if cell.value is not None and cell.gain_left > 0:
+            spec = indicator_spec(indicators[column.code])
+            parts = [(1, "")] if spec.rule.kind != "two_part" else [(1, "第一项"), (2, "第二项")]
+            for part, part_name in parts:
+                step = next_step(spec, cell.value, cell.target, value2=cell.value2, previous=cell.previous, part=part)
+                if step is not None:
+                    hints.append(hint_text(step, unit=spec.unit, precision=spec.precision, part_name=part_name))
+        lines.append(LossLine(cell, column, hints))
+    return sorted(lines, key=lambda line: (-line.cell.lost, -line.cell.gain_left, line.column.code))

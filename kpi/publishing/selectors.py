@@ -455,9 +455,12 @@ def branch_trend(*, user, scheme: Scheme, branch, live: bool) -> list[dict]:
             if revision >= latest.get(month, (0, None))[0]:
                 latest[month] = (revision, run_id)
         rows = BranchScore.objects.filter(run_id__in=[r for _, r in latest.values()], branch=branch)
+    # Qualitative points only where some item was scored: an unscored window is not a zero.
     return [
-        {"month": month, "label": ytd_label(month), "total": str(total), "quantitative": str(quantitative), "rank": rank}
-        for month, total, quantitative, rank in rows.order_by("run__month").values_list("run__month", "total", "quantitative", "rank")
+        {"month": month, "label": ytd_label(month), "total": str(total), "quantitative": str(quantitative), "rank": rank,
+         "qualitative": str(qualitative) if (detail or {}).get("qualitative") else None}
+        for month, total, quantitative, qualitative, rank, detail in rows.order_by("run__month").values_list(
+            "run__month", "total", "quantitative", "qualitative", "rank", "detail")
     ]
 
 

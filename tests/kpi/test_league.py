@@ -171,3 +171,16 @@ def test_the_api_answers_csv_scoped_like_the_page(db, demo):
     assert [r["branch"] for r in rows if r["sl_nonbank_points"]] == ["nanjing"]
     bad = api("nanjing").get("/api/v1/league/?scheme=jiangsu-2023&month=13&format=csv")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"  # errors keep the one JSON body
+
+
+def test_a_branch_page_starts_with_where_it_loses_points_and_the_next_step(db, demo):
+    page = browser("nanjing").get(PAGE + "nanjing/").content.decode()
+    officer = User.objects.get(username="province")
+    table = league_rows(window=league.window_get(user=officer, scheme=demo, month=8), user=officer)
+    nanjing = next(r for r in table.rows if r.code == "nanjing")
+    worst = [c.code for c, _ in nanjing.most_lost(2)]
+    order = re.findall(r'<tr class="lvl-row-[a-z]+" data-indicator="([a-z0-9_]+)"', page)
+    assert order[:2] == worst and len(order) == len(table.columns)
+    assert page.index('id="losses"') < page.index("定性指标")
+    assert "再降低 0.32 天可得 9.80 分" in page  # the monthly form's next-step search, in its words
+    assert "47.32 天" in page  # the value at display precision with its unit
