@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from branches.permissions import can_publish_league, get_branch_or_404, visible_branch_ids
+from branches.permissions import can_publish_league, get_branch_or_404, is_officer, visible_branch_ids
 from core.errors import ApplicationError
 from kpi import selectors
+from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
 from kpi.league.selectors import branch_losses, league_rows
 from kpi.models import Scheme
@@ -165,6 +166,15 @@ def league_correction(request, branch_code, month, component_code):
             messages.error(request, exc.message)
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/league/") else reverse("kpi:league"))
+
+
+@login_required
+def dashboard(request):
+    """The office's landing page next to the table: what waits on review, submission, complaints and publication."""
+    if not is_officer(request.user):
+        raise PermissionDenied
+    scheme = _scheme(request.GET.get("scheme"))
+    return render(request, "kpi/dashboard.html", {"scheme": scheme, "board": office_dashboard(user=request.user, scheme=scheme)})
 
 
 @login_required

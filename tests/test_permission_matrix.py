@@ -14,6 +14,7 @@ The data is built once for the module inside a transaction that is rolled back a
 runs in a savepoint of it (pytest-django's `db`), so the POST rows change nothing for the next test.
 """
 
+import csv
 import datetime
 import io
 from collections.abc import Callable
@@ -376,6 +377,28 @@ def check_league_api(role, response, world):
         assert row["total"] is not None and row["rank"] >= 1
 
 
+def check_league_xlsx(role, response, world):
+    """The workbook shows every rank and total, and indicator values only within scope (as the page does)."""
+    ws = load_workbook(io.BytesIO(response.content)).active
+    rows = {r[1]: r for r in ws.iter_rows(min_row=5, values_only=True) if r and r[1] in BRANCH_NAMES.values()}
+    for code in ("nanjing", "wuxi"):
+        assert rows[BRANCH_NAMES[code]][2] is not None, f"total of {code}"
+        cells = [v for v in rows[BRANCH_NAMES[code]][6:-1] if v is not None]
+        assert bool(cells) == (code in VISIBLE[role]), f"indicator cells of {code}"
+
+
+def check_league_csv(role, response, world):
+    rows = {r["branch"]: r for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+    for code in ("nanjing", "wuxi"):
+        assert bool(rows[code]["sl_nonbank_points"]) == (code in VISIBLE[role]), f"indicator cells of {code}"
+
+
+def check_dashboard(role, response, world):
+    body = response.content.decode()
+    for code in ("nanjing", "wuxi"):
+        _shows(body, f"/entries/{code}/", code in VISIBLE[role], f"not-submitted link of {code}")
+
+
 def check_reconciliation(role, response, world):
     body = response.content.decode()
     for code in ("nanjing", "wuxi"):
@@ -466,6 +489,8 @@ ROWS: list[Row] = [
     # kpi API
     Row("api-schemes", API_SIGNED_IN),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}", check=check_league_api),
+    Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=xlsx", check=check_league_xlsx, label="xlsx"),
+    Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=csv", check=check_league_csv, label="csv"),
     # complaints API
     Row("api-complaints", API_SIGNED_IN, check=check_case_api),
     # Another branch's code in the filter is refused like an unknown code: nothing tells it exists.
@@ -589,6 +614,7 @@ ROWS: list[Row] = [
     Row("kpi:league-scheme", expect(nanjing=302, wuxi=302, county=302, officer=302, admin=302), args=("{scheme}",)),
     Row("kpi:league-latest", SIGNED_IN, args=WINDOW, check=check_league),
     Row("kpi:league-window", SIGNED_IN, args=(*WINDOW, "r1"), check=check_league),
+    Row("kpi:league-window", SIGNED_IN, args=(*WINDOW, "r1"), query="?format=xlsx", check=check_league_xlsx, label="xlsx"),
     # The live (provisional) table is the office's; branches are ranked on published revisions only.
     Row("kpi:league-window", expect(nanjing=404, wuxi=404, county=404), args=(*WINDOW, "live"), check=check_live_league,
         label="live"),
@@ -623,6 +649,7 @@ ROWS: list[Row] = [
         data={"action": "accept", "expected": "1"},
     ),
     Row("kpi:reconciliation", SIGNED_IN, query="?month=8", check=check_reconciliation),
+    Row("kpi:dashboard", OFFICE, check=check_dashboard),
     # data entry and review
     Row("kpi:entries", SIGNED_IN, check=check_entries_index),
     Row("kpi:entry-form", NANJING_OBJECT, args=NANJING_AUG, check=check_nanjing_scores),

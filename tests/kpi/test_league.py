@@ -184,3 +184,42 @@ def test_a_branch_page_starts_with_where_it_loses_points_and_the_next_step(db, d
     assert page.index('id="losses"') < page.index("定性指标")
     assert "再降低 0.32 天可得 9.80 分" in page  # the monthly form's next-step search, in its words
     assert "47.32 天" in page  # the value at display precision with its unit
+
+
+def test_the_office_dashboard_counts_what_waits_and_every_link_answers(db, demo):
+    import datetime
+
+    from complaints.models import Complaint
+    from complaints.selectors import overdue_q
+    from kpi.models import MonthlySubmission, SubmissionStatus
+
+    september = MonthlySubmission.objects.create(branch=User.objects.get(username="wuxi").branch,
+                                                 month=datetime.date(2023, 9, 1), status=SubmissionStatus.SUBMITTED, revision=1)
+    client = browser("province")
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert [(i.label, i.count) for i in board.awaiting_review] == [("2023年9月", 1)]
+    assert board.open_month == datetime.date(2023, 9, 1)
+    assert len(board.not_submitted) == 12 and "无锡中支" not in {i.label for i in board.not_submitted}
+    expected = {}
+    for case in Complaint.objects.filter(overdue_q(datetime.date.today())).select_related("branch__parent"):
+        owner = case.branch if case.branch.level == "prefecture" else case.branch.parent
+        expected[owner.name] = expected.get(owner.name, 0) + 1
+    assert {i.label: i.count for i in board.overdue} == expected and expected
+    assert [i.label for i in board.publication] == ["1月", "1–2月", "1–3月", "1–4月", "1–5月", "1–6月", "1–7月"]
+    assert board.movers and all(abs(i.count) >= abs(board.movers[-1].count) for i in board.movers)
+    page = response.content.decode()
+    links = re.findall(r'<section[^>]*>.*?</section>', page, re.S)
+    hrefs = {h.replace("&amp;", "&") for section in links for h in re.findall(r'href="([^"]+)"', section)}
+    assert len(hrefs) >= 20
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
+    overdue = next(i for i in board.overdue if i.label == "徐州中支")
+    assert client.get(overdue.url).context["page"].paginator.count == overdue.count  # the list opens filtered
+    september.delete()
+
+
+def test_branch_staff_have_no_dashboard(db, demo):
+    assert browser("nanjing").get("/dashboard/").status_code == 403
+    assert "工作台" not in browser("nanjing").get(PAGE).content.decode()
