@@ -156,7 +156,7 @@ class LeagueApi(APIView):
             )
         except Http404 as exc:
             raise NotFound(str(exc)) from exc
-        table = league_rows(window=window, user=request.user)
+        table = league_rows(window=window, user=request.user, explanations=request.accepted_renderer.format not in ("xlsx", "csv"))
         if request.accepted_renderer.format in ("xlsx", "csv"):
             return Response(table)
         return Response(self.LeagueOutputSerializer(table).data)

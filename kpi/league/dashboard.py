@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from branches.models import Branch
 from branches.permissions import visible_branch_ids
 from kpi import selectors
 from kpi.entries.selectors import review_rows
@@ -81,10 +82,7 @@ def office_dashboard(*, user, scheme: Scheme, today: datetime.date | None = None
     ]
 
     branches = {b.pk: b for b in scored}
-    owners = {}  # a case of a county counts for the prefecture above it
-    for branch in branches.values():
-        for descendant in branch.descendant_ids():
-            owners[descendant] = branch.pk
+    owners = Branch.roots_of_subtrees(list(branches))  # a county's case counts for the prefecture above it
     counts: dict[int, int] = {}
     for branch_id, n in (
         Complaint.objects.filter(overdue_q(today), branch_id__in=list(owners)).values("branch_id")

@@ -219,9 +219,10 @@ def _ranks(run: ScoreRun | None) -> dict[int, tuple[int, Decimal]]:
     return {b: (r, t) for b, r, t in BranchScore.objects.filter(run=run).values_list("branch_id", "rank", "total")}
 
 
-def league_rows(*, window: Window, user) -> League:
+def league_rows(*, window: Window, user, explanations: bool = False) -> League:
     """The table of a window for a user: every branch's rank, change and totals, cells within scope,
-    the average and maximum rows and 未评 where qualitative items are not scored yet."""
+    the average and maximum rows and 未评 where qualitative items are not scored yet. Cells carry their
+    whole explanation only when asked (the API); otherwise just the components the average needs."""
     run = window.run
     version = run.version
     targets = run.targets or {}
@@ -244,7 +245,8 @@ def league_rows(*, window: Window, user) -> League:
     )
     # One query for every cell: values, not models (a 1,300-branch window has 22,000 of them).
     cell_rows = IndicatorScore.objects.filter(branch_score__run=run).values_list(
-        "branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points", "explanation"
+        "branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points",
+        "explanation" if explanations else "explanation__inputs",
     )
     by_score: dict[int, dict[str, Cell]] = {}
     base = {c.code: c for c in columns}
@@ -252,6 +254,8 @@ def league_rows(*, window: Window, user) -> League:
         column = base.get(code)
         if column is None:
             continue
+        if not explanations:
+            explanation = {"inputs": explanation}
         by_score.setdefault(score_id, {})[code] = Cell(
             code, value, value2, previous, target, points, column.base, column.max_points, explanation or {}
         )
