@@ -21,7 +21,7 @@ from core.errors import ApplicationError
 from kpi import selectors
 from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
-from kpi.league.selectors import branch_losses, league_rows
+from kpi.league.selectors import branch_losses, league_charts, league_rows
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -80,7 +80,8 @@ def _league(request, window: league.Window):
     office = league.can_see_live(request.user)
     context = {
         "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
-        "table": table, "menu": league.window_menu(user=request.user, scheme=window.scheme),
+        "table": table, "charts": league_charts(table=table, user=request.user),
+        "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
     if office:

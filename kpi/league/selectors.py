@@ -353,3 +353,44 @@ def branch_losses(*, table: League, row: Row, indicators: dict) -> list[LossLine
                     hints.append(hint_text(step, unit=spec.unit, precision=spec.precision, part_name=part_name))
         lines.append(LossLine(cell, column, hints))
     return sorted(lines, key=lambda line: (-line.cell.lost, -line.cell.gain_left, line.column.code))
+
+
+def league_charts(*, table: League, user) -> dict:
+    """Chart data for the table's page: per indicator every visible branch's value against the target and the
+    province's own value; the heatmap of points lost (visible branches); each branch's total over the windows
+    of the same kind (published totals are public, so every branch appears)."""
+    visible_rows = [r for r in table.rows if r.visible]
+    window = table.window
+    indicators = []
+    for i, column in enumerate(table.columns):
+        values = [r.cells[i].value for r in visible_rows]
+        indicators.append({
+            "code": column.code, "name": column.name, "unit": column.unit,
+            "target": None if column.target is None else float(column.target),
+            "average": None if table.average.values[i] is None else round(float(table.average.values[i]), column.precision),
+            "values": [None if v is None else round(float(v), column.precision) for v in values],
+        })
+    heat = [[x, y, float(r.cells[x].lost)] for y, r in enumerate(visible_rows) for x in range(len(table.columns))
+            if r.cells[x] is not None]
+    if window.is_live and can_see_live(user):
+        runs = dict(ScoreRun.objects.filter(scheme=window.scheme, is_current=True).values_list("month", "pk"))
+    else:
+        latest: dict[int, tuple[int, int]] = {}
+        for month, revision, run_id in Publication.objects.filter(scheme=window.scheme).values_list("month", "revision", "run_id"):
+            if revision >= latest.get(month, (0, 0))[0]:
+                latest[month] = (revision, run_id)
+        runs = {m: r for m, (_, r) in latest.items()}
+    months = sorted(runs)
+    totals: dict[int, dict[int, float]] = {}
+    for run_id, branch_id, total in BranchScore.objects.filter(run_id__in=list(runs.values())).values_list(
+        "run_id", "branch_id", "total"
+    ):
+        totals.setdefault(branch_id, {})[run_id] = float(total)
+    history = [
+        {"name": r.name, "totals": [totals.get(r.branch_id, {}).get(runs[m]) for m in months]} for r in table.rows
+    ]
+    return {
+        "branches": [r.name for r in visible_rows], "indicators": indicators,
+        "columns": [c.name for c in table.columns], "heat": heat,
+        "windows": [ytd_label(m) for m in months], "history": history,
+    }

@@ -223,3 +223,20 @@ def test_the_office_dashboard_counts_what_waits_and_every_link_answers(db, demo)
 def test_branch_staff_have_no_dashboard(db, demo):
     assert browser("nanjing").get("/dashboard/").status_code == 403
     assert "工作台" not in browser("nanjing").get(PAGE).content.decode()
+
+
+def test_the_charts_show_values_only_within_scope_and_public_totals_for_all(db, demo):
+    import json
+
+    def charts(name):
+        page = browser(name).get(PAGE).content.decode()
+        return json.loads(re.search(r'<script id="league-charts-data" type="application/json">(.*?)</script>', page, re.S)[1])
+
+    office, clerk = charts("province"), charts("nanjing")
+    assert len(office["branches"]) == 13 and clerk["branches"] == ["南京中支"]
+    assert {y for _x, y, _lost in clerk["heat"]} == {0} and len(clerk["indicators"][0]["values"]) == 1
+    sl = office["indicators"][0]
+    assert sl["code"] == "sl_nonbank" and sl["target"] == 95.0 and len(sl["values"]) == 13
+    assert len(clerk["history"]) == 13 and clerk["windows"] == ["1–8月"]  # published totals are public
+    xuzhou = next(r for r in office["history"] if r["name"] == "徐州中支")
+    assert xuzhou["totals"] == [70.9]
