@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from branches.permissions import can_publish_league, get_branch_or_404, is_officer, visible_branch_ids
+from branches.permissions import can_publish_league, get_branch_or_404, is_officer
 from core.errors import ApplicationError
 from kpi import selectors
 from kpi.league.dashboard import office_dashboard
@@ -195,11 +195,9 @@ def reconciliation(request):
             table = league.window_get(user=request.user, scheme=scheme, month=month, live=table_kind == "live")
         except Http404:
             table = None
-        visible = visible_branch_ids(request.user)
-        allowed = None
-        if visible is not None:
-            allowed = set(selectors.scored_branches(scheme=scheme).filter(pk__in=visible).values_list("code", flat=True))
-        context.update(table=table, table_kind=table_kind, report=reconcile(table.run, branches=allowed) if table else None,
+        # The rows the user may see, from the one read path (its cells are the user's branch scope).
+        rows = league_rows(window=table, user=request.user).rows if table else None
+        context.update(table=table, table_kind=table_kind, report=reconcile(table.run, rows=rows) if table else None,
                        can_see_live=league.can_see_live(request.user))
     elif request.GET.get("month"):
         context["no_reference"] = True
