@@ -38,6 +38,18 @@ class Branch(models.Model):
             ids.update(frontier)
         return ids
 
+    @staticmethod
+    def roots_of_subtrees(root_ids) -> dict[int, int]:
+        """Every branch in the subtrees of `root_ids`, mapped to its root: one query per level, not per root."""
+        owner = {pk: pk for pk in root_ids}
+        frontier = list(owner)
+        while frontier:
+            below = list(Branch.objects.filter(parent_id__in=frontier).values_list("pk", "parent_id"))
+            for pk, parent in below:
+                owner.setdefault(pk, owner[parent])
+            frontier = [pk for pk, _ in below]
+        return owner
+
 
 class Role(models.TextChoices):
     BRANCH_STAFF = "staff", _("机构人员")

@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from branches.permissions import can_review_figures, can_score_qualitative
+from branches.permissions import can_review_figures, can_score_qualitative, is_officer
 
 
 def entries_nav(request) -> dict:
@@ -16,6 +16,8 @@ def entries_nav(request) -> dict:
     from kpi.entries.selectors import unread_notice_count
 
     items = [{"url": reverse("kpi:entries"), "label": gettext("填报")}]
+    if is_officer(user):
+        items.insert(0, {"url": reverse("kpi:dashboard"), "label": gettext("工作台")})
     if can_review_figures(user):
         items.append({"url": reverse("kpi:review"), "label": gettext("审核")})
     if can_score_qualitative(user):

@@ -79,9 +79,23 @@ def reference_for(scheme_code: str) -> Reference | None:
     return Reference(int(ref["month"]), ref["title"])
 
 
-def reconcile(run: ScoreRun, *, branches: set[str] | None = None) -> Report:
-    """Compare a run with the published reference of its window; `branches` limits the rows *and* the counts
-    to the branches a user may see."""
+@dataclass
+class _Scored:
+    """A branch's totals and indicator points as the comparison reads them."""
+
+    name: str
+    qualitative: Decimal
+    quantitative: Decimal
+    deductions: Decimal
+    total: Decimal
+    rank: int
+    points: dict[str, Decimal]
+
+
+def reconcile(run: ScoreRun, *, rows=None) -> Report:
+    """Compare a run with the published reference of its window. Pages pass the rows of
+    kpi.league.selectors.league_rows that the user may see (their cells are the user's scope), which limits
+    the differences *and* the counts; without rows (the command line) every branch of the run is compared."""
     folder = published_dir(run.scheme.code)
     report = Report()
     reference = reference_for(run.scheme.code)
@@ -91,21 +105,28 @@ def reconcile(run: ScoreRun, *, branches: set[str] | None = None) -> Report:
     names = dict(run.version.indicators.values_list("code", "name"))
     by_branch = {(r["branch"], r["field"]): r["reason"] for r in known["explained"] if "branch" in r}
     by_indicator = {r["indicator"]: r for r in known["explained"] if "indicator" in r}
-    scores = {bs.branch.code: bs for bs in run.branch_scores.select_related("branch").prefetch_related("indicator_scores")}
-
-    if branches is not None:
-        scores = {code: bs for code, bs in scores.items() if code in branches}
+    if rows is None:
+        scores = {
+            bs.branch.code: _Scored(bs.branch.name, bs.qualitative, bs.quantitative, bs.deductions, bs.total, bs.rank,
+                                    {c.indicator_code: c.points for c in bs.indicator_scores.all()})
+            for bs in run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
+        }
+    else:
+        scores = {
+            r.code: _Scored(r.name, r.qualitative, r.quantitative, r.deductions, r.total, r.rank,
+                            {c.code: c.points for c in r.cells if c is not None})
+            for r in rows if r.visible
+        }
 
     def add(code, fld, published, computed, reason, explained):
         label = names.get(fld.removeprefix("indicator:"), fld) if fld.startswith("indicator:") else FIELD_LABELS[fld]
-        report.differences.append(Difference(code, scores[code].branch.name, fld, label, published, computed, reason, explained))
+        report.differences.append(Difference(code, scores[code].name, fld, label, published, computed, reason, explained))
 
     for row in read_csv(folder / "published_indicator_values_and_scores.csv"):
         bs = scores.get(row["branch"])
         if bs is None:
             continue
-        cell = next((s for s in bs.indicator_scores.all() if s.indicator_code == row["indicator"]), None)
-        computed = cell.points if cell else Decimal(0)
+        computed = bs.points.get(row["indicator"], Decimal(0))
         published = Decimal(row["published_score"])
         report.cells += 1
         if computed == published:

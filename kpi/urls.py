@@ -20,6 +20,7 @@ urlpatterns = [
     path("league/<slug:scheme_code>/<str:window>/<str:revision>/<slug:branch_code>/<slug:indicator_code>/",
          views.league_cell, name="league-cell"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("dashboard/", views.dashboard, name="dashboard"),
 ]
 
 # Branch data entry, review and office scores (issue 4).

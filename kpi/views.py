@@ -6,17 +6,22 @@ them; indicator values, points and explanations are branch data and are shown on
 viewer's branch scope (branches.permissions). Branch staff see published revisions only.
 """
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from branches.permissions import can_publish_league, get_branch_or_404, visible_branch_ids
+from branches.permissions import can_publish_league, get_branch_or_404, is_officer
 from core.errors import ApplicationError
 from kpi import selectors
+from kpi.league.dashboard import office_dashboard
+from kpi.league.exports import league_workbook
+from kpi.league.selectors import branch_losses, league_charts, league_rows
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -69,17 +74,14 @@ def _window(request, scheme_code, window, revision) -> league.Window:
 
 
 def _league(request, window: league.Window):
-    visible = visible_branch_ids(request.user)
-    indicators = list(window.run.version.indicators.order_by("order"))
-    rows = []
-    for bs in selectors.run_branch_scores(run=window.run):
-        mine = visible is None or bs.branch_id in visible
-        cells = {s.indicator_code: s for s in bs.indicator_scores.all()} if mine else {}
-        rows.append({"score": bs, "visible": mine, "cells": [cells.get(i.code) for i in indicators]})
+    table = league_rows(window=window, user=request.user)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(league_workbook(table), f"考核排名-{window.slug}-{window.revision_slug}.xlsx")
     office = league.can_see_live(request.user)
     context = {
         "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
-        "indicators": indicators, "rows": rows, "menu": league.window_menu(user=request.user, scheme=window.scheme),
+        "table": table, "charts": league_charts(table=table, user=request.user),
+        "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
     if office:
@@ -93,6 +95,12 @@ def _league(request, window: league.Window):
     return render(request, "kpi/league.html", context)
 
 
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
 def _branch_score(request, scheme_code, window, revision, branch_code):
     table = _window(request, scheme_code, window, revision)
     branch = get_branch_or_404(request.user, branch_code)
@@ -102,11 +110,15 @@ def _branch_score(request, scheme_code, window, revision, branch_code):
 
 @login_required
 def league_branch(request, scheme_code, window, revision, branch_code):
+    """A branch's page (the monthly 通报): where it loses points first, each with the next step; its trend."""
     table, score = _branch_score(request, scheme_code, window, revision, branch_code)
+    scorecard = league_rows(window=table, user=request.user)
+    row = next(r for r in scorecard.rows if r.branch_id == score.branch_id)
     indicators = {i.code: i for i in table.run.version.indicators.all()}
-    cells = [(indicators[s.indicator_code], s) for s in score.indicator_scores.order_by("pk")]
+    losses = branch_losses(table=scorecard, row=row, indicators=indicators)
     trend = league.branch_trend(user=request.user, scheme=table.scheme, branch=score.branch, live=table.is_live)
-    context = {"window": table, "run": table.run, "score": score, "cells": cells, "trend": trend}
+    context = {"window": table, "run": table.run, "score": score, "row": row, "table": scorecard, "losses": losses,
+               "trend": trend, "branches": len(scorecard.rows)}
     return render(request, "kpi/branch_scores.html", context)
 
 
@@ -158,6 +170,15 @@ def league_correction(request, branch_code, month, component_code):
 
 
 @login_required
+def dashboard(request):
+    """The office's landing page next to the table: what waits on review, submission, complaints and publication."""
+    if not is_officer(request.user):
+        raise PermissionDenied
+    scheme = _scheme(request.GET.get("scheme"))
+    return render(request, "kpi/dashboard.html", {"scheme": scheme, "board": office_dashboard(user=request.user, scheme=scheme)})
+
+
+@login_required
 def reconciliation(request):
     """The published reference (the journal) against one of our tables of the same window, difference by difference."""
     scheme = _scheme(request.GET.get("scheme"))
@@ -174,11 +195,9 @@ def reconciliation(request):
             table = league.window_get(user=request.user, scheme=scheme, month=month, live=table_kind == "live")
         except Http404:
             table = None
-        visible = visible_branch_ids(request.user)
-        allowed = None
-        if visible is not None:
-            allowed = set(selectors.scored_branches(scheme=scheme).filter(pk__in=visible).values_list("code", flat=True))
-        context.update(table=table, table_kind=table_kind, report=reconcile(table.run, branches=allowed) if table else None,
+        # The rows the user may see, from the one read path (its cells are the user's branch scope).
+        rows = league_rows(window=table, user=request.user).rows if table else None
+        context.update(table=table, table_kind=table_kind, report=reconcile(table.run, rows=rows) if table else None,
                        can_see_live=league.can_see_live(request.user))
     elif request.GET.get("month"):
         context["no_reference"] = True

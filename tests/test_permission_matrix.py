@@ -14,6 +14,7 @@ The data is built once for the module inside a transaction that is rolled back a
 runs in a savepoint of it (pytest-django's `db`), so the POST rows change nothing for the next test.
 """
 
+import csv
 import datetime
 import io
 from collections.abc import Callable
@@ -400,6 +401,26 @@ def check_figures_api(role, response, world):
 def check_figures_import(role, response, world):
     conflicts = [c["code"] for c in response.json()["conflicts"]]
     assert conflicts == ([] if "nanjing" in VISIBLE[role] else ["NOT_IN_SCOPE"]), conflicts
+def check_league_xlsx(role, response, world):
+    """The workbook shows every rank and total, and indicator values only within scope (as the page does)."""
+    ws = load_workbook(io.BytesIO(response.content)).active
+    rows = {r[1]: r for r in ws.iter_rows(min_row=5, values_only=True) if r and r[1] in BRANCH_NAMES.values()}
+    for code in ("nanjing", "wuxi"):
+        assert rows[BRANCH_NAMES[code]][2] is not None, f"total of {code}"
+        cells = [v for v in rows[BRANCH_NAMES[code]][6:-1] if v is not None]
+        assert bool(cells) == (code in VISIBLE[role]), f"indicator cells of {code}"
+
+
+def check_league_csv(role, response, world):
+    rows = {r["branch"]: r for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+    for code in ("nanjing", "wuxi"):
+        assert bool(rows[code]["sl_nonbank_points"]) == (code in VISIBLE[role]), f"indicator cells of {code}"
+
+
+def check_dashboard(role, response, world):
+    body = response.content.decode()
+    for code in ("nanjing", "wuxi"):
+        _shows(body, f"/entries/{code}/", code in VISIBLE[role], f"not-submitted link of {code}")
 
 
 def check_reconciliation(role, response, world):
@@ -495,6 +516,8 @@ ROWS: list[Row] = [
     Row("api-figures", API_SIGNED_IN, check=check_figures_api),
     Row("api-figures", API_SIGNED_IN, method="post", query="?dry_run=true", json=True, check=check_figures_import,
         data={"figures": [{"branch": "nanjing", "month": "2023-09", "component": "premium_wan", "value": 5}]}),
+    Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=xlsx", check=check_league_xlsx, label="xlsx"),
+    Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=csv", check=check_league_csv, label="csv"),
     # complaints API
     Row("api-complaints", API_SIGNED_IN, check=check_case_api),
     # Another branch's code in the filter is refused like an unknown code: nothing tells it exists.
@@ -618,6 +641,7 @@ ROWS: list[Row] = [
     Row("kpi:league-scheme", expect(nanjing=302, wuxi=302, county=302, officer=302, admin=302), args=("{scheme}",)),
     Row("kpi:league-latest", SIGNED_IN, args=WINDOW, check=check_league),
     Row("kpi:league-window", SIGNED_IN, args=(*WINDOW, "r1"), check=check_league),
+    Row("kpi:league-window", SIGNED_IN, args=(*WINDOW, "r1"), query="?format=xlsx", check=check_league_xlsx, label="xlsx"),
     # The live (provisional) table is the office's; branches are ranked on published revisions only.
     Row("kpi:league-window", expect(nanjing=404, wuxi=404, county=404), args=(*WINDOW, "live"), check=check_live_league,
         label="live"),
@@ -662,6 +686,7 @@ ROWS: list[Row] = [
     Row("kpi:import-errors", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{batch}",)),
     Row("kpi:import-alias", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{batch}",), method="post",
         data={"name": "宁分", "branch": "nanjing"}),
+    Row("kpi:dashboard", OFFICE, check=check_dashboard),
     # data entry and review
     Row("kpi:entries", SIGNED_IN, check=check_entries_index),
     Row("kpi:entry-form", NANJING_OBJECT, args=NANJING_AUG, check=check_nanjing_scores),

@@ -296,9 +296,7 @@ def restatement_causes(*, scheme: Scheme, month: int, since: datetime.datetime, 
             e.at, f"{s.branch.name} {s.month:%Y年%-m月}：{e.get_action_display()}{'（' + e.comment + '）' if e.comment else ''}",
             reverse("kpi:entry-history", args=[s.branch.code, f"{s.month:%Y-%m}"]),
         ))
-    subtree = set()
-    for branch in Branch.objects.filter(pk__in=branch_ids):
-        subtree |= set(branch.descendant_ids())
+    subtree = set(Branch.roots_of_subtrees(branch_ids))
     for case in Complaint.objects.filter(in_figure_months_q(start, end), branch_id__in=subtree, updated_at__gt=since).select_related("branch"):
         causes.append(Cause(
             case.updated_at, f"投诉 {case.number}（{case.branch.name}，{case.received_on:%Y年%-m月%-d日}收到）有变动",
@@ -455,9 +453,12 @@ def branch_trend(*, user, scheme: Scheme, branch, live: bool) -> list[dict]:
             if revision >= latest.get(month, (0, None))[0]:
                 latest[month] = (revision, run_id)
         rows = BranchScore.objects.filter(run_id__in=[r for _, r in latest.values()], branch=branch)
+    # Qualitative points only where some item was scored: an unscored window is not a zero.
     return [
-        {"month": month, "label": ytd_label(month), "total": str(total), "quantitative": str(quantitative), "rank": rank}
-        for month, total, quantitative, rank in rows.order_by("run__month").values_list("run__month", "total", "quantitative", "rank")
+        {"month": month, "label": ytd_label(month), "total": str(total), "quantitative": str(quantitative), "rank": rank,
+         "qualitative": str(qualitative) if (detail or {}).get("qualitative") else None}
+        for month, total, quantitative, qualitative, rank, detail in rows.order_by("run__month").values_list(
+            "run__month", "total", "quantitative", "qualitative", "rank", "detail")
     ]
 
 

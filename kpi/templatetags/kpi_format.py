@@ -47,3 +47,21 @@ def ytd_label(month):
 def league_url(window, *parts):
     """The stable address of a league window's table, of a branch in it, or of one cell's explanation."""
     return window.url(*parts)
+
+
+@register.filter
+def rank_change(change):
+    """▲2 moved up two places, ▼1 down one, — unchanged or nothing to compare with."""
+    if change is None or change == 0:
+        return "—"
+    return f"▲{change}" if change > 0 else f"▼{-change}"
+
+
+@register.filter
+def signed(value, places=2):
+    """+1.50 / −0.20 / 0.00 (a real minus sign), — when missing."""
+    if value is None:
+        return "—"
+    d = Decimal(str(value))
+    text = num(abs(d), places)
+    return f"+{text}" if d > 0 else (f"−{text}" if d < 0 else text)

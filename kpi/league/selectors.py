@@ -1,0 +1,396 @@
+"""The one read path of a league table as a scorecard: page, API, CSV and .xlsx all call `league_rows`.
+
+Ranks and totals are published to everyone; indicator cells only within the viewer's branch scope
+(branches.permissions.visible_branch_ids). Ranks are compared with the previous window of the same
+kind (a published table with the previous window's latest revision, a live table with the live one)
+and with the same window of last year's scheme where there is one.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+from django.utils.translation import gettext as _
+
+from branches.permissions import visible_branch_ids
+from kpi import selectors
+from kpi.models import BranchScore, IndicatorScore, Publication, Scheme, ScoreRun
+from kpi.publishing.selectors import Window, can_see_live
+from kpi.rules import indicator_inputs
+from kpi.scoring.aggregation import pooled_value
+from kpi.scoring.decimals import ZERO
+from kpi.templatetags.kpi_format import ytd_label
+
+FULL, SOME, NOTHING = "full", "some", "nothing"
+TIE_RULE = "总分相同者名次并列（如 1、2、2、4）；并列时按定量得分、再按机构代码排列先后；一票否决的机构列于最后。"
+
+
+@dataclass(frozen=True)
+class Column:
+    """An indicator column: its name, unit, display precision, maximum (base + bonus) and the window's target."""
+
+    code: str
+    name: str
+    unit: str
+    precision: int
+    base: Decimal
+    bonus: Decimal
+    direction: str
+    target: Decimal | None
+    target_source: str
+
+    @property
+    def max_points(self) -> Decimal:
+        return self.base + self.bonus
+
+    @property
+    def max_label(self) -> str:
+        base = f"{self.base.normalize():f}"
+        return f"{base}+{self.bonus.normalize():f}" if self.bonus else base
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One branch × indicator: value, target, points, and the points lost against the indicator's base."""
+
+    code: str
+    value: Decimal | None
+    value2: Decimal | None
+    previous: Decimal | None
+    target: Decimal | None
+    points: Decimal
+    base: Decimal
+    max_points: Decimal
+    explanation: dict
+
+    @property
+    def lost(self) -> Decimal:
+        return max(self.base - self.points, ZERO)
+
+    @property
+    def gain_left(self) -> Decimal:
+        """Points still to win up to the maximum (base + bonus)."""
+        return max(self.max_points - self.points, ZERO)
+
+    @property
+    def level(self) -> str:
+        """full: the base or more; some: part of it lost; nothing: no points at all."""
+        if self.points >= self.base:
+            return FULL
+        return NOTHING if self.points <= ZERO else SOME
+
+
+@dataclass
+class Row:
+    """One branch of the table: rank and its changes, totals, and (within scope) its cells."""
+
+    branch_id: int
+    code: str
+    name: str
+    rank: int
+    position: int
+    vetoed: bool
+    total: Decimal
+    qualitative: Decimal
+    quantitative: Decimal
+    deductions: Decimal
+    detail: dict
+    visible: bool
+    qualitative_unscored: int
+    qualitative_items: int
+    cells: list[Cell | None] = field(default_factory=list)
+    previous_rank: int | None = None
+    previous_total: Decimal | None = None
+    last_year_rank: int | None = None
+    top: bool = False
+    bottom: bool = False
+
+    @property
+    def rank_change(self) -> int | None:
+        """Positive: moved up (a smaller rank number than in the previous window)."""
+        return None if self.previous_rank is None else self.previous_rank - self.rank
+
+    @property
+    def last_year_change(self) -> int | None:
+        return None if self.last_year_rank is None else self.last_year_rank - self.rank
+
+    @property
+    def total_change(self) -> Decimal | None:
+        return None if self.previous_total is None else self.total - self.previous_total
+
+    @property
+    def qualitative_pending(self) -> bool:
+        """未评: qualitative items count in this window but none is scored yet."""
+        return self.qualitative_items > 0 and self.qualitative_unscored == self.qualitative_items
+
+    def most_lost(self, n: int = 3) -> list[tuple[Cell, "Column"]]:
+        return self._most_lost[:n]
+
+    _most_lost: list = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Summary:
+    """The average row (province Σ/Σ values and mean points) or the maximum row."""
+
+    label: str
+    values: list[Decimal | None]
+    points: list[Decimal | None]
+    total: Decimal | None
+    qualitative: Decimal | None
+    quantitative: Decimal | None
+
+
+@dataclass
+class Comparison:
+    """The table ranks are compared with: which window, and whether it is published or live."""
+
+    label: str
+    month: int
+    year: int
+    live: bool
+
+
+@dataclass
+class League:
+    """A window's table as the viewer may see it."""
+
+    window: Window
+    columns: list[Column]
+    rows: list[Row]
+    average: Summary
+    maximum: Summary
+    previous: Comparison | None
+    last_year: Comparison | None
+    qualitative_max: Decimal
+    tie_rule: str = TIE_RULE
+
+    @property
+    def summary_rows(self) -> list[tuple[str, Summary, list]]:
+        """The average and maximum rows with their (points, value, column) per indicator, for templates."""
+        return [
+            (row_id, s, list(zip(s.points, s.values, self.columns, strict=True)))
+            for row_id, s in (("average-row", self.average), ("maximum-row", self.maximum))
+        ]
+
+    @property
+    def title(self) -> str:
+        return f"{self.window.scheme.name} · {self.window.label}累计"
+
+
+def _number(text) -> Decimal | None:
+    try:
+        return Decimal(str(text))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def _previous_run(window: Window, user) -> tuple[ScoreRun | None, Comparison | None]:
+    """The previous window of the same kind; a published table whose previous window was never published
+    falls back, for the office only, to that window's live table (branches are ranked on published ones)."""
+    if window.month <= 1:
+        return None, None
+    return _same_kind_run(window.scheme, window.month - 1, live=window.is_live, user=user)
+
+
+def _same_kind_run(scheme: Scheme, month: int, *, live: bool, user) -> tuple[ScoreRun | None, Comparison | None]:
+    label = f"{scheme.year}年{ytd_label(month)}"
+    if not live:
+        publication = Publication.objects.filter(scheme=scheme, month=month).order_by("-revision").select_related("run").first()
+        if publication is not None:
+            return publication.run, Comparison(f"{label}（{_('第%(r)s版') % {'r': publication.revision}}）", month, scheme.year, False)
+        if not can_see_live(user):
+            return None, None
+    run = selectors.current_run(scheme=scheme, month=month)
+    return (run, Comparison(f"{label}（{_('试算')}）", month, scheme.year, True)) if run else (None, None)
+
+
+def _last_year_run(window: Window, user) -> tuple[ScoreRun | None, Comparison | None]:
+    scheme = window.scheme
+    previous = Scheme.objects.filter(year=scheme.year - 1, province_id=scheme.province_id, level=scheme.level).first()
+    if previous is None:
+        return None, None
+    return _same_kind_run(previous, window.month, live=window.is_live, user=user)
+
+
+def _ranks(run: ScoreRun | None) -> dict[int, tuple[int, Decimal]]:
+    if run is None:
+        return {}
+    return {b: (r, t) for b, r, t in BranchScore.objects.filter(run=run).values_list("branch_id", "rank", "total")}
+
+
+def league_rows(*, window: Window, user, explanations: bool = False) -> League:
+    """The table of a window for a user: every branch's rank, change and totals, cells within scope,
+    the average and maximum rows and 未评 where qualitative items are not scored yet. Cells carry their
+    whole explanation only when asked (the API); otherwise just the components the average needs."""
+    run = window.run
+    version = run.version
+    targets = run.targets or {}
+    indicators = list(version.indicators.order_by("order"))
+    columns = [
+        Column(i.code, i.label, i.unit, i.precision, i.base_points, i.bonus_cap, i.direction,
+               _number((targets.get(i.code) or {}).get("value")), (targets.get(i.code) or {}).get("source") or "")
+        for i in indicators
+    ]
+    counting = [q for q in version.qualitative_items.all() if q.counts_in(run.month)]
+    counting_codes = {q.code for q in counting}
+    qualitative_max = sum((q.max_points for q in counting), ZERO)
+    visible = visible_branch_ids(user)
+
+    scores = list(
+        BranchScore.objects.filter(run=run)
+        .order_by("rank", "-quantitative", "branch__code")
+        .values_list("pk", "branch_id", "branch__code", "branch__name", "rank", "vetoed", "total", "qualitative",
+                     "quantitative", "deductions", "detail")
+    )
+    # One query for every cell: values, not models (a 1,300-branch window has 22,000 of them).
+    cell_rows = IndicatorScore.objects.filter(branch_score__run=run).values_list(
+        "branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points",
+        "explanation" if explanations else "explanation__inputs",
+    )
+    by_score: dict[int, dict[str, Cell]] = {}
+    base = {c.code: c for c in columns}
+    for score_id, code, value, value2, previous, target, points, explanation in cell_rows:
+        column = base.get(code)
+        if column is None:
+            continue
+        if not explanations:
+            explanation = {"inputs": explanation}
+        by_score.setdefault(score_id, {})[code] = Cell(
+            code, value, value2, previous, target, points, column.base, column.max_points, explanation or {}
+        )
+
+    previous_run, previous = _previous_run(window, user)
+    last_run, last_year = _last_year_run(window, user)
+    before, last = _ranks(previous_run), _ranks(last_run)
+
+    rows = []
+    for position, (pk, branch_id, code, name, rank, vetoed, total, qual, quant, ded, detail) in enumerate(scores, 1):
+        scored = {q.get("item") for q in (detail or {}).get("qualitative", [])} & counting_codes
+        mine = visible is None or branch_id in visible
+        cells = by_score.get(pk, {})
+        row = Row(
+            branch_id, code, name, rank, position, vetoed, total, qual, quant, ded, detail or {}, mine,
+            len(counting_codes - scored), len(counting_codes),
+            cells=[cells.get(c.code) for c in columns] if mine else [],
+            previous_rank=before.get(branch_id, (None, None))[0], previous_total=before.get(branch_id, (None, None))[1],
+            last_year_rank=last.get(branch_id, (None, None))[0],
+        )
+        if mine:
+            ranked = sorted(
+                ((cell, column) for cell, column in zip(row.cells, columns, strict=True) if cell is not None and cell.lost > 0),
+                key=lambda pair: (-pair[0].lost, pair[1].code),
+            )
+            row._most_lost = ranked
+        rows.append(row)
+    for row in rows:
+        row.top = not row.vetoed and row.rank <= 3
+        row.bottom = row.position > len(rows) - 3 and not row.top
+
+    average = _average(columns, indicators, by_score, scores)
+    maximum = Summary(
+        _("满分"), [None] * len(columns), [c.max_points for c in columns],
+        qualitative_max + sum((c.max_points for c in columns), ZERO), qualitative_max, sum((c.max_points for c in columns), ZERO),
+    )
+    return League(window, columns, rows, average, maximum, previous, last_year, qualitative_max)
+
+
+def _average(columns, indicators, by_score, scores) -> Summary:
+    """The province's own value of each indicator (Σ numerators / Σ denominators of the scored branches, from
+    the components each cell recorded) and the mean points; a plain sum is shown as the mean per branch."""
+    values, points = [], []
+    for column, indicator in zip(columns, indicators, strict=True):
+        inputs = indicator_inputs(indicator)
+        cells = [c[column.code] for c in by_score.values() if column.code in c]
+        points.append(sum((c.points for c in cells), ZERO) / len(cells) if cells else None)
+        totals = []
+        for cell in cells:
+            pairs = cell.explanation.get("inputs") or []
+            figures = [_number(v) for _, v in pairs]
+            if len(figures) != len(inputs.components) or any(f is None for f in figures):
+                totals = None
+                break
+            totals.append(dict(zip(inputs.components, figures, strict=True)))
+        if not totals:
+            values.append(None)
+            continue
+        pooled = pooled_value(inputs, pd.DataFrame(totals, dtype=object))
+        if inputs.denominator is None and pooled is not None:
+            pooled = pooled / len(totals)
+        values.append(pooled)
+    n = len(scores)
+    mean = (lambda i: sum((s[i] for s in scores), ZERO) / n) if n else (lambda i: None)
+    return Summary(_("平均"), values, points, mean(6), mean(7), mean(8))
+
+
+@dataclass
+class LossLine:
+    """One indicator on a branch's page: its cell, column, and what it takes to gain the next step."""
+
+    cell: Cell
+    column: Column
+    hints: list[str]
+
+
+def branch_losses(*, table: League, row: Row, indicators: dict) -> list[LossLine]:
+    """A branch's indicators ordered by points lost (then by bonus still open), each with the next-step hint
+    the monthly form gives (kpi.scoring.next_step, worded by kpi.entries.preview.hint_text)."""
+    from kpi.entries.preview import hint_text
+    from kpi.rules import indicator_spec
+    from kpi.scoring.next_step import next_step
+
+    lines = []
+    for cell, column in zip(row.cells, table.columns, strict=True):
+        if cell is None:
+            continue
+        hints = []
+        if cell.value is not None and cell.gain_left > 0:
+            spec = indicator_spec(indicators[column.code])
+            parts = [(1, "")] if spec.rule.kind != "two_part" else [(1, "第一项"), (2, "第二项")]
+            for part, part_name in parts:
+                step = next_step(spec, cell.value, cell.target, value2=cell.value2, previous=cell.previous, part=part)
+                if step is not None:
+                    hints.append(hint_text(step, unit=spec.unit, precision=spec.precision, part_name=part_name))
+        lines.append(LossLine(cell, column, hints))
+    return sorted(lines, key=lambda line: (-line.cell.lost, -line.cell.gain_left, line.column.code))
+
+
+def league_charts(*, table: League, user) -> dict:
+    """Chart data for the table's page: per indicator every visible branch's value against the target and the
+    province's own value; the heatmap of points lost (visible branches); each branch's total over the windows
+    of the same kind (published totals are public, so every branch appears)."""
+    visible_rows = [r for r in table.rows if r.visible]
+    window = table.window
+    indicators = []
+    for i, column in enumerate(table.columns):
+        values = [r.cells[i].value for r in visible_rows]
+        indicators.append({
+            "code": column.code, "name": column.name, "unit": column.unit,
+            "target": None if column.target is None else float(column.target),
+            "average": None if table.average.values[i] is None else round(float(table.average.values[i]), column.precision),
+            "values": [None if v is None else round(float(v), column.precision) for v in values],
+        })
+    heat = [[x, y, float(r.cells[x].lost)] for y, r in enumerate(visible_rows) for x in range(len(table.columns))
+            if r.cells[x] is not None]
+    if window.is_live and can_see_live(user):
+        runs = dict(ScoreRun.objects.filter(scheme=window.scheme, is_current=True).values_list("month", "pk"))
+    else:
+        latest: dict[int, tuple[int, int]] = {}
+        for month, revision, run_id in Publication.objects.filter(scheme=window.scheme).values_list("month", "revision", "run_id"):
+            if revision >= latest.get(month, (0, 0))[0]:
+                latest[month] = (revision, run_id)
+        runs = {m: r for m, (_, r) in latest.items()}
+    months = sorted(runs)
+    totals: dict[int, dict[int, float]] = {}
+    for run_id, branch_id, total in BranchScore.objects.filter(run_id__in=list(runs.values())).values_list(
+        "run_id", "branch_id", "total"
+    ):
+        totals.setdefault(branch_id, {})[run_id] = float(total)
+    history = [
+        {"name": r.name, "totals": [totals.get(r.branch_id, {}).get(runs[m]) for m in months]} for r in table.rows
+    ]
+    return {
+        "branches": [r.name for r in visible_rows], "indicators": indicators,
+        "columns": [c.name for c in table.columns], "heat": heat,
+        "windows": [ytd_label(m) for m in months], "history": history,
+    }

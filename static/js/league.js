@@ -1,0 +1,57 @@
+// The league table (league.html): sortable columns, a branch filter and the print button, all from data-
+// attributes (the Content Security Policy allows no inline script). Rows keep their rank marks when sorted.
+(function () {
+  "use strict";
+  var table = document.getElementById("league");
+  if (table) {
+    var headers = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(headers, function (th, index) {
+      var kind = th.getAttribute("data-sort");
+      if (!kind) return;
+      th.classList.add("sortable");
+      th.setAttribute("tabindex", "0");
+      th.setAttribute("aria-sort", "none");
+      function sort() {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(headers, function (h) { if (h.hasAttribute("data-sort")) h.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        function key(row) {
+          var cell = row.cells[index];
+          var value = cell ? cell.getAttribute("data-value") : "";
+          if (kind === "num") { return value === null || value === "" ? NaN : Number(value); }
+          return value || "";
+        }
+        rows.sort(function (a, b) {
+          var x = key(a), y = key(b);
+          if (kind === "num") {
+            if (isNaN(x) && isNaN(y)) return 0;
+            if (isNaN(x)) return 1;  // cells not shown go last whichever the direction
+            if (isNaN(y)) return -1;
+            return ascending ? x - y : y - x;
+          }
+          return ascending ? x.localeCompare(y, "zh") : y.localeCompare(x, "zh");
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (event) { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sort(); } });
+    });
+  }
+  var filter = document.querySelector("[data-league-filter]");
+  if (filter) {
+    filter.addEventListener("input", function () {
+      var text = filter.value.trim();
+      document.querySelectorAll(filter.getAttribute("data-league-filter")).forEach(function (container) {
+        container.querySelectorAll("[data-name]").forEach(function (item) {
+          var match = !text || item.getAttribute("data-name").indexOf(text) >= 0 || item.getAttribute("data-branch").indexOf(text.toLowerCase()) >= 0;
+          item.classList.toggle("d-none", !match);
+        });
+      });
+    });
+  }
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+})();
