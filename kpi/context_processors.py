@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from branches.permissions import can_review_figures, can_score_qualitative
+from branches.permissions import can_review_figures, can_score_qualitative, is_officer
 
 
 def entries_nav(request) -> dict:
@@ -20,6 +20,8 @@ def entries_nav(request) -> dict:
         items.append({"url": reverse("kpi:review"), "label": gettext("审核")})
     if can_score_qualitative(user):
         items.append({"url": reverse("kpi:office"), "label": gettext("评分")})
+    if is_officer(user):
+        items.append({"url": reverse("kpi:simulate"), "label": gettext("模拟")})
     items.append({"url": reverse("kpi:history"), "label": gettext("记录")})
     unread = unread_notice_count(user=user)
     items.append(

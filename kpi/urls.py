@@ -2,6 +2,7 @@ from django.urls import path
 
 from kpi import views
 from kpi.entries import urls as entries_urls  # registers the yyyymm path converter
+from kpi.simulation import urls as simulation_urls
 
 app_name = "kpi"
 # A league table's address is made of the scheme, the window (2023-08 = 1–8月 of 2023), the revision
@@ -24,3 +25,6 @@ urlpatterns = [
 
 # Branch data entry, review and office scores (issue 4).
 urlpatterns += entries_urls.urlpatterns
+
+# The what-if simulator (issue 11).
+urlpatterns += simulation_urls.urlpatterns
