@@ -193,6 +193,7 @@ SIGNED_IN = expect()  # every signed-in user; anonymous → login page
 NANJING_OBJECT = expect(wuxi=404, county=404)  # an object of nanjing: its staff and the province
 OFFICE = expect(nanjing=403, wuxi=403, county=403)  # the office's pages: officers and administrators only
 PUBLIC = expect(anonymous=200)
+SIMULATOR = expect(nanjing=403, wuxi=403, county=403, nanjing_officer=403)  # the provincial office only
 API_SIGNED_IN = expect(anonymous=401)
 API_NANJING_OBJECT = expect(anonymous=401, wuxi=404, county=404)
 
@@ -466,6 +467,8 @@ ROWS: list[Row] = [
     # kpi API
     Row("api-schemes", API_SIGNED_IN),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}", check=check_league_api),
+    Row("api-simulations", expect(anonymous=401, nanjing=403, wuxi=403, county=403, nanjing_officer=403), method="post",
+        json=True, data={"scheme": "jiangsu-2023", "month": 8, "indicators": {"sl_nonbank": {"target": "96"}}}),
     # complaints API
     Row("api-complaints", API_SIGNED_IN, check=check_case_api),
     # Another branch's code in the filter is refused like an unknown code: nothing tells it exists.
@@ -623,6 +626,15 @@ ROWS: list[Row] = [
         data={"action": "accept", "expected": "1"},
     ),
     Row("kpi:reconciliation", SIGNED_IN, query="?month=8", check=check_reconciliation),
+    # The what-if simulator: the provincial office's (a simulation shows every branch's cells; it writes nothing
+    # but a draft version when saved).
+    Row("kpi:simulate", SIMULATOR),
+    Row("kpi:simulate-results", SIMULATOR, method="post", data={"month": "8", "t__sl_nonbank": "96"}, headers={"HX-Request": "true"}),
+    Row("kpi:simulate-sensitivity", SIMULATOR, method="post",
+        data={"month": "8", "sens-code": "sl_nonbank", "sens-start": "94", "sens-stop": "96", "sens-step": "1"}),
+    Row("kpi:simulate-backtest", SIMULATOR, method="post", data={"month": "1"}),
+    Row("kpi:simulate-save", expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302, nanjing_officer=403),
+        method="post", data={"month": "8", "t__sl_nonbank": "96"}),
     # data entry and review
     Row("kpi:entries", SIGNED_IN, check=check_entries_index),
     Row("kpi:entry-form", NANJING_OBJECT, args=NANJING_AUG, check=check_nanjing_scores),

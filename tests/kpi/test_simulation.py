@@ -4,6 +4,7 @@ the command, the API and the page agree; nothing is written."""
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -292,7 +293,67 @@ def test_sensitivity_gives_each_branch_a_rank_per_value(scheme):
     assert result.ranks["huaian"] == [2, 2]
 
 
-def test_browser_office_only(scheme):
+def office_browser():
+    client = Client()
+    client.force_login(User.objects.get(username="province"))
+    return client
+
+
+def page_rows(html: str) -> list[tuple[str, str, str, str]]:
+    """(rank before, rank after, total before, total after) of each row of the results table, in its order."""
+    body = html[html.index('id="sim-rows"'):]
+    pattern = r"<td class=\"text-nowrap\">(\d+) → <strong>(\d+)</strong>.*?<td class=\"num text-nowrap\">([\d.,-]+) → <strong>([\d.,-]+)</strong>"
+    return re.findall(pattern, body, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    ("form", "args"),
+    [
+        ({"t__sl_nonbank": "96"}, ["--target", "sl_nonbank=96"]),
+        ({"t__claim_cycle_event": "40"}, ["--target", "claim_cycle_event=40"]),
+        ({"version": "{draft}", "t__claim_cycle_event": "55"}, ["--version", "{draft}", "--target", "claim_cycle_event=55"]),
+    ],
+)
+def test_the_page_and_the_command_agree(scheme, form, args):
+    draft = make_draft_with_cap(scheme, "2")
+    form = {k: v.format(draft=draft.number) for k, v in form.items()}
+    args = [a.format(draft=draft.number) for a in args]
+    response = office_browser().post("/simulate/results/", {"scheme": "jiangsu-2023", "month": "8", **form}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    expected = [(r["rank_before"], r["rank_after"], r["total_before"], r["total_after"]) for r in command(*args)]
+    assert page_rows(response.content.decode()) == expected
+
+
+def test_the_page_lists_changes_errors_and_explains_changed_cells(scheme):
+    client = office_browser()
+    page = client.get("/simulate/").content.decode()
+    assert 'name="t__sl_nonbank"' in page and "js/simulate.js" in page and "<script>" not in page
+    results = client.post("/simulate/results/", {"scheme": "jiangsu-2023", "month": "8", "t__sl_nonbank": "96"}).content.decode()
+    assert "sl_nonbank：考核值 95 → 96" in results
+    assert "未达标：差 1.52（94.48 − 96 = -1.52）" in results  # nanjing's cell under the new target
+    bad = client.post("/simulate/results/", {"scheme": "jiangsu-2023", "month": "8", "t__sl_nonbank": "9x"}).content.decode()
+    assert "指标 sl_nonbank，考核值：“9x”不是有效的数字" in bad
+
+
+def test_sensitivity_and_backtest_panels(scheme):
+    client = office_browser()
+    sens = client.post("/simulate/sensitivity/", {"scheme": "jiangsu-2023", "month": "8", "sens-code": "claim_cycle_event",
+                                                   "sens-start": "40", "sens-stop": "45", "sens-step": "5"}).content.decode()
+    assert 'id="sens-chart"' in sens and "&quot;values&quot;: [&quot;40&quot;, &quot;45&quot;]" in sens
+    back = client.post("/simulate/backtest/", {"scheme": "jiangsu-2023", "month": "2", "t__claim_cycle_event": "40"}).content.decode()
+    assert back.count("<tr><td>") == 2  # windows 1月 and 1–2月
+
+
+def test_saving_from_the_page_makes_a_draft(scheme):
+    response = office_browser().post("/simulate/save/", {"scheme": "jiangsu-2023", "month": "8", "t__sl_nonbank": "96"})
+    assert response.status_code == 302
+    draft = SchemeVersion.objects.get(scheme=scheme, status=SchemeStatus.DRAFT)
+    assert draft.indicators.get(code="sl_nonbank").target_value == D(96)
+    assert f"version={draft.number}" in response["Location"]
+
+
+def test_the_page_is_the_offices(scheme):
     staff = Client()
     staff.force_login(User.objects.get(username="nanjing"))
     assert staff.get("/simulate/").status_code == 403
+    assert staff.post("/simulate/results/", {"month": "8"}).status_code == 403
