@@ -116,8 +116,13 @@ def describe_change(before: dict | None, after: dict | None) -> list[str]:
     return lines
 
 
+TARGET_KIND_LABELS = {"fixed": "固定值", "provincial_average": "全省平均", "year_on_year": "同比"}
+
+
 def _shown(value) -> str:
-    return "—" if value is None else fmt(value) if isinstance(value, Decimal) else str(value)
+    if value is None:
+        return "—"
+    return fmt(value) if isinstance(value, Decimal) else TARGET_KIND_LABELS.get(value, str(value))
 
 
 def _rule_text(definition: dict) -> str:
@@ -162,6 +167,11 @@ class BranchMove:
     def rank_change(self) -> int:
         """Places moved up (positive) or down (negative)."""
         return self.rank_before - self.rank_after
+
+    @property
+    def places(self) -> int:
+        """How many places it moved, either way."""
+        return abs(self.rank_change)
 
 
 @dataclass

@@ -128,8 +128,8 @@ def _result_rows(simulation) -> list[dict]:
     ]
 
 
-def _simulate(request, scheme):
-    """Run the form's simulation: (base, simulation, errors)."""
+def _simulate(request, scheme, *, strict: bool = False):
+    """Run the form's simulation: (base, changes, simulation, errors); `strict` raises the errors instead."""
     params = request.POST
     month, version = _window(request, scheme)
     base = simulation_base(scheme=scheme, month=month, version=version)
@@ -137,6 +137,8 @@ def _simulate(request, scheme):
         changes = parse_changes({**_form_changes(params, base.after_definitions), "version": version})
         return base, changes, simulation_run(base=base, changes=changes), []
     except SimulationError as exc:
+        if strict:
+            raise
         return base, None, None, exc.errors
 
 
@@ -149,8 +151,8 @@ def _results_context(base, simulation, errors) -> dict:
             rows=_result_rows(simulation),
             top=[(names[b], names[a]) for b, a in zip(c.top_before, c.top_after, strict=True)],
             bottom=[(names[b], names[a]) for b, a in zip(c.bottom_before, c.bottom_after, strict=True)],
-            winners=[(names[r.branch], r.rank_change) for r in c.winners],
-            losers=[(names[r.branch], r.rank_change) for r in c.losers],
+            winners=[(names[r.branch], r.places) for r in c.winners],
+            losers=[(names[r.branch], r.places) for r in c.losers],
             cell_changes=[(simulation.indicator_name(k), v) for k, v in c.cell_changes.items() if v],
         )
     return context
@@ -212,9 +214,7 @@ def simulate_sensitivity(request):
     scheme = _scheme(request)
     params = request.POST
     try:
-        base, changes, simulation, errors = _simulate(request, scheme)
-        if errors:
-            raise SimulationError(errors)
+        base, changes, _, _ = _simulate(request, scheme, strict=True)
         code = params.get("sens-code", "")
         if code not in base.after_definitions:
             raise SimulationError([f"方案中没有指标“{code}”"])
@@ -242,9 +242,7 @@ def simulate_backtest(request):
     """The form's changes over every window 1月 … 1–N月 of the year."""
     scheme = _scheme(request)
     try:
-        base, changes, simulation, errors = _simulate(request, scheme)
-        if errors:
-            raise SimulationError(errors)
+        base, changes, _, _ = _simulate(request, scheme, strict=True)
         windows = simulation_backtest(scheme=scheme, month=base.month, changes=changes)
     except SimulationError as exc:
         return render(request, "kpi/simulate/_backtest.html", {"errors": exc.errors})
@@ -256,7 +254,7 @@ def simulate_backtest(request):
             "month": month, "tau": c.tau, "moved": sum(1 for r in c.rows if r.rank_change),
             "top_before": [names[b] for b in c.top_before], "top_after": [names[b] for b in c.top_after],
             "winner": (names[c.winners[0].branch], c.winners[0].rank_change) if c.winners else None,
-            "loser": (names[c.losers[0].branch], c.losers[0].rank_change) if c.losers else None,
+            "loser": (names[c.losers[0].branch], c.losers[0].places) if c.losers else None,
         })
     return render(request, "kpi/simulate/_backtest.html", {"rows": rows})
 
