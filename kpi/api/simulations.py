@@ -16,6 +16,8 @@ from kpi.simulation.changes import MAX_INDICATOR_CHANGES, MAX_OFFICE_CHANGES, pa
 from kpi.simulation.selectors import simulate
 
 MAX_RULE_CHARS = 5000
+# Totals and points out: wide enough for any base points a simulation may set (Indicator.base_points has 8 digits,
+# times up to 50 indicators), so answering never fails on a large what-if.
 # Numbers travel as strings (exact); kpi.simulation.changes reads them through core.parsing.
 NUMBER = {"max_length": 30, "required": False, "allow_null": True, "allow_blank": True}
 
@@ -82,19 +84,19 @@ class SimulationInputSerializer(serializers.Serializer):
 class CauseSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="指标代码，或 qualitative(定性)/deductions(减分)")
     name = serializers.CharField()
-    before = serializers.DecimalField(max_digits=8, decimal_places=2)
-    after = serializers.DecimalField(max_digits=8, decimal_places=2)
-    delta = serializers.DecimalField(max_digits=8, decimal_places=2)
+    before = serializers.DecimalField(max_digits=20, decimal_places=2)
+    after = serializers.DecimalField(max_digits=20, decimal_places=2)
+    delta = serializers.DecimalField(max_digits=20, decimal_places=2)
 
 
 class SimulationRowSerializer(serializers.Serializer):
     branch = serializers.CharField()
     branch_name = serializers.CharField()
-    total_before = serializers.DecimalField(max_digits=8, decimal_places=2)
+    total_before = serializers.DecimalField(max_digits=20, decimal_places=2)
     rank_before = serializers.IntegerField()
-    total_after = serializers.DecimalField(max_digits=8, decimal_places=2)
+    total_after = serializers.DecimalField(max_digits=20, decimal_places=2)
     rank_after = serializers.IntegerField()
-    delta = serializers.DecimalField(max_digits=8, decimal_places=2)
+    delta = serializers.DecimalField(max_digits=20, decimal_places=2)
     rank_change = serializers.IntegerField(help_text="名次变化，正数为上升")
     vetoed = serializers.BooleanField()
     causes = CauseSerializer(many=True)

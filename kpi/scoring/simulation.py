@@ -84,7 +84,9 @@ def apply_change(definition: dict, change: IndicatorChange) -> dict:
             tiers[edit.tier - 1]["points"] = _text(edit.points)
     for edge in change.band_edges:
         bands = rule.get("bands") if rule.get("kind") == "bands" else None
-        if not isinstance(bands, list) or not 1 <= edge.edge < len(bands):
+        if not isinstance(bands, list) or not 1 <= edge.edge < len(bands) or not all(
+            isinstance(b, dict) for b in bands[edge.edge - 1: edge.edge + 1]
+        ):
             errors.append(f"计分规则没有第{edge.edge}段与第{edge.edge + 1}段之间的分界")
             continue
         bands[edge.edge - 1]["max"] = _text(edge.value)

@@ -116,7 +116,9 @@ def _indicator_rows(base, params) -> list[dict]:
 def _result_rows(simulation) -> list[dict]:
     """The rows in the after ranking, each cause with the changed cell's explanation under the new rule."""
     after = simulation.comparison.after.window.cells
-    explanations = dict(zip(zip(after["branch"], after["indicator"], strict=True), after["explanation"], strict=True))
+    explanations = {} if after.empty else dict(
+        zip(zip(after["branch"], after["indicator"], strict=True), after["explanation"], strict=True)
+    )
     names = simulation.base.branch_names
     return [
         {

@@ -134,3 +134,14 @@ def test_changes_are_read_as_exact_decimals():
     change = changes.indicators["sl_nonbank"]
     assert change.target == D("96.5") and change.tiers == (TierEdit("below", 1, step=D("0.5")),)
     assert changes.deductions[0].points == D(-1) and changes.version == 2
+
+
+def test_a_league_with_no_indicator_left_still_compares():
+    before = _league({"a": "90", "b": "80"})
+    empty = league_assemble(LeagueInputs(indicators=(), totals=pd.DataFrame(dtype=object),
+                                         previous_totals=pd.DataFrame(dtype=object), branches=("a", "b")))
+    diff = compare(before, empty)
+    # both fall to 0: tied, so listed by code and sharing the rank
+    assert [(r.branch, r.total_after, r.rank_after) for r in diff.rows] == [("a", 0, 1), ("b", 0, 1)]
+    assert diff.cell_changes == {"att": 2}
+    assert diff.tau is None  # the after ranking is all ties
