@@ -105,3 +105,9 @@ def can_publish_league(user, province: Branch) -> bool:
     """Publish (and republish) a scheme's league table, and decide on corrections to approved months: the
     office of the scheme's province (its officers, and administrators)."""
     return is_officer(user) and can_view_branch(user, province)
+
+
+def can_simulate(user, province: Branch) -> bool:
+    """Run what-if simulations of a scheme and save one as a draft version: the office of the scheme's province
+    (a simulation shows every branch's cells)."""
+    return is_officer(user) and can_view_branch(user, province)

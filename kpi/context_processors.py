@@ -23,6 +23,8 @@ def entries_nav(request) -> dict:
     if can_score_qualitative(user):
         items.append({"url": reverse("kpi:office"), "label": gettext("评分")})
     items.append({"url": reverse("kpi:imports"), "label": gettext("导入")})
+    if is_officer(user):
+        items.append({"url": reverse("kpi:simulate"), "label": gettext("模拟")})
     items.append({"url": reverse("kpi:history"), "label": gettext("记录")})
     unread = unread_notice_count(user=user)
     items.append(

@@ -7,6 +7,13 @@ from kpi.scoring.engine import IndicatorSpec
 from kpi.scoring.rules import RuleError, parse_rule
 from kpi.scoring.window import ScoredIndicator
 
+# The fields that define an indicator (everything but its version): what a new version
+# copies, and what a what-if simulation may change.
+INDICATOR_FIELDS = [
+    "code", "name", "name_en", "theme", "order", "unit", "precision", "direction", "target_kind",
+    "target_value", "target_value2", "base_points", "bonus_cap", "rule", "inputs", "source",
+]
+
 
 def validate_indicator(indicator) -> dict[str, list[str]]:
     """Problems with an indicator's rule, inputs and targets, by field, in Chinese (empty if none)."""
@@ -54,3 +61,8 @@ def indicator_inputs(indicator) -> Inputs:
 def scored_indicators(version) -> list[ScoredIndicator]:
     """Every indicator of a scheme version, ready for the window scorer."""
     return [ScoredIndicator(indicator_spec(i), indicator_inputs(i)) for i in version.indicators.order_by("order")]
+
+
+def indicator_definition(indicator) -> dict:
+    """An indicator's defining fields as plain data (kpi.scoring.simulation changes these)."""
+    return {f: getattr(indicator, f) for f in INDICATOR_FIELDS}

@@ -183,7 +183,7 @@ def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataF
         branches=tuple(code_of.values()),
         overrides=target_overrides(scheme=scheme, month=month),
         component_names=component_names(),
-        qualitative=_qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of),
+        qualitative=qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of),
         deductions=_deduction_entries(scheme=scheme, month=month, code_of=code_of),
         vetoes={
             code_of[v.branch_id]: v.reason
@@ -192,13 +192,7 @@ def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataF
     )
 
 
-def league_inputs_qualitative(*, scheme: Scheme, version, month: int) -> dict[str, tuple[QualitativeEntry, ...]]:
-    """The qualitative scores a window's league counts, per branch code (what `league_inputs` reads)."""
-    code_of = dict(scored_branches(scheme=scheme).values_list("pk", "code"))
-    return _qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of)
-
-
-def _qualitative_entries(*, scheme, version, month, code_of) -> dict[str, tuple[QualitativeEntry, ...]]:
+def qualitative_entries(*, scheme, version, month, code_of: dict[int, str]) -> dict[str, tuple[QualitativeEntry, ...]]:
     """Each branch's latest qualitative scores of the version's items that count in a window ending in `month`."""
     items = {q.code: q for q in version.qualitative_items.all()}
     out = {}

@@ -19,15 +19,12 @@ from kpi.models import (
     SchemeVersion,
     ScoreRun,
 )
+from kpi.rules import INDICATOR_FIELDS, indicator_definition
 from kpi.scoring.decimals import fmt
 from kpi.scoring.league import league_assemble
 
 logger = logging.getLogger(__name__)
 
-INDICATOR_FIELDS = [
-    "code", "name", "name_en", "theme", "order", "unit", "precision", "direction", "target_kind",
-    "target_value", "target_value2", "base_points", "bonus_cap", "rule", "inputs", "source",
-]
 
 
 @transaction.atomic
@@ -80,7 +77,7 @@ def scheme_version_create_draft(*, scheme: Scheme) -> SchemeVersion:
         raise ApplicationError(f"已有草稿版本 v{source.number}，请先修改并发布它。")
     draft = SchemeVersion.objects.create(scheme=scheme, number=source.number + 1, notes=source.notes)
     Indicator.objects.bulk_create(
-        Indicator(version=draft, **{f: getattr(i, f) for f in INDICATOR_FIELDS}) for i in source.indicators.all()
+        Indicator(version=draft, **indicator_definition(i)) for i in source.indicators.all()
     )
     QualitativeItem.objects.bulk_create(
         QualitativeItem(version=draft, code=q.code, name=q.name, max_points=q.max_points, year_end_only=q.year_end_only, order=q.order)

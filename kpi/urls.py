@@ -2,6 +2,8 @@ from django.urls import path
 
 from kpi import views
 from kpi.entries import urls as entries_urls  # registers the yyyymm path converter
+from kpi.imports import urls as imports_urls
+from kpi.simulation import urls as simulation_urls
 
 app_name = "kpi"
 # A league table's address is made of the scheme, the window (2023-08 = 1–8月 of 2023), the revision
@@ -27,6 +29,7 @@ urlpatterns = [
 urlpatterns += entries_urls.urlpatterns
 
 # Figures in bulk (issue 9).
-from kpi.imports import urls as imports_urls  # noqa: E402
-
 urlpatterns += imports_urls.urlpatterns
+
+# The what-if simulator (issue 11).
+urlpatterns += simulation_urls.urlpatterns

@@ -201,6 +201,7 @@ SIGNED_IN = expect()  # every signed-in user; anonymous → login page
 NANJING_OBJECT = expect(wuxi=404, county=404)  # an object of nanjing: its staff and the province
 OFFICE = expect(nanjing=403, wuxi=403, county=403)  # the office's pages: officers and administrators only
 PUBLIC = expect(anonymous=200)
+SIMULATOR = expect(nanjing=403, wuxi=403, county=403, nanjing_officer=403)  # the provincial office only
 API_SIGNED_IN = expect(anonymous=401)
 API_NANJING_OBJECT = expect(anonymous=401, wuxi=404, county=404)
 
@@ -518,6 +519,8 @@ ROWS: list[Row] = [
         data={"figures": [{"branch": "nanjing", "month": "2023-09", "component": "premium_wan", "value": 5}]}),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=xlsx", check=check_league_xlsx, label="xlsx"),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=csv", check=check_league_csv, label="csv"),
+    Row("api-simulations", expect(anonymous=401, nanjing=403, wuxi=403, county=403, nanjing_officer=403), method="post",
+        json=True, data={"scheme": "jiangsu-2023", "month": 8, "indicators": {"sl_nonbank": {"target": "96"}}}),
     # complaints API
     Row("api-complaints", API_SIGNED_IN, check=check_case_api),
     # Another branch's code in the filter is refused like an unknown code: nothing tells it exists.
@@ -687,6 +690,15 @@ ROWS: list[Row] = [
     Row("kpi:import-alias", expect(nanjing=302, wuxi=404, county=404, officer=404, admin=404), args=("{batch}",), method="post",
         data={"name": "宁分", "branch": "nanjing"}),
     Row("kpi:dashboard", OFFICE, check=check_dashboard),
+    # The what-if simulator: the provincial office's (a simulation shows every branch's cells; it writes nothing
+    # but a draft version when saved).
+    Row("kpi:simulate", SIMULATOR),
+    Row("kpi:simulate-results", SIMULATOR, method="post", data={"month": "8", "t__sl_nonbank": "96"}, headers={"HX-Request": "true"}),
+    Row("kpi:simulate-sensitivity", SIMULATOR, method="post",
+        data={"month": "8", "sens-code": "sl_nonbank", "sens-start": "94", "sens-stop": "96", "sens-step": "1"}),
+    Row("kpi:simulate-backtest", SIMULATOR, method="post", data={"month": "1"}),
+    Row("kpi:simulate-save", expect(nanjing=403, wuxi=403, county=403, officer=302, admin=302, nanjing_officer=403),
+        method="post", data={"month": "8", "t__sl_nonbank": "96"}),
     # data entry and review
     Row("kpi:entries", SIGNED_IN, check=check_entries_index),
     Row("kpi:entry-form", NANJING_OBJECT, args=NANJING_AUG, check=check_nanjing_scores),

@@ -334,7 +334,9 @@ def office_overview(*, scheme: Scheme, month: int, branch_ids: set[int] | None =
     items = list(version.qualitative_items.order_by("order"))
     scores = kpi_selectors.qualitative_as_of(scheme=scheme, month=month)
     # The run's own reading of the qualitative scores (year-end items count in December only): one rule, one place.
-    counted = kpi_selectors.league_inputs_qualitative(scheme=scheme, version=version, month=month)
+    code_of = dict(kpi_selectors.scored_branches(scheme=scheme).values_list("pk", "code"))
+    counted = kpi_selectors.qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of)
+    totals = {pk: sum((e.score for e in counted.get(code, ())), Decimal(0)) for pk, code in code_of.items()}
     deductions: dict[int, Decimal] = {}
     for d in Deduction.objects.filter(scheme=scheme, month__lte=month):
         deductions[d.branch_id] = deductions.get(d.branch_id, Decimal(0)) + d.points
@@ -346,7 +348,7 @@ def office_overview(*, scheme: Scheme, month: int, branch_ids: set[int] | None =
         {
             "branch": b,
             "cells": [scores.get(b.pk, {}).get(i.code) for i in items],
-            "total": sum((e.score for e in counted.get(b.code, ())), Decimal(0)),
+            "total": totals.get(b.pk, Decimal(0)),
             "deductions": deductions.get(b.pk, Decimal(0)),
             "vetoed": b.pk in vetoed,
         }
