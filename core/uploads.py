@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import filetype
@@ -64,12 +65,22 @@ def check_size(upload, limit: int) -> None:
 
 
 def cell_text(value) -> str:
-    """A cell as the text a validator reads: dates in ISO form, empty for nothing."""
+    """A cell as the text a validator reads: numbers without float noise (9448.0 → 9448, 0.1 → 0.1), dates in ISO
+    form, '' for nothing. Every import reads its cells through here (openpyxl and python-calamine give floats)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        text = format(Decimal(repr(value)), "f")
+        return text[:-2] if text.endswith(".0") else text
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return "" if value is None else str(value).strip()
+    return str(value).strip()
 
 
 def decode_text(content: bytes) -> str:

@@ -610,5 +610,13 @@ class ImportBatch(models.Model):
             models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""), name="one_batch_per_idempotency_key"),
         ]
 
+    # The name an API request's JSON figures are stored under (a file of that name is refused by the reader).
+    JSON_NAME = "figures.json"
+
     def __str__(self):
         return f"{self.file_name or self.channel} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_json(self) -> bool:
+        """The API's JSON figures rather than a file: read as records, no workbook to mark."""
+        return self.channel == FigureSource.API and self.file_name == self.JSON_NAME

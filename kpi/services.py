@@ -151,8 +151,8 @@ def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
     outbox.recompute_request(scheme=scheme, months=selectors.computed_months(scheme=scheme))
 
 
-def recompute_for_figure_change(*, branch: Branch, year: int, month: int) -> None:
-    """After figures of a branch and month change: recompute the windows that contain them.
+def recompute_for_figure_change(*, year: int, month: int) -> None:
+    """After figures of a month change (whichever branch's): recompute the windows that contain them.
 
     The published schemes of that year recompute every window from `month` on; those of the next
     year (which compare with this one) recompute only the windows already computed from `month` on.
@@ -164,9 +164,12 @@ def recompute_for_figure_change(*, branch: Branch, year: int, month: int) -> Non
         outbox.recompute_request(scheme=scheme, months=(m for m in selectors.computed_months(scheme=scheme) if m >= month))
 
 
+def recompute_for_months(*, months) -> None:
+    """recompute_for_figure_change for many changed months: each year from its first changed month."""
+    for year in sorted({m.year for m in months}):
+        recompute_for_figure_change(year=year, month=min(m.month for m in months if m.year == year))
+
+
 def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:
     """Receiver of core.events.figures_changed: another app changed figures kpi derives from."""
-    branch = Branch.objects.get(pk=branch_id)
-    for year in sorted({m.year for m in months}):
-        first = min(m.month for m in months if m.year == year)
-        recompute_for_figure_change(branch=branch, year=year, month=first)
+    recompute_for_months(months=months)

@@ -6,6 +6,7 @@ error remains. An `Idempotency-Key` header makes a retry answer the first summar
 `GET` lists figures for incremental pulls, within the caller's branch scope like every endpoint.
 """
 
+import hashlib
 import json
 import re
 
@@ -175,11 +176,9 @@ class FiguresApi(generics.ListAPIView):
         body = FiguresInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         figures = [dict(item) for item in body.validated_data["figures"]]
-        return services.JSON_NAME, json.dumps({"figures": figures}, ensure_ascii=False).encode()
+        return ImportBatch.JSON_NAME, json.dumps({"figures": figures}, ensure_ascii=False).encode()
 
     def _replay(self, batch: ImportBatch, content: bytes, dry_run: bool):
-        import hashlib
-
         if batch.sha256 != hashlib.sha256(content).hexdigest() or batch.summary.get("dry_run") != dry_run:
             raise ConflictError("该 Idempotency-Key 已用于另一份数据，请换一个键。")
         return Response(self._answer(batch.summary))

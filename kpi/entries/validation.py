@@ -68,6 +68,23 @@ def parse_figure(raw: str | None, *, column=None, label: str = "") -> tuple[Deci
         return None, exc.message
 
 
+def figure_value(raw, *, unit: str) -> tuple[Decimal | None, str | None, str | None]:
+    """A figure as every channel reads it (the form, imports, the API): (value, problem code, message).
+
+    None, None, None for a blank; the codes are the import's (NOT_A_NUMBER, OUT_OF_RANGE, NEGATIVE, NOT_WHOLE).
+    """
+    text = "" if raw is None else str(raw)
+    value, error = parse_figure(text)
+    if error:
+        not_a_number = error == parsing.DECIMAL_MESSAGE.format(value=parsing.shown(text))
+        return None, "NOT_A_NUMBER" if not_a_number else "OUT_OF_RANGE", error
+    if value is not None and value < ZERO:
+        return None, "NEGATIVE", "不能为负数"
+    if value is not None and unit in WHOLE_UNITS and value != value.to_integral_value():
+        return None, "NOT_WHOLE", f"单位为“{unit}”，须填整数"
+    return value, None, None
+
+
 def figures_check(*, layout: EntryLayout, context: CheckContext, raw: dict[str, str], require_all: bool) -> Checked:
     """Parse and check the typed figures of one branch and month against the stored ones and the province."""
     names = {code: c.name for code, c in layout.components.items()}
@@ -76,21 +93,15 @@ def figures_check(*, layout: EntryLayout, context: CheckContext, raw: dict[str, 
         checked.errors.append(Problem("本月数据已审核锁定，不能修改；如需更正，请联系省公司重新打开。"))
     for code in layout.entered:
         component = layout.components[code]
-        value, error = parse_figure(raw.get(code))
+        value, problem, message = figure_value(raw.get(code), unit=component.unit)
         name = names[code]
-        if error:
-            checked.errors.append(Problem(f"{name}：{error}", code))
+        if problem:
+            checked.errors.append(Problem(f"{name}：{message}", code))
         elif value is None:
             if code in context.stored:
                 checked.errors.append(Problem(f"{name}：已保存的数值不能清空（如为零请填 0）", code))
             elif require_all:
                 checked.errors.append(Problem(f"{name}：必填", code))
-        elif value < ZERO:
-            checked.errors.append(Problem(f"{name}：不能为负数", code))
-            value = None
-        elif component.unit in WHOLE_UNITS and value != value.to_integral_value():
-            checked.errors.append(Problem(f"{name}：单位为“{component.unit}”，须填整数", code))
-            value = None
         checked.values[code] = value
     _check_parts(layout, context, checked, names)
     _warn_last_month(layout, context, checked, names)

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from core import parsing
+from core.uploads import cell_text
 from kpi.imports.catalogue import ROLE_WORDS, Catalogue, normalize
 from kpi.imports.codes import ImportCode, Problem
-from kpi.imports.reader import Sheet, cell_ref, cell_text, column_letter
+from kpi.imports.reader import Sheet, cell_ref, column_letter
 
 HEADER_SEARCH_ROWS = 20
 BRANCH_WORDS = {"机构", "机构名称", "机构代码", "机构编码", "单位", "单位名称", "中支", "中支名称", "分支机构", "公司", "branch"}
@@ -127,10 +128,10 @@ def _find_header(rows: list[list], catalogue: Catalogue) -> int:
 def _filled_upper(sheet: Sheet, header: int, width: int) -> list[str]:
     """The header row with each merged cell's text spread over the columns it covers (an indicator over 分子 / 分母)."""
     upper = [cell_text(v) for v in sheet.rows[header]] + [""] * (width - len(sheet.rows[header]))
-    for r0, c0, r1, c1 in sheet.merged:
-        if r0 <= header <= r1:
-            for c in range(c0, min(c1, width - 1) + 1):
-                upper[c] = upper[c0] if r0 == header else upper[c]
+    for r0, c0, _, c1 in sheet.merged:
+        if r0 == header:
+            for c in range(c0 + 1, min(c1, width - 1) + 1):
+                upper[c] = upper[c0]
     return upper
 
 
@@ -285,7 +286,7 @@ def _wide_records(result, sheet, first, branch_cols, code_cols, month_col, colum
 
 
 def _long_records(result, sheet, first, branch_cols, code_cols, month_col, comp_col, value_col, catalogue, month, year):
-    unknown: dict[str, Problem] = {}
+    derived: dict[str, Problem] = {}  # one warning per derived component, not one per row
     for index in range(first, len(sheet.rows)):
         row = sheet.rows[index]
         raw = row[value_col] if value_col < len(row) else ""
@@ -305,10 +306,10 @@ def _long_records(result, sheet, first, branch_cols, code_cols, month_col, comp_
             continue
         code = next(iter(codes))
         if code in catalogue.derived:
-            unknown.setdefault(code, Problem(ImportCode.DERIVED_IGNORED,
+            derived.setdefault(code, Problem(ImportCode.DERIVED_IGNORED,
                                              f"“{catalogue.component_names[code]}”由投诉记录生成，不能导入，这些行已忽略", ref=where, value=component_text))
             continue
         row_month, problem = _row_month(result, row, index, month_col, month, year)
         result.records.append(Record(sheet.name, index, value_col, branch_text, cell_ref(sheet.name, index, branch_col),
                                      row_month, code, raw, problem))
-    result.problems.extend(unknown.values())
+    result.problems.extend(derived.values())

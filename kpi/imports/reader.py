@@ -6,11 +6,9 @@ The file is capped before it is read (`core.uploads`): its size, what its zip pa
 columns per sheet, and sheets per workbook.
 """
 
-import datetime
 import io
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from core import uploads
@@ -48,24 +46,6 @@ def column_letter(column: int) -> str:
         n, rest = divmod(n - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def cell_text(value) -> str:
-    """A cell as text: numbers without float noise (9448.0 → 9448, 0.1 → 0.1), dates ISO, '' for empty."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        text = format(Decimal(repr(value)), "f")
-        return text[:-2] if text.endswith(".0") else text
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def read_file(content: bytes, name: str, *, max_bytes: int = FILE_MAX_BYTES) -> list[Sheet]:

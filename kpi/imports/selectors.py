@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from branches.models import BranchAlias
+from branches.models import Branch, BranchAlias
 from branches.permissions import can_review_figures, visible_branch_ids
 from kpi import selectors as kpi_selectors
 from kpi.choices import SchemeStatus, Source
@@ -31,8 +31,6 @@ def catalogue_for(*, scheme: Scheme | None) -> Catalogue:
         branches = list(kpi_selectors.scored_branches(scheme=scheme))
         catalogue.add_totals(scheme.province.name)
     else:
-        from branches.models import Branch
-
         branches = list(Branch.objects.all())
     aliases: dict[int, list[str]] = {}
     for alias in BranchAlias.objects.filter(branch__in=branches):
@@ -102,8 +100,6 @@ def template_data(*, scheme: Scheme, month, user) -> dict:
 
 def alias_targets(*, scheme: Scheme | None, user) -> list:
     """The branches an office user may name as an alias's branch."""
-    from branches.models import Branch
-
     branches = kpi_selectors.scored_branches(scheme=scheme) if scheme else Branch.objects.all()
     visible = visible_branch_ids(user)
     return [b for b in branches if visible is None or b.pk in visible]

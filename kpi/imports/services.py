@@ -26,6 +26,7 @@ from core.uploads import UploadError
 from kpi.imports import selectors
 from kpi.imports.catalogue import Catalogue, normalize
 from kpi.imports.codes import ImportCode, Problem
+from kpi.imports.effect import league_effect
 from kpi.imports.layout import Record, SheetResult, month_of, read_sheet
 from kpi.imports.reader import read_file
 from kpi.imports.validation import Entry, Plan, plan, resolve
@@ -40,7 +41,9 @@ from kpi.models import (
     SubmissionEvent,
     SubmissionStatus,
 )
+from kpi.publishing.services import months_lock_derived
 from kpi.scoring.decimals import fmt
+from kpi.services import recompute_for_months
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +51,6 @@ logger = logging.getLogger(__name__)
 KEPT_ERRORS = 1000
 KEPT_CHANGES = 2000
 API_MAX_FIGURES = 100_000
-JSON_NAME = "figures.json"
 LOCK_CHUNK = 200
 
 
@@ -101,7 +103,7 @@ def batch_check(*, batch: ImportBatch, progress=None) -> Checked:
     result = Plan()
     step(5)
     try:
-        if batch.file_name == JSON_NAME and batch.channel == FigureSource.API:
+        if batch.is_json:
             records, problems = _json_records(content, catalogue)
         else:
             records, problems = [], []
@@ -182,8 +184,6 @@ def batch_create(
     month: datetime.date | None = None, idempotency_key: str = "",
 ) -> ImportBatch:
     """Record an upload (or an API request) before it is checked; the scheme is the one named or the user's."""
-    if not user.is_authenticated:
-        raise PermissionDeniedError("请先登录。")
     year = month.year if month else None
     scheme = selectors.import_scheme(user=user, code=scheme_code, year=year)
     if scheme_code and scheme is None:
@@ -211,8 +211,6 @@ def batch_prepare(*, batch: ImportBatch, dry_run: bool = True, progress=None) ->
             checked = batch_check(batch=batch, progress=step)
     effect = {}
     if checked.plan.ok and checked.plan.writes() and batch.scheme is not None:
-        from kpi.imports.effect import league_effect
-
         effect = league_effect(scheme=batch.scheme, entries=checked.plan.writes(), codes=checked.codes)
     step(95)
     batch.summary = summary_of(checked, batch=batch, dry_run=True, effect=effect)
@@ -249,16 +247,13 @@ def batch_apply(*, batch: ImportBatch, user) -> ImportBatch:
 
 def source_ref(batch: ImportBatch) -> str:
     """What a written value's history says it came from: the file and its hash, or the API client."""
-    if batch.channel == FigureSource.API and batch.file_name == JSON_NAME:
+    if batch.is_json:
         return f"接口 {batch.user.username} 批次 {str(batch.pk)[:8]}"
     return f"{batch.file_name} sha256:{batch.sha256[:12]}"
 
 
 def _write(*, entries: list[Entry], codes: dict[str, int], user, batch: ImportBatch) -> None:
     """Bulk create and update the figures (each with its history), then move every month touched as the form would."""
-    from kpi.publishing.services import months_lock_derived
-    from kpi.services import recompute_for_figure_change
-
     office = can_review_figures(user)
     components = dict(Component.objects.values_list("code", "pk"))
     branch_ids = {codes[e.branch] for e in entries}
@@ -306,12 +301,7 @@ def _write(*, entries: list[Entry], codes: dict[str, int], user, batch: ImportBa
     # (a chunk bounds the statement that names its months).
     for start in range(0, len(approved), LOCK_CHUNK):
         months_lock_derived(submissions=approved[start : start + LOCK_CHUNK], user=user)
-    any_branch = Branch(pk=next(iter(branch_ids)))
-    first_by_year: dict[int, int] = {}
-    for m in months:
-        first_by_year[m.year] = min(first_by_year.get(m.year, 12), m.month)
-    for year, first in sorted(first_by_year.items()):
-        recompute_for_figure_change(branch=any_branch, year=year, month=first)
+    recompute_for_months(months=months)
 
 
 # ── aliases ───────────────────────────────────────────────────────────────────────────────────────

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core import parsing
-from kpi.entries.validation import FIGURE_COLUMN, WHOLE_UNITS
+from core.uploads import cell_text
+from kpi.entries.validation import figure_value
 from kpi.imports.catalogue import Catalogue
 from kpi.imports.codes import ImportCode, Problem
 from kpi.imports.layout import Record
-from kpi.imports.reader import cell_text
 from kpi.scoring.decimals import fmt
 
 
@@ -92,19 +92,14 @@ class Plan:
 
 
 def parse_value(raw, *, ref: str, name: str, unit: str) -> tuple[Decimal | None, Problem | None]:
-    """A cell's number as the form reads it (core.parsing), or the problem: not a number, out of range, negative, not whole."""
+    """A cell's number by the form's own rule (kpi.entries.validation.figure_value), or its problem with the cell."""
     text = cell_text(raw)
-    if isinstance(raw, bool):
-        return None, Problem(ImportCode.NOT_A_NUMBER, f"{name}：“{text}”不是数字", ref=ref, value=text, expected="数字，如 12 或 12.5")
-    try:
-        value = parsing.parse_decimal_for(text, FIGURE_COLUMN)
-    except parsing.InputError as exc:
-        kind = ImportCode.NOT_A_NUMBER if exc.message == parsing.DECIMAL_MESSAGE.format(value=parsing.shown(text)) else ImportCode.OUT_OF_RANGE
-        return None, Problem(kind, f"{name}：{exc.message}", ref=ref, value=text, expected="数字，如 12 或 12.5")
-    if value < 0:
-        return None, Problem(ImportCode.NEGATIVE, f"{name}：不能为负数", ref=ref, value=text, expected="0 或正数")
-    if unit in WHOLE_UNITS and value != value.to_integral_value():
-        return None, Problem(ImportCode.NOT_WHOLE, f"{name}：单位为“{unit}”，须为整数", ref=ref, value=text, expected="整数")
+    value, code, message = figure_value(text, unit=unit)
+    if value is None and code is None:  # a blank value sent through the API (the layouts skip empty cells)
+        code, message = "NOT_A_NUMBER", "数值为空"
+    if code:
+        expected = {"NEGATIVE": "0 或正数", "NOT_WHOLE": "整数"}.get(code, "数字，如 12 或 12.5")
+        return None, Problem(ImportCode(code), f"{name}：{message}", ref=ref, value=text, expected=expected)
     return value, None
 
 

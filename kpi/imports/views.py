@@ -26,18 +26,16 @@ ERRORS_SHOWN = 50
 
 
 def _schemes(user):
-    schemes = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct().order_by("-year", "code")
-    return [s for s in schemes if selectors.import_scheme(user=user, code=None, year=s.year) == s]
-
-
-def _scheme_queryset(user):
-    return Scheme.objects.filter(pk__in=[s.pk for s in _schemes(user)])
+    """The published schemes the user imports into: per year, the one `import_scheme` picks for them."""
+    published = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
+    ids = [s.pk for s in published if selectors.import_scheme(user=user, code=None, year=s.year) == s]
+    return Scheme.objects.filter(pk__in=ids).order_by("-year", "code")
 
 
 @login_required
 def import_index(request):
     """Upload a file (or download the month's template); the user's recent imports."""
-    schemes = _scheme_queryset(request.user)
+    schemes = _schemes(request.user)
     form = UploadForm(request.POST or None, request.FILES or None, schemes=schemes)
     if request.method == "POST" and form.is_valid():
         upload, data = form.cleaned_data["file"], form.cleaned_data
@@ -61,7 +59,7 @@ def import_index(request):
 @login_required
 def import_template(request):
     """The month's template: the scheme's entered components in the wide layout, the user's branches, stored values."""
-    schemes = _scheme_queryset(request.user)
+    schemes = _schemes(request.user)
     form = TemplateForm(request.GET or None, schemes=schemes)
     if not form.is_valid():
         messages.error(request, "请选择考核方案和月份（如 2023-09）后再下载模板。")
@@ -123,7 +121,7 @@ def import_apply(request, pk):
 def import_errors(request, pk):
     """The uploaded workbook with every bad cell marked, and a sheet listing every problem."""
     batch = get_object_or_404(ImportBatch, pk=pk, user=request.user)
-    if batch.status != ImportStatus.INVALID or batch.channel == FigureSource.API and batch.file_name == services.JSON_NAME:
+    if batch.status != ImportStatus.INVALID or batch.is_json:
         return redirect("kpi:import-batch", batch.pk)
     checked = services.batch_check(batch=batch)
     content = workbook.marked_workbook(content=bytes(batch.content), file_name=batch.file_name,

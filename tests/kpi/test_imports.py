@@ -9,11 +9,11 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.uploads import UploadError
+from core.uploads import UploadError, cell_text
 from kpi.imports.catalogue import Catalogue, normalize, short_name
 from kpi.imports.codes import ImportCode
 from kpi.imports.layout import month_of, read_sheet
-from kpi.imports.reader import Sheet, cell_text, read_file
+from kpi.imports.reader import Sheet, read_file
 from kpi.imports.validation import Plan, State, plan, resolve
 
 DATA = Path(__file__).parent / "data"
@@ -260,3 +260,10 @@ def test_files_that_are_not_what_they_say_are_refused_with_a_message():
 
 def test_cells_read_as_their_text_without_float_noise():
     assert [cell_text(v) for v in (9448.0, 0.1, 1234.5, "", None, 3, datetime.date(2023, 9, 1))] == ["9448", "0.1", "1234.5", "", "", "3", "2023-09-01"]
+
+
+def test_a_blank_value_sent_through_the_api_is_a_problem_not_a_crash():
+    from kpi.imports.validation import parse_value
+
+    value, problem = parse_value("", ref="figures[0]", name="保费收入", unit="万元")
+    assert value is None and (problem.code, problem.ref) == (ImportCode.NOT_A_NUMBER, "figures[0]")

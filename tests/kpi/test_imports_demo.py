@@ -10,12 +10,10 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
-from branches.models import User
 from kpi.models import ImportBatch, MonthlyFigure, MonthlySubmission, SubmissionStatus
+from tests.kpi.demo_clients import api, browser
 
 SEPT = "2023-09"
 
@@ -30,16 +28,8 @@ def demo(db, django_capture_on_commit_callbacks):
 on_commit = None
 
 
-def browser(name):
-    client = Client()
-    client.force_login(User.objects.get(username=name))
-    return client
 
 
-def api(name):
-    client = APIClient()
-    client.force_authenticate(User.objects.get(username=name))
-    return client
 
 
 def template(client, month=SEPT) -> bytes:

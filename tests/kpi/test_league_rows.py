@@ -9,10 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from django.test import Client
 from openpyxl import load_workbook
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from branches.models import User
 from kpi import selectors
@@ -20,6 +17,7 @@ from kpi.league.selectors import league_rows
 from kpi.models import BranchScore, MonthlyFigure
 from kpi.publishing import selectors as league
 from kpi.publishing.services import window_publish
+from tests.kpi.demo_clients import api, browser
 
 PAGE = "/league/jiangsu-2023/2023-08/r1/"
 
@@ -38,17 +36,8 @@ def demo(django_db_setup, django_db_blocker):
             atomic.__exit__(None, None, None)
 
 
-def browser(name):
-    client = Client()
-    client.force_login(User.objects.get(username=name))
-    return client
 
 
-def api(name):
-    client = APIClient()
-    token = Token.objects.get_or_create(user=User.objects.get(username=name))[0]
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def ranks(scheme, month):

@@ -6,14 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
-from rest_framework.test import APIClient
 
-from branches.models import User
 from kpi import selectors
 from kpi.models import LockedDerivedFigure, MonthlySubmission, Notice, NoticeKind, Publication, SubmissionAction
 from kpi.publishing import selectors as league
 from kpi.publishing import services as publishing
+from tests.kpi.demo_clients import api, browser, user
 
 WINDOW = "/league/jiangsu-2023/2023-08/"
 BACKDATED = {
@@ -35,22 +33,10 @@ def demo(db):
     return selectors.scheme_get(code="jiangsu-2023")
 
 
-def user(name):
-    return User.objects.get(username=name)
 
 
-def api(name):
-    from rest_framework.authtoken.models import Token
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user(name))[0].key}")
-    return client
 
 
-def browser(name):
-    client = Client()
-    client.force_login(user(name))
-    return client
 
 
 def row(body, branch):

@@ -161,7 +161,7 @@ def test_a_figure_change_recomputes_the_windows_that_contain_it(scheme, figure, 
     services.score_run_compute(scheme=scheme, month=2)
     figure("nanjing", "sl_nonbank_passed", 2023, 1, "96")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.recompute_for_figure_change(branch=tree["nanjing"], year=2023, month=1)
+        services.recompute_for_figure_change(year=2023, month=1)
     assert len(callbacks) == 1  # one dispatch of windows 1 and 1–2, which both contain January
     for month in (1, 2):
         run = ScoreRun.objects.get(scheme=scheme, month=month, is_current=True)
@@ -182,7 +182,7 @@ def test_a_figure_change_ignores_unpublished_schemes_and_creates_no_new_windows_
     draft_only.versions.update(status=SchemeStatus.DRAFT)
     services.score_run_compute(scheme=next_year, month=3)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.recompute_for_figure_change(branch=tree["nanjing"], year=2023, month=2)
+        services.recompute_for_figure_change(year=2023, month=2)
     # 2023: window 2 (nothing computed yet); 2024: only its computed window 3; the draft: nothing.
     assert len(callbacks) == 2
     assert sorted(ScoreRun.objects.filter(is_current=True).values_list("scheme__code", "month")) == [

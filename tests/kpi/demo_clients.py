@@ -1,0 +1,23 @@
+"""Clients signed in as a demo user (by username): a browser session, or an API token as other systems use."""
+
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from branches.models import User
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def browser(name: str) -> Client:
+    client = Client()
+    client.force_login(user(name))
+    return client
+
+
+def api(name: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user(name))[0].key}")
+    return client
