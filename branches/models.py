@@ -2,17 +2,48 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 
 class BranchLevel(models.TextChoices):
+    HEAD_OFFICE = "head_office", _("总公司")
     PROVINCE = "province", _("省分公司")
     PREFECTURE = "prefecture", _("中心支公司")
     COUNTY = "county", _("支公司")
 
 
+PATH_SEPARATOR = "/"
+
+
+def branch_path(parent_path: str | None, code: str) -> str:
+    """A branch's materialised path: its ancestors' codes and its own, e.g. "/head/jiangsu/nanjing/"."""
+    return f"{parent_path or PATH_SEPARATOR}{code}{PATH_SEPARATOR}"
+
+
+class BranchQuerySet(models.QuerySet):
+    def subtree(self, branch: "Branch") -> "BranchQuerySet":
+        """The branch and every branch below it: one indexed prefix query on the path."""
+        return self.filter(path__startswith=branch.path)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """bulk_create that fills each branch's path from its parent (a parent earlier in the same list, or saved)."""
+        objs = list(objs)
+        missing = {o.parent_id for o in objs if not o.path and o.parent_id and "parent" not in o._state.fields_cache}
+        saved = dict(Branch.objects.filter(pk__in=missing).values_list("pk", "path")) if missing else {}
+        for o in objs:
+            if not o.path:
+                parent = o._state.fields_cache.get("parent")
+                o.path = branch_path(parent.path if parent else saved.get(o.parent_id), o.code)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Branch(models.Model):
-    """A unit of the organisation: province → prefecture (中支) → county (支公司)."""
+    """A unit of the organisation: head office → province → prefecture (中支) → county (支公司).
+
+    `path` is the materialised path of codes from the root ("/head/jiangsu/nanjing/"), kept by `save`, so that
+    "everything under X" is one indexed prefix query (`Branch.objects.subtree(x)`).
+    """
 
     code = models.SlugField(_("机构代码"), max_length=40, unique=True)
     name = models.CharField(_("机构名称"), max_length=100)
@@ -21,6 +52,9 @@ class Branch(models.Model):
         "self", verbose_name=_("上级机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    path = models.CharField(_("机构路径"), max_length=255, db_index=True, editable=False)
+
+    objects = BranchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("机构")
@@ -30,13 +64,30 @@ class Branch(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        """Keep the path; a branch moved or renamed carries its whole subtree's paths along."""
+        old = self.path
+        self.path = branch_path(self.parent.path if self.parent_id else None, self.code)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
+        super().save(*args, **kwargs)
+        if old and old != self.path:
+            Branch.objects.filter(path__startswith=old).exclude(pk=self.pk).update(
+                path=Concat(models.Value(self.path), Substr("path", len(old) + 1))
+            )
+
+    @property
+    def depth(self) -> int:
+        """0 for a root (head office), 1 for a province under it, and so on."""
+        return self.path.count(PATH_SEPARATOR) - 2
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes from the root down to this branch (itself included)."""
+        return self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+
     def descendant_ids(self) -> set[int]:
-        """Ids of this branch and every branch below it (the tree is three levels deep at most)."""
-        ids, frontier = {self.pk}, [self.pk]
-        while frontier:
-            frontier = list(Branch.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            ids.update(frontier)
-        return ids
+        """Ids of this branch and every branch below it."""
+        return set(Branch.objects.subtree(self).values_list("pk", flat=True))
 
     @staticmethod
     def roots_of_subtrees(root_ids) -> dict[int, int]:

@@ -42,14 +42,13 @@ def recompute_request(*, scheme: Scheme, months: Iterable[int]) -> None:
 
 
 def _dispatch_all(scheme_id: int, months: list[int]) -> None:
-    """Dispatch windows in order; after the first broker error leave the rest to the sweep (a save waits once)."""
-    for month in months:
-        if not dispatch(scheme_id=scheme_id, month=month):
-            return
+    """One message for the scheme: its run computes every pending window in one pass (a burst coalesces)."""
+    dispatch(scheme_id=scheme_id, month=months[0])
 
 
 def dispatch(*, scheme_id: int, month: int) -> bool:
-    """Queue the recompute of one window; False (logged) if the broker cannot take it now."""
+    """Queue the recompute of a scheme's pending windows (`month` among them); False (logged) if the broker
+    cannot take it now. Every pending request of the scheme counts as dispatched: the run will find them."""
     from kpi.tasks import recompute_window
 
     try:
@@ -57,7 +56,7 @@ def dispatch(*, scheme_id: int, month: int) -> bool:
     except BROKER_ERRORS as exc:
         logger.warning("重算请求暂未派发（方案 %s，1–%s月），稍后由定时任务派发：%r", scheme_id, month, exc)
         return False
-    RecomputeRequest.objects.filter(scheme_id=scheme_id, month=month, done_at=None).update(dispatched_at=timezone.now())
+    RecomputeRequest.objects.filter(scheme_id=scheme_id, done_at=None).update(dispatched_at=timezone.now())
     return True
 
 
@@ -68,19 +67,21 @@ def dispatch_pending() -> int:
     stale = now - datetime.timedelta(seconds=settings.RECOMPUTE_REDISPATCH_SECONDS)
     RecomputeRequest.objects.filter(done_at__lt=now - DONE_KEPT).delete()
     pending = RecomputeRequest.objects.filter(done_at=None).filter(Q(dispatched_at=None) | Q(dispatched_at__lt=stale))
-    queued = 0
+    queued, seen = 0, set()
     for scheme_id, month in pending.order_by("requested_at").values_list("scheme_id", "month"):
+        if scheme_id in seen:
+            continue
         if not dispatch(scheme_id=scheme_id, month=month):
             break
+        seen.add(scheme_id)
         queued += 1
     return queued
 
 
-def request_claim(*, scheme_id: int, month: int) -> tuple[int, datetime.datetime] | None:
-    """At the start of a run: the window's pending request (id and time) that this run will satisfy."""
-    return (
-        RecomputeRequest.objects.filter(scheme_id=scheme_id, month=month, done_at=None).values_list("pk", "requested_at").first()
-    )
+def pending_claims(*, scheme_id: int) -> dict[int, tuple[int, datetime.datetime]]:
+    """At the start of a run: the scheme's pending requests (id and time) by window, that this run will satisfy."""
+    rows = RecomputeRequest.objects.filter(scheme_id=scheme_id, done_at=None).values_list("month", "pk", "requested_at")
+    return {month: (pk, requested_at) for month, pk, requested_at in rows}
 
 
 def request_done(claim: tuple[int, datetime.datetime] | None) -> bool:

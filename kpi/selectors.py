@@ -23,7 +23,7 @@ from kpi.models import (
     Veto,
 )
 from kpi.rules import scored_indicators
-from kpi.scoring.aggregation import window_totals
+from kpi.scoring.aggregation import cumulative_totals, window_totals
 from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry
 
 
@@ -37,8 +37,44 @@ def scheme_default() -> Scheme | None:
 
 
 def scored_branches(*, scheme: Scheme):
-    """The branches a scheme scores: its level, under its province."""
-    return Branch.objects.filter(level=scheme.level, parent__in=scheme.province.descendant_ids()).order_by("sort_order", "code")
+    """The branches a scheme scores: its level, under its owner (a province, or head office for the provinces)."""
+    return Branch.objects.subtree(scheme.province).filter(level=scheme.level).order_by("sort_order", "code")
+
+
+def ancestor_paths(*, branch_ids) -> set[str]:
+    """The paths of these branches and of every branch above them: the owners whose schemes read their figures."""
+    paths = set()
+    for path in Branch.objects.filter(pk__in=list(branch_ids)).values_list("path", flat=True):
+        paths.update(_path_prefixes(path))
+    return paths
+
+
+def _path_prefixes(path: str) -> list[str]:
+    """"/a/b/c/" → ["/a/b/c/", "/a/b/", "/a/"]: the branch's own path, then its ancestors' upwards."""
+    codes = path.strip("/").split("/")
+    return ["/" + "/".join(codes[:n]) + "/" for n in range(len(codes), 0, -1)]
+
+
+def roll_up(*, scheme: Scheme, branches) -> dict[int, tuple[str, str]]:
+    """Every branch under the scheme's owner that is at or below a scored branch: id → (its code, the scored
+    branch's code). A scored branch reads the figures of its whole subtree (a province's are its prefectures')."""
+    scored = {b.path: b.code for b in branches}
+    owners = {}
+    for pk, code, path in Branch.objects.subtree(scheme.province).values_list("pk", "code", "path"):
+        owner = next((scored[p] for p in _path_prefixes(path) if p in scored), None)
+        if owner is not None:
+            owners[pk] = (code, owner)
+    return owners
+
+
+def scheme_figures(*, scheme: Scheme, branches, year: int, month: int) -> pd.DataFrame:
+    """`window_figures` of January..month for the scheme's scored branches, each with its subtree's figures
+    rolled up into it (Σ of the components, never an average of rates)."""
+    owners = roll_up(scheme=scheme, branches=branches)
+    figures = window_figures(branch_ids=list(owners), year=year, month=month)
+    if len(owners) > len(branches) and not figures.empty:
+        figures["branch"] = figures["branch"].map({code: owner for code, owner in owners.values()})
+    return figures
 
 
 def window_months(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -84,7 +120,16 @@ def _derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
         return live
     codes = dict(Branch.objects.filter(pk__in=[b for b, _ in locked_keys]).values_list("pk", "code"))
     locked_codes = {(codes[b], m) for b, m in locked_keys}
-    keep = [(b, m) not in locked_codes for b, m in zip(live["branch"], live["month"], strict=True)]
+    # A month locked for a branch covers the cases of its whole subtree: a live count of a branch below a
+    # locked one (read when figures roll up) gives way to the lock too.
+    above = {
+        code: path.strip("/").split("/")
+        for code, path in Branch.objects.filter(pk__in=list(branch_ids)).values_list("code", "path")
+    }
+    keep = [
+        not any((a, m) in locked_codes for a in above.get(b, (b,)))
+        for b, m in zip(live["branch"], live["month"], strict=True)
+    ]
     frozen = pd.DataFrame(
         list(
             LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end))
@@ -170,16 +215,34 @@ def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataF
     `version` defaults to the version in force; `figures` replaces the window's stored figures (the
     monthly form's preview passes them with the typed month in place).
     """
+    if figures is None:
+        return league_inputs_by_month(scheme=scheme, months=[month], version=version)[month]
     version = version or scheme.version_in_force()
     branches = list(scored_branches(scheme=scheme))
+    previous = scheme_figures(scheme=scheme, branches=branches, year=scheme.year - 1, month=month)
+    return _window_inputs(scheme, version, branches, month, window_totals(figures), window_totals(previous))
+
+
+def league_inputs_by_month(*, scheme: Scheme, months, version=None) -> dict[int, LeagueInputs]:
+    """`league_inputs` of several windows of a scheme from one read of the figures: window N is window N−1 plus
+    month N (kpi.scoring.aggregation.cumulative_totals), this year and the year before."""
+    version = version or scheme.version_in_force()
+    months = sorted(set(months))
+    branches = list(scored_branches(scheme=scheme))
+    this_year, last_year = (
+        cumulative_totals(scheme_figures(scheme=scheme, branches=branches, year=year, month=months[-1]), months)
+        for year in (scheme.year, scheme.year - 1)
+    )
+    return {m: _window_inputs(scheme, version, branches, m, this_year[m], last_year[m]) for m in months}
+
+
+def _window_inputs(scheme, version, branches, month, totals, previous_totals) -> LeagueInputs:
     ids = [b.pk for b in branches]
     code_of = {b.pk: b.code for b in branches}
-    if figures is None:
-        figures = window_figures(branch_ids=ids, year=scheme.year, month=month)
     return LeagueInputs(
         indicators=tuple(scored_indicators(version)),
-        totals=window_totals(figures),
-        previous_totals=window_totals(window_figures(branch_ids=ids, year=scheme.year - 1, month=month)),
+        totals=totals,
+        previous_totals=previous_totals,
         branches=tuple(code_of.values()),
         overrides=target_overrides(scheme=scheme, month=month),
         component_names=component_names(),

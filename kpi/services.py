@@ -87,25 +87,43 @@ def scheme_version_create_draft(*, scheme: Scheme) -> SchemeVersion:
 
 
 def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
-    """Score a scheme's version in force over January..month and make it the window's current run.
+    """Score one window now (whether or not it was asked for) together with the scheme's pending windows."""
+    return recompute_pending(scheme=scheme, months=[month])[month]
 
-    The whole run is read and written in one transaction: readers keep seeing the previous run until
-    it commits. Runs of a scheme serialise on the scheme row from the first read, so a run that
-    started earlier can never commit older figures over a newer run.
+
+def recompute_pending(*, scheme: Scheme, months=(), ensure=()) -> dict[int, ScoreRun]:
+    """Recompute every window of the scheme that is waiting (kpi.outbox), `months`, and those of `ensure` that
+    have no current run, in one pass; returns the runs written by window.
+
+    Runs of a scheme serialise on the scheme row from the first read, so a run that started earlier can never
+    commit older figures over a newer run, and a burst of requests is one recompute per window: the second
+    worker to arrive waits for the first, then finds nothing (or only what changed meanwhile) pending. The runs
+    and the marking of the requests they satisfy commit together; readers keep seeing the previous runs until then.
     """
     with transaction.atomic():
         Scheme.objects.select_for_update().get(pk=scheme.pk)
-        return _compute(scheme, month)
+        claims = outbox.pending_claims(scheme_id=scheme.pk)
+        missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
+        runs = _compute_windows(scheme, sorted({*claims, *months, *missing}))
+        for claim in claims.values():
+            outbox.request_done(claim)
+    return runs
 
 
-def _compute(scheme: Scheme, month: int) -> ScoreRun:
-    """Load the window's inputs, assemble the ranked league with the pure core, and save it as a run."""
+def _compute_windows(scheme: Scheme, months: list[int]) -> dict[int, ScoreRun]:
+    """Load the windows' inputs in one read (window N = window N−1 + month N), assemble each ranked league with
+    the pure core and save it as the window's run."""
+    if not months:
+        return {}
     version = scheme.version_in_force()
     if version is None:
         raise ApplicationError("方案尚未发布，不能计分。")
-    league = league_assemble(selectors.league_inputs(scheme=scheme, month=month, version=version))
     by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
-    return _write_run(scheme, version, month, league.window, league.table, league.details, by_code)
+    runs = {}
+    for month, inputs in selectors.league_inputs_by_month(scheme=scheme, months=months, version=version).items():
+        league = league_assemble(inputs)
+        runs[month] = _write_run(scheme, version, month, league.window, league.table, league.details, by_code)
+    return runs
 
 
 def _write_run(scheme, version, month, result, ranked, details, by_code) -> ScoreRun:
@@ -151,25 +169,29 @@ def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
     outbox.recompute_request(scheme=scheme, months=selectors.computed_months(scheme=scheme))
 
 
-def recompute_for_figure_change(*, year: int, month: int) -> None:
-    """After figures of a month change (whichever branch's): recompute the windows that contain them.
+def recompute_for_figure_change(*, year: int, month: int, branch_ids=None) -> None:
+    """After figures of a month change: recompute the windows that contain them, of the schemes that read them.
 
-    The published schemes of that year recompute every window from `month` on; those of the next
-    year (which compare with this one) recompute only the windows already computed from `month` on.
+    A scheme reads the figures of the branches under its owner (the province for its prefectures' scheme, head
+    office, through the roll-up, for the provinces' scheme); `branch_ids` (default: any branch) are whose figures
+    changed. The published schemes of that year recompute every window from `month` on; those of the next year
+    (which compare with this one) recompute only the windows already computed from `month` on.
     """
     published = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
+    if branch_ids is not None:
+        published = published.filter(province__path__in=selectors.ancestor_paths(branch_ids=branch_ids))
     for scheme in published.filter(year=year):
         recompute_on_commit(scheme=scheme, month=month)
     for scheme in published.filter(year=year + 1):
         outbox.recompute_request(scheme=scheme, months=(m for m in selectors.computed_months(scheme=scheme) if m >= month))
 
 
-def recompute_for_months(*, months) -> None:
+def recompute_for_months(*, months, branch_ids=None) -> None:
     """recompute_for_figure_change for many changed months: each year from its first changed month."""
     for year in sorted({m.year for m in months}):
-        recompute_for_figure_change(year=year, month=min(m.month for m in months if m.year == year))
+        recompute_for_figure_change(year=year, month=min(m.month for m in months if m.year == year), branch_ids=branch_ids)
 
 
 def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:
     """Receiver of core.events.figures_changed: another app changed figures kpi derives from."""
-    recompute_for_months(months=months)
+    recompute_for_months(months=months, branch_ids=[branch_id])

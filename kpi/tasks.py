@@ -7,22 +7,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from kpi import outbox, services
-from kpi.models import Scheme
+from kpi.models import Scheme, ScoreRun
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_window(scheme_id: int, month: int) -> int:
-    """Recompute one scheme × window; running it twice, or twice at once, leaves one current run.
+    """Recompute the scheme's pending windows in one pass (and `month` if it was never computed); returns the
+    id of the window's current run. Delivered twice, or twice at once, it computes each pending window once.
 
-    The run and the marking of its outbox request commit together: a worker killed mid-run leaves the
-    previous run current and the request pending, and the message (acked late) is delivered again.
+    The runs and the marking of their outbox requests commit together: a worker killed mid-run leaves the
+    previous runs current and the requests pending, and the message (acked late) is delivered again.
     """
     scheme = Scheme.objects.get(pk=scheme_id)
-    with transaction.atomic():
-        claim = outbox.request_claim(scheme_id=scheme_id, month=month)
-        run = services.score_run_compute(scheme=scheme, month=month)
-        outbox.request_done(claim)
-    return run.pk
+    runs = services.recompute_pending(scheme=scheme, ensure=[month])
+    return runs[month].pk if month in runs else ScoreRun.objects.get(scheme=scheme, month=month, is_current=True).pk
 
 
 @shared_task

@@ -165,8 +165,8 @@ def month_figures(*, branch: Branch, month: datetime.date) -> dict[str, MonthlyF
 
 def scheme_window_figures(*, scheme: Scheme, month: datetime.date) -> pd.DataFrame:
     """Every scored branch's figures of January..month (entered and derived): branch, component, month, value."""
-    ids = list(kpi_selectors.scored_branches(scheme=scheme).values_list("pk", flat=True))
-    return kpi_selectors.window_figures(branch_ids=ids, year=month.year, month=month.month)
+    branches = list(kpi_selectors.scored_branches(scheme=scheme))
+    return kpi_selectors.scheme_figures(scheme=scheme, branches=branches, year=month.year, month=month.month)
 
 
 @dataclass

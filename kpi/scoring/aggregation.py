@@ -74,6 +74,26 @@ def window_totals(figures: pd.DataFrame) -> pd.DataFrame:
     return totals.astype(object).where(totals.notna(), ZERO)
 
 
+def cumulative_totals(figures: pd.DataFrame, months) -> dict[int, pd.DataFrame]:
+    """`window_totals` of January..m for every m of `months`, from one table of the year's figures (column
+    month a date): each window is the previous one plus its new months, never a new pass over every row."""
+    months = sorted(set(months))
+    if figures.empty:
+        return {m: window_totals(figures) for m in months}
+    by_month = figures.groupby([figures["month"].map(lambda d: d.month), "branch", "component"])["value"].sum()
+    out, running, done = {}, None, 0
+    for m in months:
+        for n in range(done + 1, m + 1):
+            if n not in by_month.index.levels[0]:
+                continue
+            frame = by_month.xs(n, level=0).unstack("component")
+            frame = frame.astype(object).where(frame.notna(), ZERO)
+            running = frame if running is None else running.add(frame, fill_value=ZERO)
+        done = m
+        out[m] = window_totals(figures.iloc[0:0]) if running is None else running.sort_index().sort_index(axis=1)
+    return out
+
+
 def _component(totals: pd.DataFrame, code: str) -> pd.Series:
     if code in totals.columns:
         return totals[code]

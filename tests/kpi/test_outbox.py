@@ -118,15 +118,15 @@ def test_the_sweep_queues_again_only_a_request_dispatched_long_ago(scheme, setti
 
 def test_a_request_made_while_the_run_ran_stays_pending(scheme, monkeypatch):
     RecomputeRequest.objects.create(scheme=scheme, month=1, requested_at=timezone.now())
-    compute = services.score_run_compute
+    compute = services._compute_windows
 
-    def compute_while_a_branch_saves(**kwargs):
-        run = compute(**kwargs)
+    def compute_while_a_branch_saves(*args):
+        run = compute(*args)
         # A change commits after the run read its figures: it moves the pending request's time on.
         RecomputeRequest.objects.filter(month=1, done_at=None).update(requested_at=timezone.now() + datetime.timedelta(seconds=1))
         return run
 
-    monkeypatch.setattr(services, "score_run_compute", compute_while_a_branch_saves)
+    monkeypatch.setattr(services, "_compute_windows", compute_while_a_branch_saves)
     tasks.recompute_window(scheme.pk, 1)
     assert pending() == [1]  # the sweep will run it again
 
@@ -139,10 +139,10 @@ def test_a_request_made_while_the_run_ran_stays_pending(scheme, monkeypatch):
 def test_a_failed_run_leaves_its_request_pending(scheme, monkeypatch):
     RecomputeRequest.objects.create(scheme=scheme, month=1, requested_at=timezone.now())
 
-    def crash(**kwargs):
+    def crash(*args):
         raise MemoryError
 
-    monkeypatch.setattr(services, "score_run_compute", crash)
+    monkeypatch.setattr(services, "_compute_windows", crash)
     with pytest.raises(MemoryError):
         tasks.recompute_window(scheme.pk, 1)
     assert pending() == [1]
