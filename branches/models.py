@@ -27,7 +27,7 @@ class BranchQuerySet(models.QuerySet):
         return self.filter(path__startswith=branch.path)
 
     def bulk_create(self, objs, *args, **kwargs):
-        """bulk_create that fills each branch's path from its parent (a parent earlier in the same list, or saved)."""
+        """bulk_create that fills each branch's path from its (saved) parent, given as an object or an id."""
         objs = list(objs)
         missing = {o.parent_id for o in objs if not o.path and o.parent_id and "parent" not in o._state.fields_cache}
         saved = dict(Branch.objects.filter(pk__in=missing).values_list("pk", "path")) if missing else {}

@@ -1,0 +1,148 @@
+"""The company as one tree: paths, schemes per owner and level, roll-up Σ/Σ, recomputes scoped to the
+schemes that read a branch, coalesced and computed in one cumulative pass."""
+
+import datetime
+import random
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from branches.models import Branch, Role, User
+from branches.permissions import visible_branch_ids
+from kpi import demo, selectors, services, tasks
+from kpi.models import IndicatorScore, RecomputeRequest, ScoreRun
+from kpi.scoring.aggregation import cumulative_totals, window_totals
+from kpi.scoring.league import league_assemble
+
+
+@pytest.fixture
+def company(tree):
+    """hq (head office) → jiangsu (nanjing → jiangning, wuxi) and zhejiang (hangzhou)."""
+    hq = Branch.objects.create(code="hq", name="总公司", level="head_office")
+    jiangsu = tree["jiangsu"]
+    jiangsu.parent = hq
+    jiangsu.save()
+    zhejiang = Branch.objects.create(code="zhejiang", name="浙江省分公司", level="province", parent=hq, sort_order=2)
+    hangzhou = Branch.objects.create(code="hangzhou", name="杭州中支", level="prefecture", parent=zhejiang)
+    return {**{code: Branch.objects.get(code=code) for code in tree}, "hq": hq, "zhejiang": zhejiang, "hangzhou": hangzhou}
+
+
+def _scheme(code, owner, level):
+    return services.scheme_load(data={**demo.scheme_data(), "code": code, "name": code, "province": owner, "level": level})
+
+
+@pytest.fixture
+def schemes(company, scheme):
+    """jiangsu's scheme of its prefectures (the shipped one), zhejiang's, and head office's of the provinces."""
+    return {"jiangsu": scheme, "zhejiang": _scheme("zhejiang-2023", "zhejiang", "prefecture"), "hq": _scheme("hq-2023", "hq", "province")}
+
+
+def test_a_branch_path_follows_moves_and_renames_with_its_subtree(company):
+    assert company["jiangning"].path == "/hq/jiangsu/nanjing/jiangning/"  # set again when jiangsu moved under hq
+    nanjing = company["nanjing"]
+    nanjing.parent = company["zhejiang"]
+    nanjing.code = "ningbo"
+    nanjing.save()
+    assert Branch.objects.get(code="jiangning").path == "/hq/zhejiang/ningbo/jiangning/"
+    assert Branch.objects.get(code="ningbo").depth == 2
+    assert {b.code for b in Branch.objects.subtree(company["zhejiang"])} == {"zhejiang", "hangzhou", "ningbo", "jiangning"}
+    assert company["zhejiang"].descendant_ids() == set(Branch.objects.filter(code__in=["zhejiang", "hangzhou", "ningbo", "jiangning"]).values_list("pk", flat=True))
+
+
+def test_bulk_created_branches_get_their_paths_from_their_parents(company):
+    anhui = Branch(code="anhui", name="安徽", level="province", parent=company["hq"])
+    Branch.objects.bulk_create([anhui])
+    Branch.objects.bulk_create([Branch(code="hefei", name="合肥", level="prefecture", parent=anhui)])
+    Branch.objects.bulk_create([Branch(code="feixi", name="肥西", level="county", parent_id=Branch.objects.get(code="hefei").pk)])
+    assert dict(Branch.objects.filter(code__in=["anhui", "hefei", "feixi"]).values_list("code", "path")) == {
+        "anhui": "/hq/anhui/", "hefei": "/hq/anhui/hefei/", "feixi": "/hq/anhui/hefei/feixi/",
+    }
+
+
+def test_a_provincial_officer_sees_the_province_and_head_office_sees_all(company):
+    officer = User.objects.create_user(username="js", password="pw-12345678", branch=company["jiangsu"], role=Role.OFFICER)
+    head = User.objects.create_user(username="hq", password="pw-12345678", branch=company["hq"], role=Role.OFFICER)
+    assert visible_branch_ids(officer) == {company[c].pk for c in ("jiangsu", "nanjing", "wuxi", "jiangning")}
+    assert visible_branch_ids(head) is None
+
+
+def test_each_scheme_scores_its_level_under_its_owner(schemes):
+    assert [b.code for b in selectors.scored_branches(scheme=schemes["jiangsu"])] == ["nanjing", "wuxi"]
+    assert [b.code for b in selectors.scored_branches(scheme=schemes["zhejiang"])] == ["hangzhou"]
+    assert [b.code for b in selectors.scored_branches(scheme=schemes["hq"])] == ["jiangsu", "zhejiang"]
+
+
+def test_a_province_scores_the_sum_of_its_branches_components_never_the_average_of_their_rates(schemes, figure):
+    figure("nanjing", "sl_nonbank_passed", 2023, 1, "90")
+    figure("nanjing", "sl_nonbank_checked", 2023, 1, "100")  # 90 %
+    figure("wuxi", "sl_nonbank_passed", 2023, 1, "990")
+    figure("wuxi", "sl_nonbank_checked", 2023, 1, "1000")  # 99 %
+    figure("jiangning", "sl_nonbank_passed", 2023, 1, "5")  # a county's figures count for the province too
+    figure("jiangning", "sl_nonbank_checked", 2023, 1, "10")
+    figure("hangzhou", "sl_nonbank_passed", 2023, 1, "96")
+    figure("hangzhou", "sl_nonbank_checked", 2023, 1, "100")
+    run = services.score_run_compute(scheme=schemes["hq"], month=1)
+    cells = dict(IndicatorScore.objects.filter(branch_score__run=run, indicator_code="sl_nonbank").values_list("branch_score__branch__code", "value"))
+    # Σ passed ÷ Σ checked × 100 = (90 + 990 + 5) ÷ (100 + 1000 + 10) × 100 = 97.7477…; the mean of rates would be 94.5.
+    assert cells["jiangsu"] == (Decimal(1085) / Decimal(1110) * 100).quantize(Decimal("0.000001"))
+    assert cells["zhejiang"] == Decimal("96.000000")
+
+
+def test_a_figure_change_requests_recomputes_of_exactly_the_schemes_that_read_the_branch(schemes, figure, company, django_capture_on_commit_callbacks):
+    for s in schemes.values():
+        services.score_run_compute(scheme=s, month=1)
+    with django_capture_on_commit_callbacks():
+        services.recompute_for_figure_change(year=2023, month=1, branch_ids=[company["jiangning"].pk])
+    pending = set(RecomputeRequest.objects.filter(done_at=None).values_list("scheme__code", flat=True))
+    assert pending == {"jiangsu-2023", "hq-2023"}  # zhejiang's scheme reads nothing of jiangsu's
+
+
+def test_a_burst_of_requests_is_one_recompute_per_window(scheme, figure, django_capture_on_commit_callbacks):
+    figure("nanjing", "sl_nonbank_passed", 2023, 1, "9448")
+    services.score_run_compute(scheme=scheme, month=3)
+    last_run = ScoreRun.objects.latest("pk").pk
+    deliveries = []
+    with django_capture_on_commit_callbacks() as callbacks:
+        for _ in range(100):  # a month approved for 100 branches, one request each
+            services.recompute_for_figure_change(year=2023, month=1)
+    assert RecomputeRequest.objects.filter(done_at=None).count() == 3  # windows 1, 2, 3: one pending each
+    for _ in range(len(callbacks)):
+        deliveries.append(tasks.recompute_window(scheme.pk, 1))
+    assert ScoreRun.objects.filter(pk__gt=last_run).count() == 3  # 100 messages, three windows computed once each
+    assert len(set(deliveries)) == 1 and not RecomputeRequest.objects.filter(done_at=None).exists()
+    assert ScoreRun.objects.filter(scheme=scheme, is_current=True).count() == 3
+
+
+def test_windows_computed_in_one_pass_equal_windows_computed_one_by_one(scheme, figure):
+    rng = random.Random(7)
+    for month in range(1, 5):
+        for branch in ("nanjing", "wuxi"):
+            checked = rng.randint(50, 200)
+            figure(branch, "sl_nonbank_passed", 2023, month, str(rng.randint(0, checked)))
+            figure(branch, "sl_nonbank_checked", 2023, month, str(checked))
+            figure(branch, "sl_bank_passed", 2023, month, str(rng.randint(0, 40)))
+            figure(branch, "sl_bank_checked", 2023, month, "40")
+    runs = services.recompute_pending(scheme=scheme, months=[1, 2, 3, 4])
+    for month, run in runs.items():
+        alone = league_assemble(selectors.league_inputs_by_month(scheme=scheme, months=[month])[month])
+        stored = {bs.branch.code: (bs.total, bs.rank) for bs in run.branch_scores.select_related("branch")}
+        assert stored == {code: (row.total, row["rank"]) for code, row in alone.table.iterrows()}
+        points = {(c.branch_score.branch.code, c.indicator_code): c.points for c in IndicatorScore.objects.filter(branch_score__run=run).select_related("branch_score__branch")}
+        assert points == {(c.branch, c.indicator): c.points for c in alone.window.cells.itertuples()}
+
+
+def test_cumulative_totals_equal_each_windows_own_totals():
+    rng = random.Random(3)
+    rows = [
+        (b, c, datetime.date(2023, m, 1), Decimal(rng.randint(0, 99999)) / 10000)
+        for b in "abcd" for c in "xyz" for m in range(1, 13) if rng.random() < 0.6
+    ]
+    figures = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
+    figures["value"] = figures["value"].astype(object)
+    cumulative = cumulative_totals(figures, [2, 5, 6, 12])
+    for month in (2, 5, 6, 12):
+        alone = window_totals(figures[figures["month"] <= datetime.date(2023, month, 1)]).sort_index().sort_index(axis=1)
+        assert cumulative[month].equals(alone) or (cumulative[month] == alone).all().all()
+        assert list(cumulative[month].index) == list(alone.index)
+        assert list(cumulative[month].columns) == list(alone.columns)
