@@ -1,6 +1,7 @@
 """Reads for the kpi app: scheme versions, window figures, current runs and league tables."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
@@ -55,26 +56,14 @@ def _path_prefixes(path: str) -> list[str]:
     return ["/" + "/".join(codes[:n]) + "/" for n in range(len(codes), 0, -1)]
 
 
-def roll_up(*, scheme: Scheme, branches) -> dict[int, tuple[str, str]]:
-    """Every branch under the scheme's owner that is at or below a scored branch: id → (its code, the scored
-    branch's code). A scored branch reads the figures of its whole subtree (a province's are its prefectures')."""
-    scored = {b.path: b.code for b in branches}
-    owners = {}
-    for pk, code, path in Branch.objects.subtree(scheme.province).values_list("pk", "code", "path"):
-        owner = next((scored[p] for p in _path_prefixes(path) if p in scored), None)
-        if owner is not None:
-            owners[pk] = (code, owner)
-    return owners
-
-
-def scheme_figures(*, scheme: Scheme, branches, year: int, month: int) -> pd.DataFrame:
+def scheme_figures(*, scheme: Scheme, year: int, month: int) -> pd.DataFrame:
     """`window_figures` of January..month for the scheme's scored branches, each with its subtree's figures
     rolled up into it (Σ of the components, never an average of rates)."""
-    owners = roll_up(scheme=scheme, branches=branches)
+    tree = list(Branch.objects.values_list("pk", "code", "path", "level", "sort_order"))
+    owners = _owned(tree, _scored_in(tree, scheme))
+    code_of = {pk: code for pk, code, *_ in tree}
     figures = window_figures(branch_ids=list(owners), year=year, month=month)
-    if len(owners) > len(branches) and not figures.empty:
-        figures["branch"] = figures["branch"].map({code: owner for code, owner in owners.values()})
-    return figures
+    return _rolled_up(figures, {code_of[pk]: owner for pk, owner in owners.items()})
 
 
 def window_months(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -212,45 +201,126 @@ def computed_months(*, scheme: Scheme) -> list[int]:
 def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataFrame | None = None) -> LeagueInputs:
     """Everything the league table of 1..month is computed from, as plain data (kpi.scoring.league).
 
-    `version` defaults to the version in force; `figures` replaces the window's stored figures (the
+    `version` defaults to the version in force; `figures` replaces the window's stored figures of this year (the
     monthly form's preview passes them with the typed month in place).
     """
-    if figures is None:
-        return league_inputs_by_month(scheme=scheme, months=[month], version=version)[month]
     version = version or scheme.version_in_force()
-    branches = list(scored_branches(scheme=scheme))
-    previous = scheme_figures(scheme=scheme, branches=branches, year=scheme.year - 1, month=month)
-    return _window_inputs(scheme, version, branches, month, window_totals(figures), window_totals(previous))
+    return league_inputs_by_scheme(schemes=[(scheme, version)], months=[month], figures=figures)[scheme.pk][month]
 
 
 def league_inputs_by_month(*, scheme: Scheme, months, version=None) -> dict[int, LeagueInputs]:
-    """`league_inputs` of several windows of a scheme from one read of the figures: window N is window N−1 plus
-    month N (kpi.scoring.aggregation.cumulative_totals), this year and the year before."""
-    version = version or scheme.version_in_force()
+    """`league_inputs` of several windows of a scheme from one read of the figures (`league_inputs_by_scheme`)."""
+    return league_inputs_by_scheme(schemes=[(scheme, version or scheme.version_in_force())], months=months)[scheme.pk]
+
+
+def league_inputs_by_scheme(*, schemes, months, figures: pd.DataFrame | None = None) -> dict[int, dict[int, LeagueInputs]]:
+    """`league_inputs` of windows ending in `months` for many (scheme, version) pairs, by scheme id and month.
+
+    One read of the figures of every branch the schemes reach, per year (this one and the one before), rolled up
+    to each scheme's scored branches; window N is window N−1 plus month N (cumulative_totals); the office's inputs
+    (overrides, qualitative scores, deductions, vetoes) of all the schemes in one query each. Its cost grows with
+    the rows read, not with the number of schemes. `figures` (one scheme only) replaces this year's read.
+    """
     months = sorted(set(months))
-    branches = list(scored_branches(scheme=scheme))
-    this_year, last_year = (
-        cumulative_totals(scheme_figures(scheme=scheme, branches=branches, year=year, month=months[-1]), months)
-        for year in (scheme.year, scheme.year - 1)
-    )
-    return {m: _window_inputs(scheme, version, branches, m, this_year[m], last_year[m]) for m in months}
+    tree = list(Branch.objects.values_list("pk", "code", "path", "level", "sort_order"))
+    scored = {scheme.pk: _scored_in(tree, scheme) for scheme, _ in schemes}
+    owners = {scheme.pk: _owned(tree, scored[scheme.pk]) for scheme, _ in schemes}
+    reached = {pk for mapping in owners.values() for pk in mapping}
+    code_of = {pk: code for pk, code, *_ in tree}
+    extras = _office_inputs([scheme for scheme, _ in schemes], months[-1])
+    names = component_names()
+    out = {}
+    for year in sorted({scheme.year for scheme, _ in schemes}):
+        of_year = [(s, v) for s, v in schemes if s.year == year]
+        read = {y: window_figures(branch_ids=reached, year=y, month=months[-1]) for y in (year, year - 1) if figures is None or y != year}
+        for scheme, version in of_year:
+            by_code = {code_of[pk]: owner for pk, owner in owners[scheme.pk].items()}
+            totals = {y: cumulative_totals(_rolled_up(f, by_code), months) for y, f in read.items()}
+            if figures is not None:
+                totals[year] = {m: window_totals(figures) for m in months}
+            branches = scored[scheme.pk]
+            indicators = tuple(scored_indicators(version))
+            items = {q.code: q for q in version.qualitative_items.all()}
+            out[scheme.pk] = {
+                m: _window_inputs(scheme, m, branches, indicators, items, names, extras, totals[year][m], totals[year - 1][m])
+                for m in months
+            }
+    return out
 
 
-def _window_inputs(scheme, version, branches, month, totals, previous_totals) -> LeagueInputs:
-    ids = [b.pk for b in branches]
-    code_of = {b.pk: b.code for b in branches}
+def _scored_in(tree, scheme) -> list[tuple[int, str, str]]:
+    """(id, code, path) of the branches the scheme scores, in the table's order: its level, under its owner."""
+    owner = next(path for pk, _, path, *_ in tree if pk == scheme.province_id)
+    rows = [(order, code, pk, path) for pk, code, path, level, order in tree if level == scheme.level and path.startswith(owner)]
+    return [(pk, code, path) for order, code, pk, path in sorted(rows)]
+
+
+def _owned(tree, scored) -> dict[int, str]:
+    """Every branch at or under a scored branch → that scored branch's code (the roll-up)."""
+    by_path = {path: code for _, code, path in scored}
+    out = {}
+    for pk, _, path, *_ in tree:
+        owner = next((by_path[p] for p in _path_prefixes(path) if p in by_path), None)
+        if owner is not None:
+            out[pk] = owner
+    return out
+
+
+def _rolled_up(figures: pd.DataFrame, by_code: dict[str, str]) -> pd.DataFrame:
+    """The figures of the branches in `by_code`, each put under the scored branch it rolls up to."""
+    if figures.empty:
+        return figures
+    owner = figures["branch"].map(by_code)
+    rows = figures[owner.notna()].copy()
+    rows["branch"] = owner[owner.notna()]
+    return rows
+
+
+@dataclass
+class _OfficeInputs:
+    """The office's inputs of many schemes up to a month, read in one query each."""
+
+    overrides: dict[tuple[int, int], dict[str, tuple[Decimal, str]]]
+    qualitative: dict[int, list[QualitativeScore]]
+    deductions: dict[int, list[Deduction]]
+    vetoes: dict[int, list[Veto]]
+
+
+def _office_inputs(schemes, month: int) -> _OfficeInputs:
+    ids = [s.pk for s in schemes]
+    extras = _OfficeInputs({}, {}, {}, {})
+    for o in TargetOverride.objects.filter(scheme_id__in=ids, month__lte=month):
+        extras.overrides.setdefault((o.scheme_id, o.month), {})[o.indicator_code] = (o.value, o.reason)
+    for q in QualitativeScore.objects.filter(scheme_id__in=ids, month__lte=month).order_by("month", "pk"):
+        extras.qualitative.setdefault(q.scheme_id, []).append(q)
+    for d in Deduction.objects.filter(scheme_id__in=ids, month__lte=month).order_by("pk"):
+        extras.deductions.setdefault(d.scheme_id, []).append(d)
+    for v in Veto.objects.filter(scheme_id__in=ids, month__lte=month).order_by("month", "pk"):
+        extras.vetoes.setdefault(v.scheme_id, []).append(v)
+    return extras
+
+
+def _window_inputs(scheme, month, branches, indicators, items, names, extras: _OfficeInputs, totals, previous_totals) -> LeagueInputs:
+    code_of = {pk: code for pk, code, _ in branches}
+    latest: dict[int, dict[str, QualitativeScore]] = {}
+    for q in extras.qualitative.get(scheme.pk, ()):
+        if q.month <= month:
+            latest.setdefault(q.branch_id, {})[q.item_code] = q
+    deductions: dict[str, list[DeductionEntry]] = {}
+    for d in extras.deductions.get(scheme.pk, ()):
+        if d.month <= month and d.branch_id in code_of:
+            deductions.setdefault(code_of[d.branch_id], []).append(DeductionEntry(points=d.points, month=d.month, reason=d.reason))
     return LeagueInputs(
-        indicators=tuple(scored_indicators(version)),
+        indicators=indicators,
         totals=totals,
         previous_totals=previous_totals,
         branches=tuple(code_of.values()),
-        overrides=target_overrides(scheme=scheme, month=month),
-        component_names=component_names(),
-        qualitative=qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of),
-        deductions=_deduction_entries(scheme=scheme, month=month, code_of=code_of),
+        overrides=extras.overrides.get((scheme.pk, month), {}),
+        component_names=names,
+        qualitative=_qualitative_entries(latest, items, month, code_of),
+        deductions={code: tuple(entries) for code, entries in deductions.items()},
         vetoes={
-            code_of[v.branch_id]: v.reason
-            for v in Veto.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids).order_by("month", "pk")
+            code_of[v.branch_id]: v.reason for v in extras.vetoes.get(scheme.pk, ()) if v.month <= month and v.branch_id in code_of
         },
     )
 
@@ -258,8 +328,12 @@ def _window_inputs(scheme, version, branches, month, totals, previous_totals) ->
 def qualitative_entries(*, scheme, version, month, code_of: dict[int, str]) -> dict[str, tuple[QualitativeEntry, ...]]:
     """Each branch's latest qualitative scores of the version's items that count in a window ending in `month`."""
     items = {q.code: q for q in version.qualitative_items.all()}
+    return _qualitative_entries(qualitative_as_of(scheme=scheme, month=month), items, month, code_of)
+
+
+def _qualitative_entries(latest, items, month, code_of) -> dict[str, tuple[QualitativeEntry, ...]]:
     out = {}
-    for branch_id, scores in qualitative_as_of(scheme=scheme, month=month).items():
+    for branch_id, scores in latest.items():
         if branch_id not in code_of:
             continue
         out[code_of[branch_id]] = tuple(
@@ -270,10 +344,3 @@ def qualitative_entries(*, scheme, version, month, code_of: dict[int, str]) -> d
             for code, s in scores.items() if code in items and items[code].counts_in(month)
         )
     return out
-
-
-def _deduction_entries(*, scheme, month, code_of) -> dict[str, tuple[DeductionEntry, ...]]:
-    out: dict[str, list[DeductionEntry]] = {}
-    for d in Deduction.objects.filter(scheme=scheme, month__lte=month, branch_id__in=list(code_of)).order_by("pk"):
-        out.setdefault(code_of[d.branch_id], []).append(DeductionEntry(points=d.points, month=d.month, reason=d.reason))
-    return {code: tuple(entries) for code, entries in out.items()}

@@ -92,8 +92,13 @@ def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
 
 
 def recompute_pending(*, scheme: Scheme, months=(), ensure=()) -> dict[int, ScoreRun]:
-    """Recompute every window of the scheme that is waiting (kpi.outbox), `months`, and those of `ensure` that
-    have no current run, in one pass; returns the runs written by window.
+    """`recompute_schemes` of one scheme: its pending windows, `months`, and `ensure` where never computed."""
+    return recompute_schemes(schemes=[scheme], months=months, ensure=ensure)[scheme.pk]
+
+
+def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, ScoreRun]]:
+    """Recompute, for each scheme, every window that is waiting (kpi.outbox), `months`, and those of `ensure`
+    that have no current run, in one pass; returns the runs written by scheme id and window.
 
     Runs of a scheme serialise on the scheme row from the first read, so a run that started earlier can never
     commit older figures over a newer run, and a burst of requests is one recompute per window: the second
@@ -101,28 +106,41 @@ def recompute_pending(*, scheme: Scheme, months=(), ensure=()) -> dict[int, Scor
     and the marking of the requests they satisfy commit together; readers keep seeing the previous runs until then.
     """
     with transaction.atomic():
-        Scheme.objects.select_for_update().get(pk=scheme.pk)
-        claims = outbox.pending_claims(scheme_id=scheme.pk)
-        missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
-        runs = _compute_windows(scheme, sorted({*claims, *months, *missing}))
-        for claim in claims.values():
-            outbox.request_done(claim)
-    return runs
+        locked = list(Scheme.objects.select_for_update().filter(pk__in=[s.pk for s in schemes]).order_by("pk"))
+        claims = {s.pk: outbox.pending_claims(scheme_id=s.pk) for s in locked}
+        work = {}
+        for scheme in locked:
+            missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
+            work[scheme] = sorted({*claims[scheme.pk], *months, *missing})
+        runs = _compute_windows(work)
+        for pending in claims.values():
+            for claim in pending.values():
+                outbox.request_done(claim)
+    return {s.pk: runs.get(s.pk, {}) for s in schemes}
 
 
-def _compute_windows(scheme: Scheme, months: list[int]) -> dict[int, ScoreRun]:
-    """Load the windows' inputs in one read (window N = window N−1 + month N), assemble each ranked league with
-    the pure core and save it as the window's run."""
-    if not months:
-        return {}
-    version = scheme.version_in_force()
-    if version is None:
-        raise ApplicationError("方案尚未发布，不能计分。")
-    by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
-    runs = {}
-    for month, inputs in selectors.league_inputs_by_month(scheme=scheme, months=months, version=version).items():
-        league = league_assemble(inputs)
-        runs[month] = _write_run(scheme, version, month, league.window, league.table, league.details, by_code)
+def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, ScoreRun]]:
+    """Load the windows' inputs of all the schemes in one read (window N = window N−1 + month N), assemble
+    each ranked league with the pure core and save it as the window's run. Schemes asking for the same
+    windows are read together."""
+    groups: dict[tuple[int, ...], list[tuple[Scheme, SchemeVersion]]] = {}
+    for scheme, months in work.items():
+        if not months:
+            continue
+        version = scheme.version_in_force()
+        if version is None:
+            raise ApplicationError("方案尚未发布，不能计分。")
+        groups.setdefault(tuple(months), []).append((scheme, version))
+    runs: dict[int, dict[int, ScoreRun]] = {}
+    for months, pairs in groups.items():
+        inputs = selectors.league_inputs_by_scheme(schemes=pairs, months=months)
+        for scheme, version in pairs:
+            by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
+            for month, window in inputs[scheme.pk].items():
+                league = league_assemble(window)
+                runs.setdefault(scheme.pk, {})[month] = _write_run(
+                    scheme, version, month, league.window, league.table, league.details, by_code
+                )
     return runs
 
 

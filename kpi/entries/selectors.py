@@ -165,8 +165,7 @@ def month_figures(*, branch: Branch, month: datetime.date) -> dict[str, MonthlyF
 
 def scheme_window_figures(*, scheme: Scheme, month: datetime.date) -> pd.DataFrame:
     """Every scored branch's figures of January..month (entered and derived): branch, component, month, value."""
-    branches = list(kpi_selectors.scored_branches(scheme=scheme))
-    return kpi_selectors.scheme_figures(scheme=scheme, branches=branches, year=month.year, month=month.month)
+    return kpi_selectors.scheme_figures(scheme=scheme, year=month.year, month=month.month)
 
 
 @dataclass

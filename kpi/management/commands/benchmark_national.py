@@ -11,6 +11,7 @@ form's preview, and the peak memory. The last line is
 """
 
 import datetime
+import logging
 import os
 import resource
 import subprocess
@@ -45,6 +46,8 @@ class Command(BaseCommand):
     def handle(self, *args, complaints, no_county_schemes, month, keep, workers, **options):
         if connection.vendor != "postgresql":
             raise CommandError("benchmark_national 需要 PostgreSQL（设置 DATABASE_URL）")
+        logging.getLogger("kpi").setLevel(logging.WARNING)
+        logging.getLogger("celery").setLevel(logging.WARNING)
         name = self._create_database()
         try:
             self._run(complaints=complaints, county_schemes=not no_county_schemes, month=month, workers=workers, name=name)
@@ -119,8 +122,7 @@ class Command(BaseCommand):
 
     def _recompute(self, schemes, months) -> float:
         start = time.perf_counter()
-        for scheme in schemes:
-            services.recompute_pending(scheme=scheme, months=months)
+        services.recompute_schemes(schemes=schemes, months=months)
         return time.perf_counter() - start
 
     def _linearity(self, schemes, month) -> None:
