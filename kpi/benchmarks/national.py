@@ -196,7 +196,7 @@ def build_company(*, seed: int = 2023, county_schemes: bool = True, complaints: 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return Company(
-        branches={level: len(branches) for level, branches in levels.items()},
+        branches={str(level.label): len(branches) for level, branches in levels.items()},
         schemes=schemes, reporters=reporters, figures=figures, complaints=cases,
     )
 
