@@ -1,9 +1,11 @@
 """Reads for the kpi app: scheme versions, window figures, current runs and league tables."""
 
+import bisect
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.db.models import Exists, OuterRef, Prefetch
 
@@ -59,11 +61,9 @@ def _path_prefixes(path: str) -> list[str]:
 def scheme_figures(*, scheme: Scheme, year: int, month: int) -> pd.DataFrame:
     """`window_figures` of January..month for the scheme's scored branches, each with its subtree's figures
     rolled up into it (Σ of the components, never an average of rates)."""
-    tree = list(Branch.objects.values_list("pk", "code", "path", "level", "sort_order"))
-    owners = _owned(tree, _scored_in(tree, scheme))
-    code_of = {pk: code for pk, code, *_ in tree}
-    figures = window_figures(branch_ids=list(owners), year=year, month=month)
-    return _rolled_up(figures, {code_of[pk]: owner for pk, owner in owners.items()})
+    tree = _Tree()
+    owners = tree.owned(tree.scored(scheme))
+    return _ByBranch(window_figures(branch_ids=tree.ids(owners), year=year, month=month)).rolled_up(owners)
 
 
 def window_months(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -222,20 +222,21 @@ def league_inputs_by_scheme(*, schemes, months, figures: pd.DataFrame | None = N
     the rows read, not with the number of schemes. `figures` (one scheme only) replaces this year's read.
     """
     months = sorted(set(months))
-    tree = list(Branch.objects.values_list("pk", "code", "path", "level", "sort_order"))
-    scored = {scheme.pk: _scored_in(tree, scheme) for scheme, _ in schemes}
-    owners = {scheme.pk: _owned(tree, scored[scheme.pk]) for scheme, _ in schemes}
-    reached = {pk for mapping in owners.values() for pk in mapping}
-    code_of = {pk: code for pk, code, *_ in tree}
+    tree = _Tree()
+    scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
+    owners = {scheme.pk: tree.owned(scored[scheme.pk]) for scheme, _ in schemes}
+    reached = {code for mapping in owners.values() for code in mapping}
     extras = _office_inputs([scheme for scheme, _ in schemes], months[-1])
     names = component_names()
     out = {}
     for year in sorted({scheme.year for scheme, _ in schemes}):
         of_year = [(s, v) for s, v in schemes if s.year == year]
-        read = {y: window_figures(branch_ids=reached, year=y, month=months[-1]) for y in (year, year - 1) if figures is None or y != year}
+        read = {
+            y: _ByBranch(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1]))
+            for y in (year, year - 1) if figures is None or y != year
+        }
         for scheme, version in of_year:
-            by_code = {code_of[pk]: owner for pk, owner in owners[scheme.pk].items()}
-            totals = {y: cumulative_totals(_rolled_up(f, by_code), months) for y, f in read.items()}
+            totals = {y: cumulative_totals(f.rolled_up(owners[scheme.pk]), months) for y, f in read.items()}
             if figures is not None:
                 totals[year] = {m: window_totals(figures) for m in months}
             branches = scored[scheme.pk]
@@ -248,32 +249,51 @@ def league_inputs_by_scheme(*, schemes, months, figures: pd.DataFrame | None = N
     return out
 
 
-def _scored_in(tree, scheme) -> list[tuple[int, str, str]]:
-    """(id, code, path) of the branches the scheme scores, in the table's order: its level, under its owner."""
-    owner = next(path for pk, _, path, *_ in tree if pk == scheme.province_id)
-    rows = [(order, code, pk, path) for pk, code, path, level, order in tree if level == scheme.level and path.startswith(owner)]
-    return [(pk, code, path) for order, code, pk, path in sorted(rows)]
+class _Tree:
+    """The whole branch tree in memory, sorted by path: a subtree is one contiguous slice (bisect), so finding
+    what many schemes score and read costs the size of their subtrees, not the tree times the schemes."""
+
+    def __init__(self):
+        self.rows = sorted(Branch.objects.values_list("path", "pk", "code", "level", "sort_order"))
+        self.paths = [row[0] for row in self.rows]
+        self.by_pk = {row[1]: row for row in self.rows}
+        self.by_code = {row[2]: row for row in self.rows}
+
+    def subtree(self, path: str):
+        return self.rows[bisect.bisect_left(self.paths, path) : bisect.bisect_left(self.paths, path + "\U0010ffff")]
+
+    def scored(self, scheme) -> list[tuple[int, str, str]]:
+        """(id, code, path) of the branches the scheme scores, in the table's order: its level, under its owner."""
+        rows = [(order, code, pk, path) for path, pk, code, level, order in self.subtree(self.by_pk[scheme.province_id][0]) if level == scheme.level]
+        return [(pk, code, path) for order, code, pk, path in sorted(rows)]
+
+    def owned(self, scored) -> dict[str, str]:
+        """The code of every branch at or under a scored branch → that scored branch's code (the roll-up)."""
+        out = {}
+        for _, code, path in sorted(scored, key=lambda b: len(b[2])):  # nearest scored ancestor wins
+            for row in self.subtree(path):
+                out[row[2]] = code
+        return out
+
+    def ids(self, codes) -> list[int]:
+        return [self.by_code[code][1] for code in codes]
 
 
-def _owned(tree, scored) -> dict[int, str]:
-    """Every branch at or under a scored branch → that scored branch's code (the roll-up)."""
-    by_path = {path: code for _, code, path in scored}
-    out = {}
-    for pk, _, path, *_ in tree:
-        owner = next((by_path[p] for p in _path_prefixes(path) if p in by_path), None)
-        if owner is not None:
-            out[pk] = owner
-    return out
+class _ByBranch:
+    """A table of figures with its rows indexed by branch code, to take any set of branches' rows at once."""
 
+    def __init__(self, figures: pd.DataFrame):
+        self.figures = figures
+        self.rows = figures.groupby("branch").indices if not figures.empty else {}
 
-def _rolled_up(figures: pd.DataFrame, by_code: dict[str, str]) -> pd.DataFrame:
-    """The figures of the branches in `by_code`, each put under the scored branch it rolls up to."""
-    if figures.empty:
-        return figures
-    owner = figures["branch"].map(by_code)
-    rows = figures[owner.notna()].copy()
-    rows["branch"] = owner[owner.notna()]
-    return rows
+    def rolled_up(self, owners: dict[str, str]) -> pd.DataFrame:
+        """The rows of the branches in `owners`, each put under the scored branch it rolls up to."""
+        taken = [self.rows[code] for code in owners if code in self.rows]
+        if not taken:
+            return self.figures.iloc[0:0]
+        rows = self.figures.iloc[np.sort(np.concatenate(taken))].copy()
+        rows["branch"] = rows["branch"].map(owners)
+        return rows
 
 
 @dataclass
