@@ -66,6 +66,14 @@ def scheme_figures(*, scheme: Scheme, year: int, month: int) -> pd.DataFrame:
     return _ByBranch(window_figures(branch_ids=tree.ids(owners), year=year, month=month)).rolled_up(owners)
 
 
+def branch_figures(*, branch: Branch, year: int, month: int) -> pd.DataFrame:
+    """`window_figures` of one scored branch with its subtree's rolled up into it."""
+    figures = window_figures(branch_ids=list(Branch.objects.subtree(branch).values_list("pk", flat=True)), year=year, month=month)
+    if not figures.empty:
+        figures["branch"] = branch.code
+    return figures
+
+
 def window_months(year: int, month: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year, month, 1)
 
@@ -198,14 +206,18 @@ def computed_months(*, scheme: Scheme) -> list[int]:
     return sorted(ScoreRun.objects.filter(scheme=scheme, is_current=True).values_list("month", flat=True))
 
 
-def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataFrame | None = None) -> LeagueInputs:
+def league_inputs(
+    *, scheme: Scheme, month: int, version=None, figures: pd.DataFrame | None = None, previous_figures: pd.DataFrame | None = None
+) -> LeagueInputs:
     """Everything the league table of 1..month is computed from, as plain data (kpi.scoring.league).
 
     `version` defaults to the version in force; `figures` replaces the window's stored figures of this year (the
-    monthly form's preview passes them with the typed month in place).
+    monthly form's preview passes them with the typed month in place), `previous_figures` those of last year.
     """
     version = version or scheme.version_in_force()
-    return league_inputs_by_scheme(schemes=[(scheme, version)], months=[month], figures=figures)[scheme.pk][month]
+    return league_inputs_by_scheme(
+        schemes=[(scheme, version)], months=[month], given={scheme.year: figures, scheme.year - 1: previous_figures}
+    )[scheme.pk][month]
 
 
 def league_inputs_by_month(*, scheme: Scheme, months, version=None) -> dict[int, LeagueInputs]:
@@ -213,14 +225,16 @@ def league_inputs_by_month(*, scheme: Scheme, months, version=None) -> dict[int,
     return league_inputs_by_scheme(schemes=[(scheme, version or scheme.version_in_force())], months=months)[scheme.pk]
 
 
-def league_inputs_by_scheme(*, schemes, months, figures: pd.DataFrame | None = None) -> dict[int, dict[int, LeagueInputs]]:
+def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[int, LeagueInputs]]:
     """`league_inputs` of windows ending in `months` for many (scheme, version) pairs, by scheme id and month.
 
     One read of the figures of every branch the schemes reach, per year (this one and the one before), rolled up
     to each scheme's scored branches; window N is window N−1 plus month N (cumulative_totals); the office's inputs
     (overrides, qualitative scores, deductions, vetoes) of all the schemes in one query each. Its cost grows with
-    the rows read, not with the number of schemes. `figures` (one scheme only) replaces this year's read.
+    the rows read, not with the number of schemes. `given` (one scheme only) maps a year to figures that replace
+    that year's read (None: read it).
     """
+    given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
     tree = _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
@@ -233,12 +247,11 @@ def league_inputs_by_scheme(*, schemes, months, figures: pd.DataFrame | None = N
         of_year = [(s, v) for s, v in schemes if s.year == year]
         read = {
             y: _ByBranch(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1]))
-            for y in (year, year - 1) if figures is None or y != year
+            for y in (year, year - 1) if y not in given
         }
         for scheme, version in of_year:
             totals = {y: cumulative_totals(f.rolled_up(owners[scheme.pk]), months) for y, f in read.items()}
-            if figures is not None:
-                totals[year] = {m: window_totals(figures) for m in months}
+            totals.update({y: {m: window_totals(f) for m in months} for y, f in given.items()})
             branches = scored[scheme.pk]
             indicators = tuple(scored_indicators(version))
             items = {q.code: q for q in version.qualitative_items.all()}

@@ -20,6 +20,7 @@ from kpi.models import (
     ScoreRun,
 )
 from kpi.rules import INDICATOR_FIELDS, indicator_definition
+from kpi.scoring.aggregation import component_sums
 from kpi.scoring.decimals import fmt
 from kpi.scoring.league import league_assemble
 
@@ -139,15 +140,15 @@ def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, Score
             for month, window in inputs[scheme.pk].items():
                 league = league_assemble(window)
                 runs.setdefault(scheme.pk, {})[month] = _write_run(
-                    scheme, version, month, league.window, league.table, league.details, by_code
+                    scheme, version, month, league.window, league.table, league.details, by_code, sums=component_sums(window.totals)
                 )
     return runs
 
 
-def _write_run(scheme, version, month, result, ranked, details, by_code) -> ScoreRun:
+def _write_run(scheme, version, month, result, ranked, details, by_code, sums=None) -> ScoreRun:
     """Save a run's rows and make it the window's current run (inside the caller's transaction)."""
     run = ScoreRun.objects.create(
-        scheme=scheme, version=version, month=month,
+        scheme=scheme, version=version, month=month, sums={code: str(value) for code, value in (sums or {}).items()},
         targets={k: {"value": fmt(v["value"]) if v["value"] is not None else None, "source": v["source"]} for k, v in result.targets.items()},
     )
     branch_scores = BranchScore.objects.bulk_create(

@@ -94,6 +94,11 @@ def cumulative_totals(figures: pd.DataFrame, months) -> dict[int, pd.DataFrame]:
     return out
 
 
+def component_sums(totals: pd.DataFrame) -> dict[str, Decimal]:
+    """Σ of each component over every branch of a window's totals."""
+    return {code: sum(totals[code], ZERO) for code in totals.columns}
+
+
 def _component(totals: pd.DataFrame, code: str) -> pd.Series:
     if code in totals.columns:
         return totals[code]
