@@ -97,12 +97,12 @@ class Command(BaseCommand):
         out(f"全部方案重算 12 个窗口：{all_windows:.2f} s")
         self._linearity(schemes, month)
         incremental = self._incremental(schemes, month, workers=workers, name=name)
-        preview = self._preview(schemes, month, company.reporters)
+        self._preview(schemes, month, company.reporters)
         peak = _peak_mb()
         out(f"峰值内存（本进程）：{peak} MB")
         out(
             f"national: window={window:.2f} s floor={floor:.2f} s ratio={window / floor:.1f} "
-            f"all_windows={all_windows:.2f} s incremental={incremental:.2f} s preview_ms={preview * 1000:.0f} peak_mb={peak}"
+            f"all_windows={all_windows:.2f} s incremental={incremental:.2f} s peak_mb={peak}"
         )
 
     def _floor(self, month: int) -> float:
