@@ -35,7 +35,7 @@ half-cent boundary without being on it, which needs a fraction of figures with a
 """
 
 import math
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Rounded
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Rounded, getcontext
 
 import numpy as np
 import pandas as pd
@@ -138,7 +138,39 @@ def _int(value: Decimal, places: int) -> int:
 
 
 def _ints(values: list, places: int) -> Ints:
+    """A few values (constants) × 10^places as integers; None as 0."""
     return Ints.of([0 if v is None else _int(v, places) for v in values])
+
+
+def _columns(columns: list[list], constants) -> tuple[list[Ints], int]:
+    """Columns of Decimals (None as 0) as integers on one scale 10^e, e the most decimals of any of their
+    values and of `constants`. Fast: e is first bounded from `adjusted()` (a Decimal of at most `prec` digits
+    has at most prec − 1 − adjusted decimals), then lowered by the powers of 10 every integer shares."""
+    prec = getcontext().prec
+    upper = 0
+    for values in columns:
+        for v in values:
+            if v:
+                if +v != v:  # more digits than the context holds: read its exponent instead
+                    upper = max(upper, -v.as_tuple().exponent)
+                else:
+                    upper = max(upper, prec - 1 - v.adjusted())
+    wide = [[0 if v is None else int(v.scaleb(upper, context=_EXACT)) for v in values] for values in columns]
+    shared = math.gcd(*(n for ints in wide for n in ints))
+    spare = 0
+    while spare < upper and shared % 10 == 0 and shared:
+        shared //= 10
+        spare += 1
+    if not shared:
+        spare = upper
+    e = max(upper - spare, _places(constants))
+    if e < upper:
+        cut = 10 ** (upper - e)
+        wide = [[n // cut for n in ints] for ints in wide]
+    elif e > upper:
+        grow = 10 ** (e - upper)
+        wide = [[n * grow for n in ints] for ints in wide]
+    return [Ints.of(ints) for ints in wide], e
 
 
 def _margin(spec: IndicatorSpec, v: Ints, target: int) -> Ints:
@@ -162,8 +194,8 @@ def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decim
     values = df["value"].tolist()
     tiers = rule.above + rule.below
     constants = [target, *(t.start for t in tiers), *(t.end for t in tiers), *(t.step for t in tiers)]
-    e = max(_places(values), _places(constants))
-    margin = _margin(spec, _ints(values, e), _int(target, e))
+    (v,), e = _columns([values], constants)
+    margin = _margin(spec, v, _int(target, e))
     met = margin.a >= 0
     distance = abs(margin)
     p = _places([spec.base, spec.max_points, *(t.points for t in tiers)])
@@ -175,9 +207,8 @@ def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decim
 
 def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, target: Decimal):
     ratio = attainment_ratio(spec, df["value"], target).tolist()
-    e = _places(ratio)
+    (r,), e = _columns([ratio], [])
     one = 10**e
-    r = _ints(ratio, e)
     capped = Ints.where(r.a < one, r, one)
     p = _places([spec.base, spec.max_points])
     return capped * _int(spec.base, p), 10 ** (p + e)
@@ -185,9 +216,9 @@ def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, tar
 
 def _two_part(spec: IndicatorSpec, rule: TwoPartRule, df: pd.DataFrame, target: Decimal):
     v, v2 = df["value"].tolist(), df["value2"].tolist()
-    e = max(_places(v), _places(v2), _places([target, spec.target2]))
-    miss1 = _margin(spec, _ints(v, e), _int(target, e)).a < 0
-    miss2 = _margin(spec, _ints(v2, e), _int(spec.target2, e)).a < 0
+    (v, v2), e = _columns([v, v2], [target, spec.target2])
+    miss1 = _margin(spec, v, _int(target, e)).a < 0
+    miss2 = _margin(spec, v2, _int(spec.target2, e)).a < 0
     p = _places([spec.base, spec.max_points, rule.penalty, rule.penalty2])
     base = _int(spec.base, p)
     first = Ints(miss1.astype(np.int64), 1) * _int(rule.penalty, p)
@@ -199,11 +230,11 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
     x, special, special_pts = band_basis(rule, df, target)
     x, special, special_pts = x.tolist(), special.to_numpy(dtype=bool), special_pts.tolist()
     bands = rule.bands
-    e = max(_places(x), _places([c for b in bands for c in (b.min, b.max, b.anchor, b.step)]))
-    p = _places([spec.base, spec.max_points, *special_pts, *(c for b in bands for c in (b.points, b.slope))])
+    (xs,), e = _columns([x], [c for b in bands for c in (b.min, b.max, b.anchor, b.step)])
+    specials = [rule.zero_target_points, rule.zero_previous_if_current_zero, rule.zero_previous_otherwise, ZERO]
+    p = _places([spec.base, spec.max_points, *specials, *(c for b in bands for c in (b.points, b.slope))])
     linear_steps = [_int(b.step, e) for b in bands if b.slope and b.count == "linear"]
     lcm = math.lcm(*linear_steps) if linear_steps else 1
-    xs = _ints(x, e)
     raw = Ints.of([0] * len(x))
     taken = np.zeros(len(x), dtype=bool)
     for b in bands:
@@ -227,7 +258,8 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
                 score = (k * slope + points) * lcm
         raw = Ints.where(inside, score, raw)
         taken |= inside
-    raw = Ints.where(special, _ints(special_pts, p) * lcm, raw)
+    scaled = {c: _int(c, p) for c in specials if c is not None}
+    raw = Ints.where(special, Ints.of([scaled[c] for c in special_pts]) * lcm, raw)
     return raw, 10**p * lcm
 
 

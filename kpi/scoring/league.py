@@ -135,7 +135,7 @@ def league_assemble(inputs: LeagueInputs, engine: str | None = None, explain: bo
     `kpi.scoring.window.score_window` (default: the Decimal engine when explaining, the exact one otherwise).
     """
     window = score_cells(inputs, engine=engine, explain=explain)
-    quantitative = window.quantitative() if not window.cells.empty else pd.Series(dtype=object)
+    quantitative = window.quantitative().to_dict() if not window.cells.empty else {}
     rows, details = [], {}
     for code in inputs.branches:
         entries = inputs.qualitative.get(code, ())
