@@ -136,24 +136,25 @@ def league_assemble(inputs: LeagueInputs, engine: str | None = None, explain: bo
     """
     window = score_cells(inputs, engine=engine, explain=explain)
     quantitative = window.quantitative().to_dict() if not window.cells.empty else {}
-    rows, details = [], {}
+    columns = {c: [] for c in ("qualitative", "quantitative", "deductions", "total", "vetoed")}
+    details = {}
     for code in inputs.branches:
         entries = inputs.qualitative.get(code, ())
         deductions = inputs.deductions.get(code, ())
-        qual = sum((e.score for e in entries), ZERO)
+        qual = sum((e.score for e in entries), ZERO) if entries else ZERO
         quant = quantitative.get(code, ZERO)
-        ded = sum((d.points for d in deductions), ZERO)
-        rows.append({"branch": code, "qualitative": qual, "quantitative": quant, "deductions": ded,
-                     "total": qual + quant + ded, "vetoed": code in inputs.vetoes})
+        ded = sum((d.points for d in deductions), ZERO) if deductions else ZERO
+        for column, v in zip(columns.values(), (qual, quant, ded, qual + quant + ded, code in inputs.vetoes), strict=True):
+            column.append(v)
         details[code] = {
             "qualitative": [
                 {"item": e.item, "name": e.name, "score": fmt(e.score), "max": fmt(e.max_points),
                  "unpublished": e.unpublished, "reason": e.reason}
                 for e in sorted(entries, key=lambda e: e.order)
-            ],
+            ] if entries else [],
             "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions],
             "veto": inputs.vetoes.get(code),
         }
-    columns = ["branch", "qualitative", "quantitative", "deductions", "total", "vetoed"]
-    table = rank(pd.DataFrame(rows, columns=columns).set_index("branch"))
+    frame = pd.DataFrame(columns, index=pd.Index(list(inputs.branches), name="branch"))
+    table = rank(frame)
     return League(window=window, table=table, details=details)
