@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kpi.management.commands.benchmark_scoring import ENGINE_MODES, compare_engines
 from kpi.scoring.aggregation import Inputs, parse_inputs
 from kpi.scoring.engine import IndicatorSpec, score_indicator
 from kpi.scoring.exact import Ints, exact_points, indicator_points
@@ -177,3 +178,9 @@ def test_explanations_on_demand_use_the_windows_provincial_average_not_the_branc
     explanation = explain_cells(inputs, "a", league.window.targets)["reg_complaints_per_100m"]
     assert explanation["target"] == "5"  # Σ 10 complaints ÷ Σ 20,000 万元 × 10,000, not a's own 1
     assert explanation == league.cell("a", "reg_complaints_per_100m").explanation
+
+
+def test_the_benchmark_times_every_engine_and_checks_they_agree():
+    result = compare_engines(40, repeat=1)
+    assert set(result["seconds"]) == set(ENGINE_MODES) and all(s > 0 for s in result["seconds"].values())
+    assert result["same"] is True and result["cells"] == 40 * 17
