@@ -149,12 +149,11 @@ def _columns(columns: list[list], constants) -> tuple[list[Ints], int]:
     prec = getcontext().prec
     upper = 0
     for values in columns:
-        for v in values:
-            if v:
-                if +v != v:  # more digits than the context holds: read its exponent instead
-                    upper = max(upper, -v.as_tuple().exponent)
-                else:
-                    upper = max(upper, prec - 1 - v.adjusted())
+        present = [v for v in values if v]
+        if present:
+            upper = max(upper, prec - 1 - min(v.adjusted() for v in present))
+            # more digits than the context holds (a Decimal made from a long string): read its exponent
+            upper = max(upper, _places([v for v in present if +v != v]))
     wide = [[0 if v is None else int(v.scaleb(upper, context=_EXACT)) for v in values] for values in columns]
     shared = math.gcd(*(n for ints in wide for n in ints))
     spare = 0

@@ -73,6 +73,13 @@ def test_figures_too_big_for_int64_are_scored_on_python_integers(code):
     assert exact_points(specs()[code], table(rows), target) == decimal
 
 
+def test_a_value_with_more_digits_than_the_decimal_context_is_scaled_exactly():
+    long = D("95.0000000000000000000000000000001")  # 33 digits: 1E-31 above the target is a started step
+    rows = [(long, None, None), (D("94.9999999999999999999999999999999"), None, None)]
+    assert exact_points(specs()["sl_nonbank"], table(rows)) == [D("4.2"), D("3.9")]
+    assert exact_points(specs()["sl_nonbank"], table(rows)) == score_indicator(specs()["sl_nonbank"], table(rows))["points"].tolist()
+
+
 def test_integers_are_int64_until_a_bound_says_otherwise():
     small = Ints.of([3, -4])
     assert small.a.dtype == np.int64 and small.bound == 4
