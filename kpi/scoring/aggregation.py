@@ -106,9 +106,9 @@ def _component(totals: pd.DataFrame, code: str) -> pd.Series:
 
 
 def _ratio(num: pd.Series, den: pd.Series, scale: Decimal, empty: Decimal | None) -> pd.Series:
-    safe_den = den.where(den != ZERO, Decimal(1))
-    value = num / safe_den * scale
-    return value.where(den != ZERO, empty)
+    """num ÷ den × scale per row (in this order, at Decimal precision); `empty` where den is 0."""
+    values = [n / d * scale if d != ZERO else empty for n, d in zip(num.tolist(), den.tolist(), strict=True)]
+    return pd.Series(values, index=num.index, dtype=object)
 
 
 def indicator_values(inputs: Inputs, totals: pd.DataFrame) -> pd.DataFrame:

@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from kpi import demo, services
+from kpi import demo, selectors, services
 from kpi.demo import DEMO_DIR, read_csv
 from kpi.reconciliation import reconcile
+from kpi.scoring.league import explain_cells, league_assemble
 
 
 @pytest.fixture
@@ -51,3 +52,31 @@ def test_yanchengs_qualitative_items_are_labelled_unpublished(demo_run):
     detail = demo_run.branch_scores.get(branch__code="yancheng").detail["qualitative"]
     assert detail and all(item["unpublished"] for item in detail)
     assert sum(Decimal(item["score"]) for item in detail) == Decimal("13.5")
+
+
+def test_the_exact_engine_reproduces_the_runs_221_cells_and_every_total_and_rank(demo_run):
+    """The same window through the exact engine (no explanations): every cell, total and rank of the Decimal run."""
+    inputs = selectors.league_inputs(scheme=demo_run.scheme, month=demo_run.month)
+    fast = league_assemble(inputs, engine="exact", explain=False)
+    cells = {(c.branch, c.indicator): c.points for c in fast.window.cells.itertuples()}
+    stored = {
+        (bs.branch.code, c.indicator_code): c.points
+        for bs in demo_run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
+        for c in bs.indicator_scores.all()
+    }
+    assert len(stored) == 221 and cells == stored
+    published = {(r["branch"], r["indicator"]): Decimal(r["published_score"])
+                 for r in read_csv(DEMO_DIR / "published_indicator_values_and_scores.csv")}
+    assert sum(cells[key] == points for key, points in published.items()) == 221
+    for bs in demo_run.branch_scores.select_related("branch"):
+        row = fast.table.loc[bs.branch.code]
+        assert (row["quantitative"], row["total"], row["rank"]) == (bs.quantitative, bs.total, bs.rank), bs.branch.code
+
+
+def test_a_branchs_explanations_rendered_on_demand_are_the_ones_the_run_stored(demo_run):
+    inputs = selectors.league_inputs(scheme=demo_run.scheme, month=demo_run.month)
+    targets = league_assemble(inputs, engine="exact", explain=False).window.targets
+    nanjing = demo_run.branch_scores.get(branch__code="nanjing")
+    # the run adds the cell's points to what the engine explains (kpi.services)
+    stored = {c.indicator_code: {k: v for k, v in c.explanation.items() if k != "points"} for c in nanjing.indicator_scores.all()}
+    assert explain_cells(inputs, "nanjing", targets) == stored
