@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from branches.models import Branch
 from kpi.choices import Source
 from kpi.models import (
+    BranchScore,
     Component,
     Deduction,
     IndicatorScore,
@@ -27,7 +28,8 @@ from kpi.models import (
 )
 from kpi.rules import scored_indicators
 from kpi.scoring.aggregation import cumulative_totals, window_totals
-from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry
+from kpi.scoring.decimals import fmt
+from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry, explain_cells
 
 
 def scheme_get(*, code: str) -> Scheme:
@@ -199,6 +201,55 @@ def run_branch_scores(*, run: ScoreRun):
     return run.branch_scores.select_related("branch").prefetch_related(
         Prefetch("indicator_scores", queryset=IndicatorScore.objects.order_by("pk"))
     )
+
+
+def cell_explanations(*, run: ScoreRun, branch_scores) -> dict[int, dict[str, dict]]:
+    """Every indicator's explanation of each branch score, {branch score id: {indicator code: explanation}}.
+
+    Runs keep the inputs, not the explanations (a national run would otherwise write ~80,000 of them): each one is
+    rendered here by the Decimal engine from the branch's kept component totals and the run's exact targets
+    (kpi.scoring.league.explain_cells), the same text a fully explained run gives. Runs written before kept
+    their explanations; those are returned as stored. `branch_scores` should prefetch `indicator_scores`.
+    """
+    out, context = {}, None
+    for score in branch_scores:
+        cells = list(score.indicator_scores.all())
+        if cells and all("steps" in c.explanation for c in cells):
+            out[score.pk] = {c.indicator_code: c.explanation for c in cells}
+            continue
+        if context is None:
+            context = (tuple(scored_indicators(run.version)), component_names(), _exact_targets(run))
+        indicators, names, targets = context
+        code = score.branch.code
+        inputs = LeagueInputs(
+            indicators=indicators, totals=_one_row(code, score.detail.get("totals")),
+            previous_totals=_one_row(code, score.detail.get("previous_totals")), branches=(code,), component_names=names,
+        )
+        points = {c.indicator_code: c.points for c in cells}
+        out[score.pk] = {
+            indicator: {**explanation, "points": fmt(points[indicator], 2)}
+            for indicator, explanation in explain_cells(inputs, code, targets).items() if indicator in points
+        }
+    return out
+
+
+def cell_explanation(*, run: ScoreRun, score: BranchScore, indicator_code: str) -> dict:
+    """One cell's explanation (`cell_explanations` of one branch score)."""
+    return cell_explanations(run=run, branch_scores=[score])[score.pk].get(indicator_code, {})
+
+
+def _exact_targets(run: ScoreRun) -> dict[str, dict]:
+    def exact(t):
+        text = t.get("exact", t["value"])
+        return None if text is None else Decimal(text)
+
+    return {code: {"value": exact(t), "source": t["source"]} for code, t in run.targets.items()}
+
+
+def _one_row(code: str, totals: dict | None) -> pd.DataFrame:
+    if not totals:
+        return pd.DataFrame(dtype=object)
+    return pd.DataFrame([{c: Decimal(v) for c, v in totals.items()}], index=[code], dtype=object)
 
 
 def computed_months(*, scheme: Scheme) -> list[int]:

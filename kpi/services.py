@@ -138,33 +138,48 @@ def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, Score
         for scheme, version in pairs:
             by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
             for month, window in inputs[scheme.pk].items():
-                league = league_assemble(window)
-                runs.setdefault(scheme.pk, {})[month] = _write_run(
-                    scheme, version, month, league.window, league.table, league.details, by_code, sums=component_sums(window.totals)
-                )
+                # Points on the exact engine; the explanations are rendered when someone asks for them
+                # (kpi.selectors.cell_explanations), from the inputs the run keeps.
+                league = league_assemble(window, explain=False)
+                runs.setdefault(scheme.pk, {})[month] = _write_run(scheme, version, month, window, league, by_code)
     return runs
 
 
-def _write_run(scheme, version, month, result, ranked, details, by_code, sums=None) -> ScoreRun:
-    """Save a run's rows and make it the window's current run (inside the caller's transaction)."""
+def _write_run(scheme, version, month, inputs, league, by_code) -> ScoreRun:
+    """Save a run's rows and make it the window's current run (inside the caller's transaction).
+
+    The run keeps what its explanations are rendered from: each branch's component totals of the window and of
+    the year before (`BranchScore.detail["totals"]`, `["previous_totals"]`, exact, as text; None for a branch
+    with no figures) and each target at full precision (`targets[code]["exact"]`).
+    """
+    result = league.window
     run = ScoreRun.objects.create(
-        scheme=scheme, version=version, month=month, sums={code: str(value) for code, value in (sums or {}).items()},
-        targets={k: {"value": fmt(v["value"]) if v["value"] is not None else None, "source": v["source"]} for k, v in result.targets.items()},
+        scheme=scheme, version=version, month=month, sums=_texts(component_sums(inputs.totals)),
+        targets={
+            k: {"value": None if v["value"] is None else fmt(v["value"]), "source": v["source"],
+                "exact": None if v["value"] is None else str(v["value"])}
+            for k, v in result.targets.items()
+        },
     )
+    totals, previous = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals)
     branch_scores = BranchScore.objects.bulk_create(
         BranchScore(
             run=run, branch=by_code[code], qualitative=r.qualitative, quantitative=r.quantitative,
-            deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed, detail=details[code],
+            deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed,
+            detail={**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)},
         )
-        for code, r in ranked.iterrows()
+        for code, r in league.table.iterrows()
     )
     score_ids = {bs.branch.code: bs for bs in branch_scores}
     IndicatorScore.objects.bulk_create(
-        IndicatorScore(
-            branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
-            previous=c.previous, target=c.target, points=c.points, explanation={**c.explanation, "points": fmt(c.points, 2)},
-        )
-        for c in result.cells.itertuples()
+        (
+            IndicatorScore(
+                branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
+                previous=c.previous, target=c.target, points=c.points, explanation={},
+            )
+            for c in result.cells.itertuples()
+        ),
+        batch_size=5000,
     )
     ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
     run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
@@ -175,6 +190,15 @@ def _write_run(scheme, version, month, result, ranked, details, by_code, sums=No
     ).delete()
     logger.info("scored %s 1–%s月: run %s", scheme.code, month, run.pk)
     return run
+
+
+def _texts(values: dict) -> dict[str, str]:
+    return {code: str(value) for code, value in values.items()}
+
+
+def _rows_as_text(totals) -> dict[str, dict[str, str]]:
+    """A totals table (rows branch, columns component) as {branch: {component: exact text}}."""
+    return {branch: _texts(row) for branch, row in totals.to_dict(orient="index").items()} if len(totals) else {}
 
 
 def recompute_on_commit(*, scheme: Scheme, month: int) -> None:

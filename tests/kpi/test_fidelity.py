@@ -73,10 +73,17 @@ def test_the_exact_engine_reproduces_the_runs_221_cells_and_every_total_and_rank
         assert (row["quantitative"], row["total"], row["rank"]) == (bs.quantitative, bs.total, bs.rank), bs.branch.code
 
 
-def test_a_branchs_explanations_rendered_on_demand_are_the_ones_the_run_stored(demo_run):
+def test_every_explanation_rendered_from_what_the_run_kept_is_the_fully_explained_runs(demo_run):
     inputs = selectors.league_inputs(scheme=demo_run.scheme, month=demo_run.month)
+    explained = league_assemble(inputs, engine="decimal", explain=True).window.cells
+    full = {(c.branch, c.indicator): {**c.explanation, "points": f"{c.points:.2f}"} for c in explained.itertuples()}
+    scores = list(demo_run.branch_scores.select_related("branch").prefetch_related("indicator_scores"))
+    rendered = selectors.cell_explanations(run=demo_run, branch_scores=scores)
+    on_demand = {(s.branch.code, code): e for s in scores for code, e in rendered[s.pk].items()}
+    assert len(on_demand) == 221 and on_demand == full
+    # one branch alone, against the window's targets: the same (kpi.scoring.league.explain_cells)
     targets = league_assemble(inputs, engine="exact", explain=False).window.targets
-    nanjing = demo_run.branch_scores.get(branch__code="nanjing")
-    # the run adds the cell's points to what the engine explains (kpi.services)
-    stored = {c.indicator_code: {k: v for k, v in c.explanation.items() if k != "points"} for c in nanjing.indicator_scores.all()}
-    assert explain_cells(inputs, "nanjing", targets) == stored
+    alone = explain_cells(inputs, "nanjing", targets)
+    assert {code: {**e, "points": full[("nanjing", code)]["points"]} for code, e in alone.items()} == {
+        code: e for (branch, code), e in full.items() if branch == "nanjing"
+    }
