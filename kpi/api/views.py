@@ -22,7 +22,7 @@ from branches.permissions import get_branch_or_404
 from core.inputs import ApiMonthNumberField, ApiPageField, ApiPageSizeField
 from kpi import selectors
 from kpi.api.renderers import LeagueCsvRenderer, LeagueXlsxRenderer
-from kpi.league.selectors import KEY_FORMAT, league_rows, scope_key, table_key
+from kpi.league.selectors import KEY_FORMAT, league_rows, scheme_stamp, scope_key, window_key
 from kpi.models import IndicatorScore, Scheme
 from kpi.publishing import selectors as publishing
 
@@ -257,13 +257,25 @@ class LeagueApi(APIView):
         query = self.LeaguePageQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        window = _window(request, params)
         fmt = request.accepted_renderer.format
         if fmt in ("xlsx", "csv"):
-            return Response(league_rows(window=window, user=request.user))
+            return Response(league_rows(window=_window(request, params), user=request.user))
         page, size, explanations = params["page"], params["page_size"], params.get("expand") == "explanations"
+        # Which table the query names, remembered per scheme stamp (one query): a repeated read finds its ETag and
+        # cached answer without resolving the window again; any recompute or publication changes the stamp.
+        stamp = scheme_stamp(params["scheme"])
+        resolve = "league-window:" + hashlib.sha256("|".join(map(str, (
+            KEY_FORMAT, params["scheme"], params.get("month"), params.get("revision"), params["live"],
+            publishing.can_see_live(request.user), stamp, get_language(),
+        ))).encode()).hexdigest()
+        window = None
+        resolved = _cache_get(resolve) if stamp is not None else None
+        if resolved is None:
+            window = _window(request, params)
+            resolved = window_key(window, request.user)
+            _cache_set(resolve, resolved)
         key = "|".join(map(str, (
-            "league-api", table_key(window, request.user), fmt, page, size, explanations,
+            "league-api", resolved, scope_key(request.user), fmt, page, size, explanations,
             request.scheme, request.get_host(),
         )))
         etag = _etag(key)
@@ -274,6 +286,8 @@ class LeagueApi(APIView):
             body = _cache_get(etag)
             if body is not None:
                 return _validators(HttpResponse(body, content_type="application/json"), etag)
+        if window is None:
+            window = _window(request, params)
         table = league_rows(window=window, user=request.user, explanations=explanations, offset=(page - 1) * size,
                             limit=size, summary=False)
         if page > 1 and not table.rows:

@@ -56,7 +56,7 @@ class Timing:
     size: int
 
     def line(self) -> str:
-        return (f"{self.name:<8} {self.requests:6d} 次  错误 {self.errors:3d}  p50 {self.p50 * 1000:7.1f} ms  "
+        return (f"{self.name:<10} {self.requests:6d} 次  错误 {self.errors:3d}  p50 {self.p50 * 1000:7.1f} ms  "
                 f"p95 {self.p95 * 1000:7.1f} ms  {self.per_second:7.1f} 次/秒  {self.size / 1024:8.1f} KB")
 
 

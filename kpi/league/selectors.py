@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from django.core.cache import cache
+from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -257,18 +258,46 @@ def scope_key(user) -> str:
     return "b" + hashlib.sha1(",".join(map(str, sorted(visible))).encode()).hexdigest()[:16]
 
 
-def table_key(window: Window, user) -> str:
-    """A key that changes whenever the table a user sees could, computed without reading its rows: the run (a
-    published run never changes; a recompute is a new run id), its completion time, the revision shown and the
-    window's latest, the runs ranks are compared with, the user's branch scope and the language."""
+def window_key(window: Window, user) -> str:
+    """What the table of a window is made of, computed without reading its rows: the run (a published run never
+    changes; a recompute is a new run id), its completion time, the revision shown and the window's latest, the
+    runs ranks are compared with, and the language."""
     previous_run, _, last_run, _ = comparison_runs(window, user)
     run = window.run
     parts = [
         KEY_FORMAT, run.pk, run.completed_at.isoformat() if run.completed_at else "", window.revision_slug,
         window.latest.revision if window.latest else 0, previous_run.pk if previous_run else 0,
-        last_run.pk if last_run else 0, scope_key(user), translation.get_language() or "",
+        last_run.pk if last_run else 0, translation.get_language() or "",
     ]
     return "|".join(map(str, parts))
+
+
+def table_key(window: Window, user) -> str:
+    """A key that changes whenever the table a user sees could: `window_key` and the user's branch scope."""
+    return f"{window_key(window, user)}|{scope_key(user)}"
+
+
+# The newest run (by id and by completion) and publication of every scheme of a scheme's owner and level (this
+# year's and last year's, which ranks are compared with): any recompute, completion or publication changes it.
+_STAMP_SQL = """
+SELECT s.id,
+  (SELECT MAX(r.id) FROM kpi_scorerun r JOIN kpi_scheme f ON r.scheme_id = f.id
+    WHERE f.province_id = s.province_id AND f.level = s.level),
+  (SELECT MAX(r.completed_at) FROM kpi_scorerun r JOIN kpi_scheme f ON r.scheme_id = f.id
+    WHERE f.province_id = s.province_id AND f.level = s.level),
+  (SELECT MAX(p.id) FROM kpi_publication p JOIN kpi_scheme f ON p.scheme_id = f.id
+    WHERE f.province_id = s.province_id AND f.level = s.level)
+FROM kpi_scheme s WHERE s.code = %s
+"""
+
+
+def scheme_stamp(code: str) -> str | None:
+    """One query that changes whenever which run a window of this scheme shows, or compares with, could change;
+    None for no such scheme. Lets a read find its cached answer without resolving the window again."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [code])
+        row = cursor.fetchone()
+    return None if row is None else "|".join(map(str, row))
 
 
 def league_rows(*, window: Window, user, explanations: bool = False, offset: int = 0, limit: int | None = None,

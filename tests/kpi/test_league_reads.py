@@ -152,6 +152,8 @@ def test_a_cached_answer_reads_no_rows(users, published):
     with CaptureQueriesContext(connection) as captured:
         again = client.get(LEAGUE)
     assert again.content == first.content
+    # The token, the scheme's stamp (which runs and revisions exist) and the caller's branch: nothing else.
+    assert len(captured) <= 4, [q["sql"][:80] for q in captured.captured_queries]
     assert not any("kpi_branchscore" in q["sql"] or "kpi_indicatorscore" in q["sql"] for q in captured.captured_queries)
 
 
