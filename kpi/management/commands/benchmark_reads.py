@@ -33,6 +33,7 @@ from kpi.models import Publication
 from kpi.publishing import selectors as publishing
 
 SCHEME, MONTH = "jiangsu-2023", 8
+STAFF = "nanjing"
 
 
 def _free_port() -> int:
@@ -106,11 +107,15 @@ class Command(BaseCommand):
         out(f"演示数据：{time.perf_counter() - start:.1f} s")
         viewer = User.objects.get(username=username)
         token = Token.objects.get_or_create(user=viewer)[0].key
-        session = SessionStore()
         backend = next(b for b in settings.AUTHENTICATION_BACKENDS if "axes" not in b.lower())
-        session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(viewer.pk), backend
-        session[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
-        session.create()
+        sessions = {}
+        for who in {username, STAFF}:
+            person = User.objects.get(username=who)
+            session = SessionStore()
+            session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(person.pk), backend
+            session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+            session.create()
+            sessions[who] = session.session_key
         officer = User.objects.get(username="province")
         scheme = selectors.scheme_get(code=SCHEME)
         port = _free_port()
@@ -130,7 +135,7 @@ class Command(BaseCommand):
                     )
                     out(f"合成 {n} 家机构的 1–{MONTH}月并发布为第{publication.revision}版：{time.perf_counter() - begin:.1f} s")
                 window = publishing.window_get(user=viewer, scheme=scheme, month=MONTH)
-                self._measure(n, f"http://127.0.0.1:{port}", window, token, session.session_key, clients, seconds)
+                self._measure(n, f"http://127.0.0.1:{port}", window, token, sessions, username, clients, seconds)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -154,18 +159,21 @@ class Command(BaseCommand):
         server.terminate()
         raise CommandError("gunicorn 30 秒内未就绪")
 
-    def _measure(self, n, base, window, token, session_key, clients, seconds):
+    def _measure(self, n, base, window, token, sessions, username, clients, seconds):
         api_path = f"/api/v1/league/?scheme={SCHEME}&month={MONTH}"
         api_headers = {"Authorization": f"Token {token}"}
         first = urllib.request.urlopen(urllib.request.Request(base + api_path, headers=api_headers), timeout=120)
         etag = first.headers["ETag"]
         first.read()
-        cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"}
+        def cookie(who):
+            return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={sessions[who]}"}
+
         targets = {
             "trivial": ("/accounts/login/", {}),
             "api": (api_path, api_headers),
             "api-304": (api_path, {**api_headers, "If-None-Match": etag}),
-            "page": (window.url(), cookie),
+            "page": (window.url(), cookie(username)),
+            "page-staff": (window.url(), cookie(STAFF)),  # a branch's clerk: no office notices on the page
         }
         timings = measure_reads(base, targets, clients=clients, seconds=seconds)
         self.stdout.write(f"{n} 家机构，{clients} 个并发客户端，各 {seconds:g} s（{window.url()}）：")
