@@ -15,6 +15,31 @@ from rest_framework import serializers
 from core import parsing
 from core.parsing import InputError
 
+# ---------------------------------------------------------------- page numbers and sizes of long lists
+
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 500
+PAGE_MESSAGE = f"页码无效：应为 1 至 {MAX_PAGE} 之间的整数。"
+PAGE_SIZE_MESSAGE = f"每页行数无效：应为 1 至 {MAX_PAGE_SIZE} 之间的整数。"
+
+
+def _bounded_integer(raw, maximum: int, message: str) -> int:
+    text = parsing.clean_text(raw)
+    if not text.isascii() or not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= maximum:
+        raise InputError(message)
+    return int(text)
+
+
+def parse_page_number(raw) -> int:
+    """A page of a paginated list, 1 … 100000 (full-width digits folded; `²`, `1.0`, `-1` refused)."""
+    return _bounded_integer(raw, MAX_PAGE, PAGE_MESSAGE)
+
+
+def parse_page_size(raw) -> int:
+    """Rows per page, 1 … 500."""
+    return _bounded_integer(raw, MAX_PAGE_SIZE, PAGE_SIZE_MESSAGE)
+
+
 # ---------------------------------------------------------------- Django form fields
 
 
@@ -170,6 +195,22 @@ class ApiDateTimeField(_ParsedApiField):
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": parsing.MAX_DAY_COUNT})
 class ApiDayCountField(_ParsedApiField):
     parser = staticmethod(parsing.parse_day_count)
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_PAGE})
+class ApiPageField(_ParsedApiField):
+    parser = staticmethod(parse_page_number)
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE})
+class ApiPageSizeField(_ParsedApiField):
+    parser = staticmethod(parse_page_size)
 
     def to_representation(self, value):
         return value

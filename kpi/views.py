@@ -6,22 +6,28 @@ them; indicator values, points and explanations are branch data and are shown on
 viewer's branch scope (branches.permissions). Branch staff see published revisions only.
 """
 
+import hashlib
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from branches.permissions import can_publish_league, get_branch_or_404, is_officer
 from core.errors import ApplicationError
+from core.inputs import parse_page_number, query_value
+from core.parsing import InputError
 from kpi import selectors
 from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
-from kpi.league.selectors import branch_losses, league_charts, league_rows
+from kpi.league.selectors import branch_losses, league_charts, league_rows, table_key
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -73,14 +79,21 @@ def _window(request, scheme_code, window, revision) -> league.Window:
     )
 
 
+PAGE_ROWS = 100  # rows of a league page; a national table (4,500 branches) is 45 pages, the demo's 13 one
+
+
 def _league(request, window: league.Window):
-    table = league_rows(window=window, user=request.user)
     if request.GET.get("format") == "xlsx":
+        table = league_rows(window=window, user=request.user)
         return _xlsx(league_workbook(table), f"考核排名-{window.slug}-{window.revision_slug}.xlsx")
+    try:
+        page = query_value(request.GET, "page", parse_page_number, 1)
+    except InputError as exc:
+        raise BadRequest(exc.message) from None
     office = league.can_see_live(request.user)
     context = {
         "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
-        "table": table, "charts": league_charts(table=table, user=request.user),
+        "table_html": _league_table_html(request, window, page),
         "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
@@ -93,6 +106,39 @@ def _league(request, window: league.Window):
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
     return render(request, "kpi/league.html", context)
+
+
+def _league_table_html(request, window: league.Window, page: int) -> str:
+    """The table, its cards, pager and charts for one page of rows, rendered once per run × scope × page × the
+    viewer's own branch (highlighted) and then kept in the cache: a run never changes, a recompute is a new run."""
+    key = "league-page:" + hashlib.sha256(
+        f"{table_key(window, request.user)}|{page}|{PAGE_ROWS}|{request.user.branch_id}".encode()
+    ).hexdigest()
+    try:
+        html = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache down (Redis) is a miss, never a failed page
+        html = None
+    if html is not None:
+        return mark_safe(html)  # noqa: S308 - our own rendered template, from our cache
+    table = league_rows(window=window, user=request.user, offset=(page - 1) * PAGE_ROWS, limit=PAGE_ROWS)
+    if page > 1 and not table.rows:
+        raise Http404("没有这一页")
+    pages = [
+        {"number": n, "first": first + 1, "last": min(first + PAGE_ROWS, table.count)}
+        for n, first in enumerate(range(0, table.count, PAGE_ROWS), 1)
+    ]
+    html = render_to_string("kpi/_league_table.html", {
+        "scheme": window.scheme, "window": window, "table": table, "charts": league_charts(table=table, user=request.user),
+        "page": page, "pages": pages, "last_position": table.offset + len(table.rows),
+    }, request)
+    try:
+        cache.set(key, html, PAGE_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001
+        pass
+    return html
+
+
+PAGE_CACHE_SECONDS = 3600
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

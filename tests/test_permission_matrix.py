@@ -385,6 +385,26 @@ def check_league_api(role, response, world):
         assert row["total"] is not None and row["rank"] >= 1
 
 
+def check_league_api_page(role, response, world):
+    """Page 2 of one row a page: the second branch only, its cells only within scope; the count is the table's."""
+    body = response.json()
+    assert body["count"] == 2 and len(body["rows"]) == 1 and body["next"] is None and body["previous"]
+    row = body["rows"][0]
+    assert bool(row["indicators"]) == (row["branch"] in VISIBLE[role]), f"indicator cells of {row['branch']}"
+
+
+def check_league_api_explained(role, response, world):
+    rows = {r["branch"]: r for r in response.json()["rows"]}
+    for code, row in rows.items():
+        assert bool(row["indicators"]) == (code in VISIBLE[role]), f"indicator cells of {code}"
+        assert all(c["explanation"]["steps"] for c in row["indicators"])
+
+
+def check_league_cell_api(role, response, world):
+    body = response.json()
+    assert body["branch"] in VISIBLE[role] and body["explanation"]["steps"]
+
+
 def check_import_template(role, response, world):
     if response.status_code != 200:  # no scheme scores the county: back to the import page
         assert response["Location"] == reverse("kpi:imports")
@@ -517,6 +537,15 @@ ROWS: list[Row] = [
     Row("api-figures", API_SIGNED_IN, check=check_figures_api),
     Row("api-figures", API_SIGNED_IN, method="post", query="?dry_run=true", json=True, check=check_figures_import,
         data={"figures": [{"branch": "nanjing", "month": "2023-09", "component": "premium_wan", "value": 5}]}),
+    Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&page_size=1&page=2", check=check_league_api_page,
+        label="page 2"),
+    Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&expand=explanations", check=check_league_api_explained,
+        label="with explanations"),
+    # One cell's explanation: another branch's cell answers 404, as if it did not exist.
+    Row("api-league-cell", API_NANJING_OBJECT, query="?scheme={scheme}&month=1&branch=nanjing&indicator=sl_nonbank",
+        check=check_league_cell_api),
+    Row("api-league-cell", expect(anonymous=401, nanjing=404, county=404, nanjing_officer=404),
+        query="?scheme={scheme}&month=1&branch=wuxi&indicator=sl_nonbank", check=check_league_cell_api, label="of wuxi"),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=xlsx", check=check_league_xlsx, label="xlsx"),
     Row("api-league", API_SIGNED_IN, query="?scheme={scheme}&format=csv", check=check_league_csv, label="csv"),
     Row("api-simulations", expect(anonymous=401, nanjing=403, wuxi=403, county=403, nanjing_officer=403), method="post",

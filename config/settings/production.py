@@ -33,3 +33,15 @@ for _name, _on in PRODUCTION_HTTPS.items():
     globals()[_name] = _on if HTTPS_FROM_ENV[_name] is None else HTTPS_FROM_ENV[_name]
 if PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+
+# The rendered league tables (kpi.league, kpi.api): shared by every web worker in Redis; a cache that cannot be
+# reached is a miss (the reads catch its errors), and it is given up on quickly rather than waited for.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "xiaobao",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+}

@@ -6,10 +6,15 @@ kind (a published table with the previous window's latest revision, a live table
 and with the same window of last year's scheme where there is one.
 """
 
+import hashlib
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
+from django.core.cache import cache
+from django.db import connection
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from branches.permissions import visible_branch_ids
@@ -21,7 +26,12 @@ from kpi.scoring.aggregation import pooled_value
 from kpi.scoring.decimals import ZERO
 from kpi.templatetags.kpi_format import ytd_label
 
+logger = logging.getLogger(__name__)
+
 FULL, SOME, NOTHING = "full", "some", "nothing"
+# Part of every cache key and ETag of a table: bump it when what a table renders to changes shape.
+KEY_FORMAT = "t1"
+AVERAGE_SECONDS = 24 * 3600
 TIE_RULE = "总分相同者名次并列（如 1、2、2、4）；并列时按定量得分、再按机构代码排列先后；一票否决的机构列于最后。"
 
 
@@ -158,11 +168,13 @@ class League:
     window: Window
     columns: list[Column]
     rows: list[Row]
-    average: Summary
+    average: Summary | None
     maximum: Summary
     previous: Comparison | None
     last_year: Comparison | None
     qualitative_max: Decimal
+    count: int = 0
+    offset: int = 0
     tie_rule: str = TIE_RULE
 
     @property
@@ -170,8 +182,13 @@ class League:
         """The average and maximum rows with their (points, value, column) per indicator, for templates."""
         return [
             (row_id, s, list(zip(s.points, s.values, self.columns, strict=True)))
-            for row_id, s in (("average-row", self.average), ("maximum-row", self.maximum))
+            for row_id, s in (("average-row", self.average), ("maximum-row", self.maximum)) if s is not None
         ]
+
+    @property
+    def paged(self) -> bool:
+        """Only some of the rows: a page of a larger table."""
+        return self.offset > 0 or len(self.rows) < self.count
 
     @property
     def title(self) -> str:
@@ -213,16 +230,85 @@ def _last_year_run(window: Window, user) -> tuple[ScoreRun | None, Comparison | 
     return _same_kind_run(previous, window.month, live=window.is_live, user=user)
 
 
-def _ranks(run: ScoreRun | None) -> dict[int, tuple[int, Decimal]]:
-    if run is None:
-        return {}
-    return {b: (r, t) for b, r, t in BranchScore.objects.filter(run=run).values_list("branch_id", "rank", "total")}
+def comparison_runs(window: Window, user) -> tuple[ScoreRun | None, Comparison | None, ScoreRun | None, Comparison | None]:
+    """The runs ranks are compared with: the previous window of the same kind and last year's same window."""
+    previous_run, previous = _previous_run(window, user)
+    last_run, last_year = _last_year_run(window, user)
+    return previous_run, previous, last_run, last_year
 
 
-def league_rows(*, window: Window, user, explanations: bool = False) -> League:
+def _ranks(runs: list[ScoreRun | None], branch_ids: list[int] | None) -> list[dict[int, tuple[int, Decimal]]]:
+    """(rank, total) by branch in each run, in one query; only `branch_ids` when given (a page of rows)."""
+    ids = [r.pk for r in runs if r is not None]
+    out: dict[int, dict[int, tuple[int, Decimal]]] = {pk: {} for pk in ids}
+    if ids:
+        query = BranchScore.objects.filter(run_id__in=ids)
+        if branch_ids is not None:
+            query = query.filter(branch_id__in=branch_ids)
+        for run_id, b, r, t in query.values_list("run_id", "branch_id", "rank", "total"):
+            out[run_id][b] = (r, t)
+    return [out.get(r.pk, {}) if r is not None else {} for r in runs]
+
+
+def scope_key(user) -> str:
+    """What the cells a user sees depend on, as a short text: `all`, or a digest of the visible branch ids."""
+    visible = visible_branch_ids(user)
+    if visible is None:
+        return "all"
+    return "b" + hashlib.sha1(",".join(map(str, sorted(visible))).encode()).hexdigest()[:16]
+
+
+def window_key(window: Window, user) -> str:
+    """What the table of a window is made of, computed without reading its rows: the run (a published run never
+    changes; a recompute is a new run id), its completion time, the revision shown and the window's latest, the
+    runs ranks are compared with, and the language."""
+    previous_run, _, last_run, _ = comparison_runs(window, user)
+    run = window.run
+    parts = [
+        KEY_FORMAT, run.pk, run.completed_at.isoformat() if run.completed_at else "", window.revision_slug,
+        window.latest.revision if window.latest else 0, previous_run.pk if previous_run else 0,
+        last_run.pk if last_run else 0, translation.get_language() or "",
+    ]
+    return "|".join(map(str, parts))
+
+
+def table_key(window: Window, user) -> str:
+    """A key that changes whenever the table a user sees could: `window_key` and the user's branch scope."""
+    return f"{window_key(window, user)}|{scope_key(user)}"
+
+
+# The newest run (by id and by completion) and publication of every scheme of a scheme's owner and level (this
+# year's and last year's, which ranks are compared with): any recompute, completion or publication changes it.
+_STAMP_SQL = """
+SELECT s.id,
+  (SELECT MAX(r.id) FROM kpi_scorerun r JOIN kpi_scheme f ON r.scheme_id = f.id
+    WHERE f.province_id = s.province_id AND f.level = s.level),
+  (SELECT MAX(r.completed_at) FROM kpi_scorerun r JOIN kpi_scheme f ON r.scheme_id = f.id
+    WHERE f.province_id = s.province_id AND f.level = s.level),
+  (SELECT MAX(p.id) FROM kpi_publication p JOIN kpi_scheme f ON p.scheme_id = f.id
+    WHERE f.province_id = s.province_id AND f.level = s.level)
+FROM kpi_scheme s WHERE s.code = %s
+"""
+
+
+def scheme_stamp(code: str) -> str | None:
+    """One query that changes whenever which run a window of this scheme shows, or compares with, could change;
+    None for no such scheme. Lets a read find its cached answer without resolving the window again."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [code])
+        row = cursor.fetchone()
+    return None if row is None else "|".join(map(str, row))
+
+
+def league_rows(*, window: Window, user, explanations: bool = False, offset: int = 0, limit: int | None = None,
+                summary: bool = True) -> League:
     """The table of a window for a user: every branch's rank, change and totals, cells within scope,
-    the average and maximum rows and 未评 where qualitative items are not scored yet. Cells carry their
-    whole explanation only when asked (the API); otherwise just the components the average needs."""
+    the average and maximum rows and 未评 where qualitative items are not scored yet.
+
+    Read from the run's snapshot in a fixed number of queries whatever the number of branches: the rows
+    (`limit` rows from `offset`, or all) as values, the cells of just those rows that are within scope,
+    and the compared runs' ranks of those branches in one query. Cells carry their explanation only when
+    asked (`explanations`); the average row (`summary`) is computed once per run and cached."""
     run = window.run
     version = run.version
     targets = run.targets or {}
@@ -237,35 +323,44 @@ def league_rows(*, window: Window, user, explanations: bool = False) -> League:
     qualitative_max = sum((q.max_points for q in counting), ZERO)
     visible = visible_branch_ids(user)
 
-    scores = list(
-        BranchScore.objects.filter(run=run)
-        .order_by("rank", "-quantitative", "branch__code")
-        .values_list("pk", "branch_id", "branch__code", "branch__name", "rank", "vetoed", "total", "qualitative",
-                     "quantitative", "deductions", "detail")
-    )
-    # One query for every cell: values, not models (a 1,300-branch window has 22,000 of them).
-    cell_rows = IndicatorScore.objects.filter(branch_score__run=run).values_list(
-        "branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points",
-        "explanation" if explanations else "explanation__inputs",
-    )
+    ordered = BranchScore.objects.filter(run=run).order_by("rank", "-quantitative", "branch__code")
+    fields = ("pk", "branch_id", "branch__code", "branch__name", "rank", "vetoed", "total", "qualitative",
+              "quantitative", "deductions", "detail")
+    if limit is None:
+        scores = list(ordered.values_list(*fields))
+        count = len(scores)
+    else:
+        count = ordered.count()
+        scores = list(ordered.values_list(*fields)[offset:offset + limit])
+    paged = limit is not None and not (offset == 0 and len(scores) == count)
+    mine_ids = [s[0] for s in scores if visible is None or s[1] in visible]
+    cells_query = IndicatorScore.objects.all()
+    if paged:
+        cells_query = cells_query.filter(branch_score_id__in=mine_ids)
+    else:
+        cells_query = cells_query.filter(branch_score__run=run)
+        if visible is not None:
+            cells_query = cells_query.filter(branch_score__branch_id__in=visible)
+    fields = ["branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points"]
     by_score: dict[int, dict[str, Cell]] = {}
     base = {c.code: c for c in columns}
-    for score_id, code, value, value2, previous, target, points, explanation in cell_rows:
-        column = base.get(code)
-        if column is None:
-            continue
-        if not explanations:
-            explanation = {"inputs": explanation}
-        by_score.setdefault(score_id, {})[code] = Cell(
-            code, value, value2, previous, target, points, column.base, column.max_points, explanation or {}
-        )
+    if mine_ids:
+        for score_id, code, value, value2, previous, target, points, *explanation in cells_query.values_list(
+            *fields, *(["explanation"] if explanations else [])
+        ):
+            column = base.get(code)
+            if column is None:
+                continue
+            by_score.setdefault(score_id, {})[code] = Cell(
+                code, value, value2, previous, target, points, column.base, column.max_points,
+                (explanation[0] or {}) if explanation else {},
+            )
 
-    previous_run, previous = _previous_run(window, user)
-    last_run, last_year = _last_year_run(window, user)
-    before, last = _ranks(previous_run), _ranks(last_run)
+    previous_run, previous, last_run, last_year = comparison_runs(window, user)
+    before, last = _ranks([previous_run, last_run], [s[1] for s in scores] if paged else None)
 
     rows = []
-    for position, (pk, branch_id, code, name, rank, vetoed, total, qual, quant, ded, detail) in enumerate(scores, 1):
+    for position, (pk, branch_id, code, name, rank, vetoed, total, qual, quant, ded, detail) in enumerate(scores, offset + 1):
         scored = {q.get("item") for q in (detail or {}).get("qualitative", [])} & counting_codes
         mine = visible is None or branch_id in visible
         cells = by_score.get(pk, {})
@@ -282,45 +377,77 @@ def league_rows(*, window: Window, user, explanations: bool = False) -> League:
                 key=lambda pair: (-pair[0].lost, pair[1].code),
             )
             row._most_lost = ranked
-        rows.append(row)
-    for row in rows:
         row.top = not row.vetoed and row.rank <= 3
-        row.bottom = row.position > len(rows) - 3 and not row.top
+        row.bottom = row.position > count - 3 and not row.top
+        rows.append(row)
 
-    average = _average(columns, indicators, by_score, scores)
+    average = _run_average(run, columns, indicators) if summary else None
     maximum = Summary(
         _("满分"), [None] * len(columns), [c.max_points for c in columns],
         qualitative_max + sum((c.max_points for c in columns), ZERO), qualitative_max, sum((c.max_points for c in columns), ZERO),
     )
-    return League(window, columns, rows, average, maximum, previous, last_year, qualitative_max)
+    return League(window, columns, rows, average, maximum, previous, last_year, qualitative_max, count=count, offset=offset)
 
 
-def _average(columns, indicators, by_score, scores) -> Summary:
+def _run_average(run: ScoreRun, columns, indicators) -> Summary:
+    """The average row of a run, computed from the whole run once (every cell's recorded components) and then
+    kept in the cache: a run never changes (a recompute is a new run)."""
+    key = f"league-average:{KEY_FORMAT}:{run.pk}:{run.completed_at.isoformat() if run.completed_at else ''}"
+    cached = _cache_get(key)
+    if cached is None:
+        by_code: dict[str, list[tuple[Decimal, list]]] = {}
+        for code, points, inputs in IndicatorScore.objects.filter(branch_score__run=run).values_list(
+            "indicator_code", "points", "explanation__inputs"
+        ):
+            by_code.setdefault(code, []).append((points, inputs))
+        totals = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative"))
+        cached = _average(columns, indicators, by_code, totals)
+        _cache_set(key, cached, AVERAGE_SECONDS)
+    values, points, total, qualitative, quantitative = cached
+    return Summary(_("平均"), values, points, total, qualitative, quantitative)
+
+
+def _cache_get(key: str):
+    """The cache, or nothing when it cannot be reached (Redis down must not fail a read)."""
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - any backend error means a miss
+        logger.warning("cache unavailable (get %s)", key, exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value, timeout: int) -> None:
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable (set %s)", key, exc_info=True)
+
+
+def _average(columns, indicators, by_code, totals) -> tuple:
     """The province's own value of each indicator (Σ numerators / Σ denominators of the scored branches, from
     the components each cell recorded) and the mean points; a plain sum is shown as the mean per branch."""
     values, points = [], []
     for column, indicator in zip(columns, indicators, strict=True):
         inputs = indicator_inputs(indicator)
-        cells = [c[column.code] for c in by_score.values() if column.code in c]
-        points.append(sum((c.points for c in cells), ZERO) / len(cells) if cells else None)
-        totals = []
-        for cell in cells:
-            pairs = cell.explanation.get("inputs") or []
-            figures = [_number(v) for _, v in pairs]
+        cells = by_code.get(column.code, [])
+        points.append(sum((p for p, _ in cells), ZERO) / len(cells) if cells else None)
+        rows = []
+        for _points, pairs in cells:
+            figures = [_number(v) for _, v in (pairs or [])]
             if len(figures) != len(inputs.components) or any(f is None for f in figures):
-                totals = None
+                rows = None
                 break
-            totals.append(dict(zip(inputs.components, figures, strict=True)))
-        if not totals:
+            rows.append(dict(zip(inputs.components, figures, strict=True)))
+        if not rows:
             values.append(None)
             continue
-        pooled = pooled_value(inputs, pd.DataFrame(totals, dtype=object))
+        pooled = pooled_value(inputs, pd.DataFrame(rows, dtype=object))
         if inputs.denominator is None and pooled is not None:
-            pooled = pooled / len(totals)
+            pooled = pooled / len(rows)
         values.append(pooled)
-    n = len(scores)
-    mean = (lambda i: sum((s[i] for s in scores), ZERO) / n) if n else (lambda i: None)
-    return Summary(_("平均"), values, points, mean(6), mean(7), mean(8))
+    n = len(totals)
+    mean = (lambda i: sum((t[i] for t in totals), ZERO) / n) if n else (lambda i: None)
+    return values, points, mean(0), mean(1), mean(2)
 
 
 @dataclass
@@ -358,7 +485,8 @@ def branch_losses(*, table: League, row: Row, indicators: dict) -> list[LossLine
 def league_charts(*, table: League, user) -> dict:
     """Chart data for the table's page: per indicator every visible branch's value against the target and the
     province's own value; the heatmap of points lost (visible branches); each branch's total over the windows
-    of the same kind (published totals are public, so every branch appears)."""
+    of the same kind (published totals are public, so every branch appears). A page of a larger table charts
+    its own rows."""
     visible_rows = [r for r in table.rows if r.visible]
     window = table.window
     indicators = []
@@ -367,7 +495,8 @@ def league_charts(*, table: League, user) -> dict:
         indicators.append({
             "code": column.code, "name": column.name, "unit": column.unit,
             "target": None if column.target is None else float(column.target),
-            "average": None if table.average.values[i] is None else round(float(table.average.values[i]), column.precision),
+            "average": None if table.average is None or table.average.values[i] is None
+            else round(float(table.average.values[i]), column.precision),
             "values": [None if v is None else round(float(v), column.precision) for v in values],
         })
     heat = [[x, y, float(r.cells[x].lost)] for y, r in enumerate(visible_rows) for x in range(len(table.columns))
@@ -382,9 +511,10 @@ def league_charts(*, table: League, user) -> dict:
         runs = {m: r for m, (_, r) in latest.items()}
     months = sorted(runs)
     totals: dict[int, dict[int, float]] = {}
-    for run_id, branch_id, total in BranchScore.objects.filter(run_id__in=list(runs.values())).values_list(
-        "run_id", "branch_id", "total"
-    ):
+    history_rows = BranchScore.objects.filter(run_id__in=list(runs.values()))
+    if table.paged:
+        history_rows = history_rows.filter(branch_id__in=[r.branch_id for r in table.rows])
+    for run_id, branch_id, total in history_rows.values_list("run_id", "branch_id", "total"):
         totals.setdefault(branch_id, {})[run_id] = float(total)
     history = [
         {"name": r.name, "totals": [totals.get(r.branch_id, {}).get(runs[m]) for m in months]} for r in table.rows

@@ -1,0 +1,223 @@
+"""League reads from the snapshot (issue 12, item 5): rows a page at a time, explanations on request or one cell at
+a time, a fixed number of queries whatever the number of branches, an ETag per run × scope × parameters (304 on
+revalidation) and the rendered answer kept in the cache."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from kpi import services
+from kpi.benchmarks.reads import synthetic_run
+from kpi.models import IndicatorScore, MonthlyFigure
+from kpi.publishing.services import window_publish
+
+LEAGUE = "/api/v1/league/?scheme=jiangsu-2023&month=1"
+CELL = "/api/v1/league/cells/?scheme=jiangsu-2023&month=1&indicator=sl_nonbank&branch="
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def run(scheme, figure):
+    for branch, passed in (("nanjing", "9448"), ("wuxi", "9306")):
+        figure(branch, "sl_nonbank_passed", 2023, 1, passed)
+        figure(branch, "sl_nonbank_checked", 2023, 1, "10000")
+    return services.score_run_compute(scheme=scheme, month=1)
+
+
+@pytest.fixture
+def published(run, users):
+    return window_publish(scheme=run.scheme, month=1, user=users["officer"], note="1月排名")
+
+
+def api(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def cells(body, branch):
+    return {c["code"]: c for c in next(r for r in body["rows"] if r["branch"] == branch)["indicators"]}
+
+
+# ── explanations on request ───────────────────────────────────────────────────────────────────────
+
+
+def test_cells_come_without_explanations_unless_asked(users, published):
+    plain = api(users["officer"]).get(LEAGUE).json()
+    expanded = api(users["officer"]).get(LEAGUE + "&expand=explanations").json()
+    nanjing, full = cells(plain, "nanjing")["sl_nonbank"], cells(expanded, "nanjing")["sl_nonbank"]
+    assert "explanation" not in nanjing
+    stored = IndicatorScore.objects.get(branch_score__run=published.run, branch_score__branch__code="nanjing",
+                                        indicator_code="sl_nonbank").explanation
+    assert full["explanation"] == stored and stored["steps"]
+    assert {k: v for k, v in full.items() if k != "explanation"} == nanjing  # the same cell, less its explanation
+    assert api(users["officer"]).get(LEAGUE + "&expand=everything").status_code == 400
+
+
+def test_one_cells_url_answers_its_explanation_within_scope_only(users, published):
+    stored = IndicatorScore.objects.get(branch_score__run=published.run, branch_score__branch__code="wuxi",
+                                        indicator_code="sl_nonbank")
+    for role in ("officer", "admin", "wuxi_staff"):
+        response = api(users[role]).get(CELL + "wuxi")
+        assert response.status_code == 200, role
+        body = response.json()
+        assert body["explanation"] == stored.explanation and Decimal(body["points"]) == stored.points
+        assert (body["branch"], body["code"], body["revision"]) == ("wuxi", "sl_nonbank", 1)
+        assert body["url"] == "/league/jiangsu-2023/2023-01/r1/wuxi/sl_nonbank/"
+    for role in ("nanjing_staff", "county_staff"):
+        assert api(users[role]).get(CELL + "wuxi").status_code == 404, role  # another branch: as if it did not exist
+    assert api(users["nanjing_staff"]).get(CELL + "nanjing").status_code == 200
+    assert api(users["officer"]).get(CELL + "nosuchbranch").status_code == 404
+    assert api(users["officer"]).get(CELL.replace("sl_nonbank", "nosuchindicator") + "wuxi").status_code == 404
+    assert api(users["wuxi_staff"]).get(CELL + "wuxi&live=true").status_code == 403
+
+
+# ── pagination ───────────────────────────────────────────────────────────────────────────────────
+
+
+def test_rows_come_a_page_at_a_time_with_count_next_and_previous(users, published, scheme):
+    synthetic_run(scheme=scheme, model_run=published.run, count=13, prefix="p")
+    window_publish(scheme=scheme, month=1, user=users["officer"], note="13 家")
+    client = api(users["officer"])
+    whole = client.get(LEAGUE).json()
+    assert whole["count"] == 13 and len(whole["rows"]) == 13 and whole["next"] is None and whole["previous"] is None
+    first = client.get(LEAGUE + "&page_size=5").json()
+    assert first["count"] == 13 and len(first["rows"]) == 5 and first["previous"] is None
+    assert "page=2" in first["next"] and "page_size=5" in first["next"]
+    second = client.get(first["next"]).json()
+    assert second["previous"] is not None and "page=" not in second["previous"]  # page 1 is the address without page
+    third = client.get(second["next"]).json()
+    assert len(third["rows"]) == 3 and third["next"] is None
+    paged = [r["branch"] for body in (first, second, third) for r in body["rows"]]
+    assert paged == [r["branch"] for r in whole["rows"]]  # the same order, every row once
+    assert [r["rank"] for r in third["rows"]] == [r["rank"] for r in whole["rows"][10:]]
+    assert client.get(LEAGUE + "&page_size=5&page=4").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=1.5", "page=²", "page_size=0", "page_size=501", "page_size=x"])
+def test_bad_page_parameters_are_a_400_in_chinese(users, published, query):
+    response = api(users["officer"]).get(f"{LEAGUE}&{query}")
+    assert response.status_code == 400
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(response.json()))
+
+
+def test_files_stay_whole(users, published, scheme):
+    synthetic_run(scheme=scheme, model_run=published.run, count=7, prefix="f")
+    window_publish(scheme=scheme, month=1, user=users["officer"], note="7 家")
+    response = api(users["officer"]).get(LEAGUE + "&page_size=2&format=csv")
+    assert response.status_code == 200 and len(response.content.decode("utf-8-sig").strip().splitlines()) == 1 + 7
+
+
+# ── queries: fixed whatever the number of branches ─────────────────────────────────────────────────
+
+
+def _queries(client, url) -> list[str]:
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_queries_do_not_grow_with_the_number_of_branches(users, published, scheme, client_for):
+    counts = {}
+    for n in (13, 200):
+        synthetic_run(scheme=scheme, model_run=published.run, count=n, prefix=f"q{n}x")
+        window_publish(scheme=scheme, month=1, user=users["officer"], note=f"{n} 家")
+        api_queries = _queries(api(users["officer"]), LEAGUE)
+        staff_queries = _queries(api(users["wuxi_staff"]), LEAGUE)
+        page_queries = _queries(client_for(users["officer"]), "/league/jiangsu-2023/2023-01/")
+        counts[n] = (len(api_queries), len(staff_queries), len(page_queries))
+        # The rows are read once, as values; the cells of just the page, in one query; no explanation read.
+        cell_reads = [q for q in api_queries if "kpi_indicatorscore" in q]
+        assert len(cell_reads) == 1 and '"explanation"' not in cell_reads[0]
+    assert counts[13] == counts[200], counts
+    assert counts[13][0] <= 20
+
+
+def test_a_cached_answer_reads_no_rows(users, published):
+    client = api(users["officer"])
+    first = client.get(LEAGUE)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(LEAGUE)
+    assert again.content == first.content
+    # The token, the scheme's stamp (which runs and revisions exist) and the caller's branch: nothing else.
+    assert len(captured) <= 4, [q["sql"][:80] for q in captured.captured_queries]
+    assert not any("kpi_branchscore" in q["sql"] or "kpi_indicatorscore" in q["sql"] for q in captured.captured_queries)
+
+
+# ── ETag and 304 ─────────────────────────────────────────────────────────────────────────────────
+
+
+def test_an_unchanged_table_answers_304_with_no_body(users, published):
+    client = api(users["officer"])
+    first = client.get(LEAGUE)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    again = client.get(LEAGUE, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    assert client.get(LEAGUE, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+    # Other parameters are another answer with another ETag.
+    assert client.get(LEAGUE + "&expand=explanations")["ETag"] != etag
+    assert client.get(LEAGUE + "&page_size=1")["ETag"] != etag
+
+
+def test_a_recompute_changes_the_live_tables_etag_and_its_answer(users, run):
+    client = api(users["officer"])
+    live = LEAGUE + "&live=true"
+    first = client.get(live)
+    MonthlyFigure.objects.filter(branch__code="wuxi", component__code="sl_nonbank_passed").update(value=Decimal("9900"))
+    services.score_run_compute(scheme=run.scheme, month=1)
+    after = client.get(live, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and after["ETag"] != first["ETag"]
+    assert cells(after.json(), "wuxi")["sl_nonbank"]["value"] != cells(first.json(), "wuxi")["sl_nonbank"]["value"]
+
+
+def test_a_new_revision_changes_the_etag_of_the_window(users, published):
+    client = api(users["wuxi_staff"])
+    first = client.get(LEAGUE)
+    MonthlyFigure.objects.filter(branch__code="wuxi", component__code="sl_nonbank_passed").update(value=Decimal("9900"))
+    services.score_run_compute(scheme=published.scheme, month=1)
+    window_publish(scheme=published.scheme, month=1, user=users["officer"], note="第2版")
+    after = client.get(LEAGUE, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and after.json()["revision"] == 2
+    old = client.get(LEAGUE + "&revision=1", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert old.status_code == 200  # revision 1 now says a later one exists (latest_revision 2)
+    assert old.json()["latest_revision"] == 2
+
+
+def test_staff_of_two_branches_get_different_etags_and_bodies(users, published):
+    nanjing, wuxi = api(users["nanjing_staff"]).get(LEAGUE), api(users["wuxi_staff"]).get(LEAGUE)
+    assert nanjing["ETag"] != wuxi["ETag"]
+    assert cells(nanjing.json(), "nanjing") and not cells(nanjing.json(), "wuxi")
+    assert cells(wuxi.json(), "wuxi") and not cells(wuxi.json(), "nanjing")
+    # Wuxi's ETag does not open nanjing's cached answer, and a second call of each is still its own.
+    assert api(users["nanjing_staff"]).get(LEAGUE, HTTP_IF_NONE_MATCH=wuxi["ETag"]).status_code == 200
+    assert api(users["nanjing_staff"]).get(LEAGUE).content == nanjing.content
+    assert api(users["wuxi_staff"]).get(LEAGUE).content == wuxi.content
+
+
+def test_the_cell_url_has_an_etag_too(users, published):
+    client = api(users["wuxi_staff"])
+    first = client.get(CELL + "wuxi")
+    assert client.get(CELL + "wuxi", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_reads_survive_the_cache_being_down(users, published, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    assert api(users["officer"]).get(LEAGUE).status_code == 200
