@@ -354,11 +354,12 @@ class LeagueCellApi(APIView):
             return not_modified
         found = IndicatorScore.objects.filter(
             branch_score__run=window.run, branch_score__branch=branch, indicator_code=params["indicator"]
-        ).values_list("value", "value2", "previous", "target", "points", "explanation").first()
+        ).select_related("branch_score__branch").first()
         indicator = window.run.version.indicators.filter(code=params["indicator"]).first()
         if found is None or indicator is None:
             raise NotFound("该表中没有这一项得分")
-        value, value2, previous, target, points, explanation = found
+        value, value2, previous, target, points = found.value, found.value2, found.previous, found.target, found.points
+        explanation = selectors.cell_explanation(run=window.run, score=found.branch_score, indicator_code=indicator.code)
         data = {
             "scheme": window.scheme.code, "month": window.month, "window": window.slug,
             "status": "provisional" if window.is_live else "published",

@@ -345,15 +345,14 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
     by_score: dict[int, dict[str, Cell]] = {}
     base = {c.code: c for c in columns}
     if mine_ids:
-        for score_id, code, value, value2, previous, target, points, *explanation in cells_query.values_list(
-            *fields, *(["explanation"] if explanations else [])
-        ):
+        explained = selectors.explanations_of(run=run, score_ids=mine_ids) if explanations else {}
+        for score_id, code, value, value2, previous, target, points in cells_query.values_list(*fields):
             column = base.get(code)
             if column is None:
                 continue
             by_score.setdefault(score_id, {})[code] = Cell(
                 code, value, value2, previous, target, points, column.base, column.max_points,
-                (explanation[0] or {}) if explanation else {},
+                explained.get(score_id, {}).get(code, {}),
             )
 
     previous_run, previous, last_run, last_year = comparison_runs(window, user)
@@ -395,13 +394,23 @@ def _run_average(run: ScoreRun, columns, indicators) -> Summary:
     key = f"league-average:{KEY_FORMAT}:{run.pk}:{run.completed_at.isoformat() if run.completed_at else ''}"
     cached = _cache_get(key)
     if cached is None:
-        by_code: dict[str, list[tuple[Decimal, list]]] = {}
-        for code, points, inputs in IndicatorScore.objects.filter(branch_score__run=run).values_list(
-            "indicator_code", "points", "explanation__inputs"
-        ):
-            by_code.setdefault(code, []).append((points, inputs))
+        points: dict[str, list[Decimal]] = {}
+        figures: dict[str, list[list | None]] = {}
+        if run.sums:  # the run kept each branch's component totals (kpi.services._write_run)
+            for code, value in IndicatorScore.objects.filter(branch_score__run=run).values_list("indicator_code", "points"):
+                points.setdefault(code, []).append(value)
+            kept = list(BranchScore.objects.filter(run=run).values_list("detail__totals", flat=True))
+            for indicator in indicators:
+                components = indicator_inputs(indicator).components
+                figures[indicator.code] = [[(c, (t or {}).get(c)) for c in components] if t else None for t in kept]
+        else:  # runs written before kept the components in every cell's explanation
+            for code, value, pairs in IndicatorScore.objects.filter(branch_score__run=run).values_list(
+                "indicator_code", "points", "explanation__inputs"
+            ):
+                points.setdefault(code, []).append(value)
+                figures.setdefault(code, []).append(pairs)
         totals = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative"))
-        cached = _average(columns, indicators, by_code, totals)
+        cached = _average(columns, indicators, points, figures, totals)
         _cache_set(key, cached, AVERAGE_SECONDS)
     values, points, total, qualitative, quantitative = cached
     return Summary(_("平均"), values, points, total, qualitative, quantitative)
@@ -423,16 +432,17 @@ def _cache_set(key: str, value, timeout: int) -> None:
         logger.warning("cache unavailable (set %s)", key, exc_info=True)
 
 
-def _average(columns, indicators, by_code, totals) -> tuple:
+def _average(columns, indicators, points_by_code, figures_by_code, totals) -> tuple:
     """The province's own value of each indicator (Σ numerators / Σ denominators of the scored branches, from
-    the components each cell recorded) and the mean points; a plain sum is shown as the mean per branch."""
+    the components each branch recorded, as [name or code, value] pairs) and the mean points; a plain sum is
+    shown as the mean per branch."""
     values, points = [], []
     for column, indicator in zip(columns, indicators, strict=True):
         inputs = indicator_inputs(indicator)
-        cells = by_code.get(column.code, [])
-        points.append(sum((p for p, _ in cells), ZERO) / len(cells) if cells else None)
+        scored = points_by_code.get(column.code, [])
+        points.append(sum(scored, ZERO) / len(scored) if scored else None)
         rows = []
-        for _points, pairs in cells:
+        for pairs in figures_by_code.get(column.code, []):
             figures = [_number(v) for _, v in (pairs or [])]
             if len(figures) != len(inputs.components) or any(f is None for f in figures):
                 rows = None
