@@ -2,7 +2,10 @@
 
 The Decimal engine (`kpi.scoring.engine`) stays the reference and the only one that explains; this one gives
 the same points (proved by the tests that run both: tests/kpi/test_scoring_rules.py, test_scoring_properties.py,
-test_exact_engine.py, test_fidelity.py) at a fraction of the cost, for recomputes that store no explanation.
+test_exact_engine.py, test_fidelity.py), for recomputes that store no explanation. Measured by
+`manage.py benchmark_scoring` at 4,500 branches × 17 indicators: explaining costs ~3.5 s (rendering the text,
+not the arithmetic); without explanations the Decimal engine takes ~0.5 s and this one ~0.35 s, most of which
+is the shared Decimal aggregation, pandas plumbing and the league table, not the rules.
 
 What is shared with the Decimal engine, so that both score the same numbers:
 
