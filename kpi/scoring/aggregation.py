@@ -88,7 +88,12 @@ def cumulative_totals(figures: pd.DataFrame, months) -> dict[int, pd.DataFrame]:
                 continue
             frame = by_month.xs(n, level=0).unstack("component")
             frame = frame.astype(object).where(frame.notna(), ZERO)
-            running = frame if running is None else running.add(frame, fill_value=ZERO)
+            if running is not None:  # a branch or component new this month counts 0 before it, and the other way round
+                rows, columns = running.index.union(frame.index), running.columns.union(frame.columns)
+                frame = running.reindex(index=rows, columns=columns, fill_value=ZERO) + frame.reindex(
+                    index=rows, columns=columns, fill_value=ZERO
+                )
+            running = frame
         done = m
         out[m] = window_totals(figures.iloc[0:0]) if running is None else running.sort_index().sort_index(axis=1)
     return out

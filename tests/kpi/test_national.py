@@ -138,14 +138,17 @@ def test_cumulative_totals_equal_each_windows_own_totals():
         (b, c, datetime.date(2023, m, 1), Decimal(rng.randint(0, 99999)) / 10000)
         for b in "abcd" for c in "xyz" for m in range(1, 13) if rng.random() < 0.6
     ]
+    # a branch and a component that appear only later, never together with the others' rows
+    rows += [("late", "new", datetime.date(2023, 7, 1), Decimal("1.5")), ("a", "x", datetime.date(2023, 9, 1), Decimal(2))]
     figures = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
     figures["value"] = figures["value"].astype(object)
-    cumulative = cumulative_totals(figures, [2, 5, 6, 12])
-    for month in (2, 5, 6, 12):
+    cumulative = cumulative_totals(figures, [2, 5, 6, 7, 8, 12])
+    for month in (2, 5, 6, 7, 8, 12):
         alone = window_totals(figures[figures["month"] <= datetime.date(2023, month, 1)]).sort_index().sort_index(axis=1)
         assert cumulative[month].equals(alone) or (cumulative[month] == alone).all().all()
         assert list(cumulative[month].index) == list(alone.index)
         assert list(cumulative[month].columns) == list(alone.columns)
+        assert all(isinstance(v, Decimal) for v in cumulative[month].to_numpy().ravel())
 
 
 def _complaint(n, branch, day):
