@@ -221,3 +221,32 @@ def test_reads_survive_the_cache_being_down(users, published, monkeypatch):
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
     assert api(users["officer"]).get(LEAGUE).status_code == 200
+
+
+# ── the league page ──────────────────────────────────────────────────────────────────────────────
+
+
+def test_the_page_shows_100_rows_a_page_with_the_whole_tables_average(users, published, scheme, client_for):
+    import re
+
+    synthetic_run(scheme=scheme, model_run=published.run, count=150, prefix="g")
+    window_publish(scheme=scheme, month=1, user=users["officer"], note="150 家")
+    client = client_for(users["officer"])
+    first = client.get("/league/jiangsu-2023/2023-01/r2/").content.decode()
+    second = client.get("/league/jiangsu-2023/2023-01/r2/?page=2").content.decode()
+    ranks = [re.findall(r'<tr class="[^"]*" data-branch="([a-z0-9]+)"', html) for html in (first, second)]
+    assert (len(ranks[0]), len(ranks[1])) == (100, 50) and not set(ranks[0]) & set(ranks[1])
+    assert 'id="league-pager"' in first and "共 150 家机构" in first
+    average = [re.search(r'<tr class="summary" id="average-row">.*?</tr>', html, re.S)[0] for html in (first, second)]
+    assert average[0] == average[1]  # the province's average is the whole table's on every page
+    assert client.get("/league/jiangsu-2023/2023-01/r2/?page=3").status_code == 404
+    assert client.get("/league/jiangsu-2023/2023-01/r2/?page=x").status_code == 400
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/league/jiangsu-2023/2023-01/r2/?page=2").content.decode()
+    assert re.findall(r'<tr class="[^"]*" data-branch="([a-z0-9]+)"', again) == ranks[1]
+    assert not any("kpi_indicatorscore" in q["sql"] for q in captured.captured_queries)  # the table from the cache
+
+
+def test_a_small_table_is_one_page_without_a_pager(users, published, client_for):
+    page = client_for(users["nanjing_staff"]).get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+    assert 'id="league-pager"' not in page and 'data-branch="wuxi"' in page and 'data-branch="nanjing"' in page
