@@ -27,7 +27,7 @@ from core.parsing import InputError
 from kpi import selectors
 from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
-from kpi.league.selectors import branch_losses, league_charts, league_rows, table_key
+from kpi.league.selectors import branch_losses, league_charts, league_rows, scheme_stamp, table_key
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -111,8 +111,10 @@ def _league(request, window: league.Window):
 def _league_table_html(request, window: league.Window, page: int) -> str:
     """The table, its cards, pager and charts for one page of rows, rendered once per run × scope × page × the
     viewer's own branch (highlighted) and then kept in the cache: a run never changes, a recompute is a new run."""
+    # The scheme's stamp too: the charts show every window's published totals, which a publication of another
+    # window changes.
     key = "league-page:" + hashlib.sha256(
-        f"{table_key(window, request.user)}|{page}|{PAGE_ROWS}|{request.user.branch_id}".encode()
+        f"{table_key(window, request.user)}|{scheme_stamp(window.scheme.code)}|{page}|{PAGE_ROWS}|{request.user.branch_id}".encode()
     ).hexdigest()
     try:
         html = cache.get(key)

@@ -250,3 +250,18 @@ def test_the_page_shows_100_rows_a_page_with_the_whole_tables_average(users, pub
 def test_a_small_table_is_one_page_without_a_pager(users, published, client_for):
     page = client_for(users["nanjing_staff"]).get("/league/jiangsu-2023/2023-01/r1/").content.decode()
     assert 'id="league-pager"' not in page and 'data-branch="wuxi"' in page and 'data-branch="nanjing"' in page
+
+
+def test_publishing_another_window_reaches_the_cached_pages_charts(users, published, client_for):
+    import json
+    import re
+
+    def windows(client):
+        html = client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+        return json.loads(re.search(r'<script id="league-charts-data" type="application/json">(.*?)</script>', html, re.S)[1])["windows"]
+
+    client = client_for(users["nanjing_staff"])
+    assert windows(client) == ["1月"]
+    services.score_run_compute(scheme=published.scheme, month=2)
+    window_publish(scheme=published.scheme, month=2, user=users["officer"], note="1–2月排名")
+    assert windows(client) == ["1月", "1–2月"]
