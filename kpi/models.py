@@ -292,6 +292,9 @@ class ScoreRun(models.Model):
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     targets = models.JSONField(_("所用考核值"), default=dict)
+    # Σ of each component over every scored branch for the window (exact, as text): the monthly form's preview
+    # and checks read the rest of the province from here instead of every branch's figures.
+    sums = models.JSONField(_("各填报项合计"), default=dict)
 
     class Meta:
         verbose_name = _("计分批次")

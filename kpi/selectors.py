@@ -1,14 +1,18 @@
 """Reads for the kpi app: scheme versions, window figures, current runs and league tables."""
 
+import bisect
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.db.models import Exists, OuterRef, Prefetch
 
 from branches.models import Branch
 from kpi.choices import Source
 from kpi.models import (
+    BranchScore,
     Component,
     Deduction,
     IndicatorScore,
@@ -24,7 +28,8 @@ from kpi.models import (
 )
 from kpi.rules import scored_indicators
 from kpi.scoring.aggregation import cumulative_totals, window_totals
-from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry
+from kpi.scoring.decimals import fmt
+from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry, explain_cells
 
 
 def scheme_get(*, code: str) -> Scheme:
@@ -55,25 +60,19 @@ def _path_prefixes(path: str) -> list[str]:
     return ["/" + "/".join(codes[:n]) + "/" for n in range(len(codes), 0, -1)]
 
 
-def roll_up(*, scheme: Scheme, branches) -> dict[int, tuple[str, str]]:
-    """Every branch under the scheme's owner that is at or below a scored branch: id → (its code, the scored
-    branch's code). A scored branch reads the figures of its whole subtree (a province's are its prefectures')."""
-    scored = {b.path: b.code for b in branches}
-    owners = {}
-    for pk, code, path in Branch.objects.subtree(scheme.province).values_list("pk", "code", "path"):
-        owner = next((scored[p] for p in _path_prefixes(path) if p in scored), None)
-        if owner is not None:
-            owners[pk] = (code, owner)
-    return owners
-
-
-def scheme_figures(*, scheme: Scheme, branches, year: int, month: int) -> pd.DataFrame:
+def scheme_figures(*, scheme: Scheme, year: int, month: int) -> pd.DataFrame:
     """`window_figures` of January..month for the scheme's scored branches, each with its subtree's figures
     rolled up into it (Σ of the components, never an average of rates)."""
-    owners = roll_up(scheme=scheme, branches=branches)
-    figures = window_figures(branch_ids=list(owners), year=year, month=month)
-    if len(owners) > len(branches) and not figures.empty:
-        figures["branch"] = figures["branch"].map({code: owner for code, owner in owners.values()})
+    tree = _Tree()
+    owners = tree.owned(tree.scored(scheme))
+    return _ByBranch(window_figures(branch_ids=tree.ids(owners), year=year, month=month)).rolled_up(owners)
+
+
+def branch_figures(*, branch: Branch, year: int, month: int) -> pd.DataFrame:
+    """`window_figures` of one scored branch with its subtree's rolled up into it."""
+    figures = window_figures(branch_ids=list(Branch.objects.subtree(branch).values_list("pk", flat=True)), year=year, month=month)
+    if not figures.empty:
+        figures["branch"] = branch.code
     return figures
 
 
@@ -204,53 +203,208 @@ def run_branch_scores(*, run: ScoreRun):
     )
 
 
+def cell_explanations(*, run: ScoreRun, branch_scores) -> dict[int, dict[str, dict]]:
+    """Every indicator's explanation of each branch score, {branch score id: {indicator code: explanation}}.
+
+    Runs keep the inputs, not the explanations (a national run would otherwise write ~80,000 of them): each one is
+    rendered here by the Decimal engine from the branch's kept component totals and the run's exact targets
+    (kpi.scoring.league.explain_cells), the same text a fully explained run gives. Runs written before kept
+    their explanations; those are returned as stored. `branch_scores` should prefetch `indicator_scores`.
+    """
+    out, context = {}, None
+    for score in branch_scores:
+        cells = list(score.indicator_scores.all())
+        if cells and all("steps" in c.explanation for c in cells):
+            out[score.pk] = {c.indicator_code: c.explanation for c in cells}
+            continue
+        if context is None:
+            context = (tuple(scored_indicators(run.version)), component_names(), _exact_targets(run))
+        indicators, names, targets = context
+        code = score.branch.code
+        inputs = LeagueInputs(
+            indicators=indicators, totals=_one_row(code, score.detail.get("totals")),
+            previous_totals=_one_row(code, score.detail.get("previous_totals")), branches=(code,), component_names=names,
+        )
+        points = {c.indicator_code: c.points for c in cells}
+        out[score.pk] = {
+            indicator: {**explanation, "points": fmt(points[indicator], 2)}
+            for indicator, explanation in explain_cells(inputs, code, targets).items() if indicator in points
+        }
+    return out
+
+
+def cell_explanation(*, run: ScoreRun, score: BranchScore, indicator_code: str) -> dict:
+    """One cell's explanation (`cell_explanations` of one branch score)."""
+    return cell_explanations(run=run, branch_scores=[score])[score.pk].get(indicator_code, {})
+
+
+def _exact_targets(run: ScoreRun) -> dict[str, dict]:
+    def exact(t):
+        text = t.get("exact", t["value"])
+        return None if text is None else Decimal(text)
+
+    return {code: {"value": exact(t), "source": t["source"]} for code, t in run.targets.items()}
+
+
+def _one_row(code: str, totals: dict | None) -> pd.DataFrame:
+    if not totals:
+        return pd.DataFrame(dtype=object)
+    return pd.DataFrame([{c: Decimal(v) for c, v in totals.items()}], index=[code], dtype=object)
+
+
 def computed_months(*, scheme: Scheme) -> list[int]:
     """The window ends that have a current run."""
     return sorted(ScoreRun.objects.filter(scheme=scheme, is_current=True).values_list("month", flat=True))
 
 
-def league_inputs(*, scheme: Scheme, month: int, version=None, figures: pd.DataFrame | None = None) -> LeagueInputs:
+def league_inputs(
+    *, scheme: Scheme, month: int, version=None, figures: pd.DataFrame | None = None, previous_figures: pd.DataFrame | None = None
+) -> LeagueInputs:
     """Everything the league table of 1..month is computed from, as plain data (kpi.scoring.league).
 
-    `version` defaults to the version in force; `figures` replaces the window's stored figures (the
-    monthly form's preview passes them with the typed month in place).
+    `version` defaults to the version in force; `figures` replaces the window's stored figures of this year (the
+    monthly form's preview passes them with the typed month in place), `previous_figures` those of last year.
     """
-    if figures is None:
-        return league_inputs_by_month(scheme=scheme, months=[month], version=version)[month]
     version = version or scheme.version_in_force()
-    branches = list(scored_branches(scheme=scheme))
-    previous = scheme_figures(scheme=scheme, branches=branches, year=scheme.year - 1, month=month)
-    return _window_inputs(scheme, version, branches, month, window_totals(figures), window_totals(previous))
+    return league_inputs_by_scheme(
+        schemes=[(scheme, version)], months=[month], given={scheme.year: figures, scheme.year - 1: previous_figures}
+    )[scheme.pk][month]
 
 
 def league_inputs_by_month(*, scheme: Scheme, months, version=None) -> dict[int, LeagueInputs]:
-    """`league_inputs` of several windows of a scheme from one read of the figures: window N is window N−1 plus
-    month N (kpi.scoring.aggregation.cumulative_totals), this year and the year before."""
-    version = version or scheme.version_in_force()
+    """`league_inputs` of several windows of a scheme from one read of the figures (`league_inputs_by_scheme`)."""
+    return league_inputs_by_scheme(schemes=[(scheme, version or scheme.version_in_force())], months=months)[scheme.pk]
+
+
+def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[int, LeagueInputs]]:
+    """`league_inputs` of windows ending in `months` for many (scheme, version) pairs, by scheme id and month.
+
+    One read of the figures of every branch the schemes reach, per year (this one and the one before), rolled up
+    to each scheme's scored branches; window N is window N−1 plus month N (cumulative_totals); the office's inputs
+    (overrides, qualitative scores, deductions, vetoes) of all the schemes in one query each. Its cost grows with
+    the rows read, not with the number of schemes. `given` (one scheme only) maps a year to figures that replace
+    that year's read (None: read it).
+    """
+    given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
-    branches = list(scored_branches(scheme=scheme))
-    this_year, last_year = (
-        cumulative_totals(scheme_figures(scheme=scheme, branches=branches, year=year, month=months[-1]), months)
-        for year in (scheme.year, scheme.year - 1)
-    )
-    return {m: _window_inputs(scheme, version, branches, m, this_year[m], last_year[m]) for m in months}
+    tree = _Tree()
+    scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
+    owners = {scheme.pk: tree.owned(scored[scheme.pk]) for scheme, _ in schemes}
+    reached = {code for mapping in owners.values() for code in mapping}
+    extras = _office_inputs([scheme for scheme, _ in schemes], months[-1])
+    names = component_names()
+    out = {}
+    for year in sorted({scheme.year for scheme, _ in schemes}):
+        of_year = [(s, v) for s, v in schemes if s.year == year]
+        read = {
+            y: _ByBranch(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1]))
+            for y in (year, year - 1) if y not in given
+        }
+        for scheme, version in of_year:
+            totals = {y: cumulative_totals(f.rolled_up(owners[scheme.pk]), months) for y, f in read.items()}
+            totals.update({y: {m: window_totals(f) for m in months} for y, f in given.items()})
+            branches = scored[scheme.pk]
+            indicators = tuple(scored_indicators(version))
+            items = {q.code: q for q in version.qualitative_items.all()}
+            out[scheme.pk] = {
+                m: _window_inputs(scheme, m, branches, indicators, items, names, extras, totals[year][m], totals[year - 1][m])
+                for m in months
+            }
+    return out
 
 
-def _window_inputs(scheme, version, branches, month, totals, previous_totals) -> LeagueInputs:
-    ids = [b.pk for b in branches]
-    code_of = {b.pk: b.code for b in branches}
+class _Tree:
+    """The whole branch tree in memory, sorted by path: a subtree is one contiguous slice (bisect), so finding
+    what many schemes score and read costs the size of their subtrees, not the tree times the schemes."""
+
+    def __init__(self):
+        self.rows = sorted(Branch.objects.values_list("path", "pk", "code", "level", "sort_order"))
+        self.paths = [row[0] for row in self.rows]
+        self.by_pk = {row[1]: row for row in self.rows}
+        self.by_code = {row[2]: row for row in self.rows}
+
+    def subtree(self, path: str):
+        return self.rows[bisect.bisect_left(self.paths, path) : bisect.bisect_left(self.paths, path + "\U0010ffff")]
+
+    def scored(self, scheme) -> list[tuple[int, str, str]]:
+        """(id, code, path) of the branches the scheme scores, in the table's order: its level, under its owner."""
+        rows = [(order, code, pk, path) for path, pk, code, level, order in self.subtree(self.by_pk[scheme.province_id][0]) if level == scheme.level]
+        return [(pk, code, path) for order, code, pk, path in sorted(rows)]
+
+    def owned(self, scored) -> dict[str, str]:
+        """The code of every branch at or under a scored branch → that scored branch's code (the roll-up)."""
+        out = {}
+        for _, code, path in sorted(scored, key=lambda b: len(b[2])):  # nearest scored ancestor wins
+            for row in self.subtree(path):
+                out[row[2]] = code
+        return out
+
+    def ids(self, codes) -> list[int]:
+        return [self.by_code[code][1] for code in codes]
+
+
+class _ByBranch:
+    """A table of figures with its rows indexed by branch code, to take any set of branches' rows at once."""
+
+    def __init__(self, figures: pd.DataFrame):
+        self.figures = figures
+        self.rows = figures.groupby("branch").indices if not figures.empty else {}
+
+    def rolled_up(self, owners: dict[str, str]) -> pd.DataFrame:
+        """The rows of the branches in `owners`, each put under the scored branch it rolls up to."""
+        taken = [self.rows[code] for code in owners if code in self.rows]
+        if not taken:
+            return self.figures.iloc[0:0]
+        rows = self.figures.iloc[np.sort(np.concatenate(taken))].copy()
+        rows["branch"] = rows["branch"].map(owners)
+        return rows
+
+
+@dataclass
+class _OfficeInputs:
+    """The office's inputs of many schemes up to a month, read in one query each."""
+
+    overrides: dict[tuple[int, int], dict[str, tuple[Decimal, str]]]
+    qualitative: dict[int, list[QualitativeScore]]
+    deductions: dict[int, list[Deduction]]
+    vetoes: dict[int, list[Veto]]
+
+
+def _office_inputs(schemes, month: int) -> _OfficeInputs:
+    ids = [s.pk for s in schemes]
+    extras = _OfficeInputs({}, {}, {}, {})
+    for o in TargetOverride.objects.filter(scheme_id__in=ids, month__lte=month):
+        extras.overrides.setdefault((o.scheme_id, o.month), {})[o.indicator_code] = (o.value, o.reason)
+    for q in QualitativeScore.objects.filter(scheme_id__in=ids, month__lte=month).order_by("month", "pk"):
+        extras.qualitative.setdefault(q.scheme_id, []).append(q)
+    for d in Deduction.objects.filter(scheme_id__in=ids, month__lte=month).order_by("pk"):
+        extras.deductions.setdefault(d.scheme_id, []).append(d)
+    for v in Veto.objects.filter(scheme_id__in=ids, month__lte=month).order_by("month", "pk"):
+        extras.vetoes.setdefault(v.scheme_id, []).append(v)
+    return extras
+
+
+def _window_inputs(scheme, month, branches, indicators, items, names, extras: _OfficeInputs, totals, previous_totals) -> LeagueInputs:
+    code_of = {pk: code for pk, code, _ in branches}
+    latest: dict[int, dict[str, QualitativeScore]] = {}
+    for q in extras.qualitative.get(scheme.pk, ()):
+        if q.month <= month:
+            latest.setdefault(q.branch_id, {})[q.item_code] = q
+    deductions: dict[str, list[DeductionEntry]] = {}
+    for d in extras.deductions.get(scheme.pk, ()):
+        if d.month <= month and d.branch_id in code_of:
+            deductions.setdefault(code_of[d.branch_id], []).append(DeductionEntry(points=d.points, month=d.month, reason=d.reason))
     return LeagueInputs(
-        indicators=tuple(scored_indicators(version)),
+        indicators=indicators,
         totals=totals,
         previous_totals=previous_totals,
         branches=tuple(code_of.values()),
-        overrides=target_overrides(scheme=scheme, month=month),
-        component_names=component_names(),
-        qualitative=qualitative_entries(scheme=scheme, version=version, month=month, code_of=code_of),
-        deductions=_deduction_entries(scheme=scheme, month=month, code_of=code_of),
+        overrides=extras.overrides.get((scheme.pk, month), {}),
+        component_names=names,
+        qualitative=_qualitative_entries(latest, items, month, code_of),
+        deductions={code: tuple(entries) for code, entries in deductions.items()},
         vetoes={
-            code_of[v.branch_id]: v.reason
-            for v in Veto.objects.filter(scheme=scheme, month__lte=month, branch_id__in=ids).order_by("month", "pk")
+            code_of[v.branch_id]: v.reason for v in extras.vetoes.get(scheme.pk, ()) if v.month <= month and v.branch_id in code_of
         },
     )
 
@@ -258,8 +412,12 @@ def _window_inputs(scheme, version, branches, month, totals, previous_totals) ->
 def qualitative_entries(*, scheme, version, month, code_of: dict[int, str]) -> dict[str, tuple[QualitativeEntry, ...]]:
     """Each branch's latest qualitative scores of the version's items that count in a window ending in `month`."""
     items = {q.code: q for q in version.qualitative_items.all()}
+    return _qualitative_entries(qualitative_as_of(scheme=scheme, month=month), items, month, code_of)
+
+
+def _qualitative_entries(latest, items, month, code_of) -> dict[str, tuple[QualitativeEntry, ...]]:
     out = {}
-    for branch_id, scores in qualitative_as_of(scheme=scheme, month=month).items():
+    for branch_id, scores in latest.items():
         if branch_id not in code_of:
             continue
         out[code_of[branch_id]] = tuple(
@@ -270,10 +428,3 @@ def qualitative_entries(*, scheme, version, month, code_of: dict[int, str]) -> d
             for code, s in scores.items() if code in items and items[code].counts_in(month)
         )
     return out
-
-
-def _deduction_entries(*, scheme, month, code_of) -> dict[str, tuple[DeductionEntry, ...]]:
-    out: dict[str, list[DeductionEntry]] = {}
-    for d in Deduction.objects.filter(scheme=scheme, month__lte=month, branch_id__in=list(code_of)).order_by("pk"):
-        out.setdefault(code_of[d.branch_id], []).append(DeductionEntry(points=d.points, month=d.month, reason=d.reason))
-    return {code: tuple(entries) for code, entries in out.items()}

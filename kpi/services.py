@@ -20,6 +20,7 @@ from kpi.models import (
     ScoreRun,
 )
 from kpi.rules import INDICATOR_FIELDS, indicator_definition
+from kpi.scoring.aggregation import component_sums
 from kpi.scoring.decimals import fmt
 from kpi.scoring.league import league_assemble
 
@@ -92,8 +93,13 @@ def score_run_compute(*, scheme: Scheme, month: int) -> ScoreRun:
 
 
 def recompute_pending(*, scheme: Scheme, months=(), ensure=()) -> dict[int, ScoreRun]:
-    """Recompute every window of the scheme that is waiting (kpi.outbox), `months`, and those of `ensure` that
-    have no current run, in one pass; returns the runs written by window.
+    """`recompute_schemes` of one scheme: its pending windows, `months`, and `ensure` where never computed."""
+    return recompute_schemes(schemes=[scheme], months=months, ensure=ensure)[scheme.pk]
+
+
+def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, ScoreRun]]:
+    """Recompute, for each scheme, every window that is waiting (kpi.outbox), `months`, and those of `ensure`
+    that have no current run, in one pass; returns the runs written by scheme id and window.
 
     Runs of a scheme serialise on the scheme row from the first read, so a run that started earlier can never
     commit older figures over a newer run, and a burst of requests is one recompute per window: the second
@@ -101,51 +107,79 @@ def recompute_pending(*, scheme: Scheme, months=(), ensure=()) -> dict[int, Scor
     and the marking of the requests they satisfy commit together; readers keep seeing the previous runs until then.
     """
     with transaction.atomic():
-        Scheme.objects.select_for_update().get(pk=scheme.pk)
-        claims = outbox.pending_claims(scheme_id=scheme.pk)
-        missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
-        runs = _compute_windows(scheme, sorted({*claims, *months, *missing}))
-        for claim in claims.values():
-            outbox.request_done(claim)
+        locked = list(Scheme.objects.select_for_update().filter(pk__in=[s.pk for s in schemes]).order_by("pk"))
+        claims = {s.pk: outbox.pending_claims(scheme_id=s.pk) for s in locked}
+        work = {}
+        for scheme in locked:
+            missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
+            work[scheme] = sorted({*claims[scheme.pk], *months, *missing})
+        runs = _compute_windows(work)
+        for pending in claims.values():
+            for claim in pending.values():
+                outbox.request_done(claim)
+    return {s.pk: runs.get(s.pk, {}) for s in schemes}
+
+
+def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, ScoreRun]]:
+    """Load the windows' inputs of all the schemes in one read (window N = window N−1 + month N), assemble
+    each ranked league with the pure core and save it as the window's run. Schemes asking for the same
+    windows are read together."""
+    groups: dict[tuple[int, ...], list[tuple[Scheme, SchemeVersion]]] = {}
+    for scheme, months in work.items():
+        if not months:
+            continue
+        version = scheme.version_in_force()
+        if version is None:
+            raise ApplicationError("方案尚未发布，不能计分。")
+        groups.setdefault(tuple(months), []).append((scheme, version))
+    runs: dict[int, dict[int, ScoreRun]] = {}
+    for months, pairs in groups.items():
+        inputs = selectors.league_inputs_by_scheme(schemes=pairs, months=months)
+        for scheme, version in pairs:
+            by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
+            for month, window in inputs[scheme.pk].items():
+                # Points on the exact engine; the explanations are rendered when someone asks for them
+                # (kpi.selectors.cell_explanations), from the inputs the run keeps.
+                league = league_assemble(window, explain=False)
+                runs.setdefault(scheme.pk, {})[month] = _write_run(scheme, version, month, window, league, by_code)
     return runs
 
 
-def _compute_windows(scheme: Scheme, months: list[int]) -> dict[int, ScoreRun]:
-    """Load the windows' inputs in one read (window N = window N−1 + month N), assemble each ranked league with
-    the pure core and save it as the window's run."""
-    if not months:
-        return {}
-    version = scheme.version_in_force()
-    if version is None:
-        raise ApplicationError("方案尚未发布，不能计分。")
-    by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
-    runs = {}
-    for month, inputs in selectors.league_inputs_by_month(scheme=scheme, months=months, version=version).items():
-        league = league_assemble(inputs)
-        runs[month] = _write_run(scheme, version, month, league.window, league.table, league.details, by_code)
-    return runs
+def _write_run(scheme, version, month, inputs, league, by_code) -> ScoreRun:
+    """Save a run's rows and make it the window's current run (inside the caller's transaction).
 
-
-def _write_run(scheme, version, month, result, ranked, details, by_code) -> ScoreRun:
-    """Save a run's rows and make it the window's current run (inside the caller's transaction)."""
+    The run keeps what its explanations are rendered from: each branch's component totals of the window and of
+    the year before (`BranchScore.detail["totals"]`, `["previous_totals"]`, exact, as text; None for a branch
+    with no figures) and each target at full precision (`targets[code]["exact"]`).
+    """
+    result = league.window
     run = ScoreRun.objects.create(
-        scheme=scheme, version=version, month=month,
-        targets={k: {"value": fmt(v["value"]) if v["value"] is not None else None, "source": v["source"]} for k, v in result.targets.items()},
+        scheme=scheme, version=version, month=month, sums=_texts(component_sums(inputs.totals)),
+        targets={
+            k: {"value": None if v["value"] is None else fmt(v["value"]), "source": v["source"],
+                "exact": None if v["value"] is None else str(v["value"])}
+            for k, v in result.targets.items()
+        },
     )
+    totals, previous = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals)
     branch_scores = BranchScore.objects.bulk_create(
         BranchScore(
             run=run, branch=by_code[code], qualitative=r.qualitative, quantitative=r.quantitative,
-            deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed, detail=details[code],
+            deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed,
+            detail={**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)},
         )
-        for code, r in ranked.iterrows()
+        for code, r in league.table.iterrows()
     )
     score_ids = {bs.branch.code: bs for bs in branch_scores}
     IndicatorScore.objects.bulk_create(
-        IndicatorScore(
-            branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
-            previous=c.previous, target=c.target, points=c.points, explanation={**c.explanation, "points": fmt(c.points, 2)},
-        )
-        for c in result.cells.itertuples()
+        (
+            IndicatorScore(
+                branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
+                previous=c.previous, target=c.target, points=c.points, explanation={},
+            )
+            for c in result.cells.itertuples()
+        ),
+        batch_size=5000,
     )
     ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
     run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
@@ -156,6 +190,15 @@ def _write_run(scheme, version, month, result, ranked, details, by_code) -> Scor
     ).delete()
     logger.info("scored %s 1–%s月: run %s", scheme.code, month, run.pk)
     return run
+
+
+def _texts(values: dict) -> dict[str, str]:
+    return {code: str(value) for code, value in values.items()}
+
+
+def _rows_as_text(totals) -> dict[str, dict[str, str]]:
+    """A totals table (rows branch, columns component) as {branch: {component: exact text}}."""
+    return {branch: _texts(row) for branch, row in totals.to_dict(orient="index").items()} if len(totals) else {}
 
 
 def recompute_on_commit(*, scheme: Scheme, month: int) -> None:

@@ -175,8 +175,10 @@ def league_cell(request, scheme_code, window, revision, branch_code, indicator_c
     table, score = _branch_score(request, scheme_code, window, revision, branch_code)
     cell = get_object_or_404(score.indicator_scores, indicator_code=indicator_code)
     indicator = get_object_or_404(table.run.version.indicators, code=indicator_code)
+    explanation = selectors.cell_explanation(run=table.run, score=score, indicator_code=indicator_code)
     template = "kpi/_explanation.html" if request.headers.get("HX-Request") else "kpi/explanation.html"
-    return render(request, template, {"window": table, "run": table.run, "score": score, "cell": cell, "indicator": indicator})
+    context = {"window": table, "run": table.run, "score": score, "cell": cell, "indicator": indicator, "explanation": explanation}
+    return render(request, template, context)
 
 
 @login_required

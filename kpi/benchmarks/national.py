@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from branches.models import Branch, BranchLevel
+from complaints.demo import COMPONENTS as COMPLAINT_COMPONENTS
 from kpi import services
 from kpi.choices import SchemeStatus, Source
 from kpi.demo import DEMO_DIR
@@ -189,6 +190,8 @@ def build_company(*, seed: int = 2023, county_schemes: bool = True, complaints: 
     rng = random.Random(seed)
     levels = build_tree(rng)
     schemes = build_schemes(levels, county_schemes=county_schemes)
+    # The complaint components come from the cases, as in production (the shipped scheme enters them for 2023).
+    Component.objects.filter(code__in=COMPLAINT_COMPONENTS).update(source=Source.DERIVED)
     reporting_level = BranchLevel.COUNTY if county_schemes else BranchLevel.PREFECTURE
     reporters = [b.pk for b in levels[reporting_level]]
     figures = build_figures(rng, reporters, months=months)
@@ -196,7 +199,7 @@ def build_company(*, seed: int = 2023, county_schemes: bool = True, complaints: 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return Company(
-        branches={level: len(branches) for level, branches in levels.items()},
+        branches={str(level.label): len(branches) for level, branches in levels.items()},
         schemes=schemes, reporters=reporters, figures=figures, complaints=cases,
     )
 

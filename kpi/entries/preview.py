@@ -14,7 +14,7 @@ import pandas as pd
 
 from branches.models import Branch
 from kpi import selectors as kpi_selectors
-from kpi.entries.selectors import EntryLayout, scheme_window_figures
+from kpi.entries.selectors import REST, EntryLayout, scheme_window_figures
 from kpi.models import Scheme
 from kpi.rules import indicator_inputs
 from kpi.scoring.aggregation import indicator_values, window_totals
@@ -101,10 +101,16 @@ def entries_preview(
 ) -> Preview:
     """Score every indicator of the branch as if the typed figures were saved; with hints for the next step."""
     if figures is None:
-        figures = scheme_window_figures(scheme=scheme, month=month)
+        figures = scheme_window_figures(scheme=scheme, month=month, branch=branch)
     window = _with_typed(figures, branch.code, month, typed)
+    # The rest of the scheme summed in one row (scheme_window_figures' compact form): last year is needed of this
+    # branch only (its year-on-year indicators), never of every branch.
+    compact = not figures.empty and (figures["branch"] == REST).any()
+    previous = kpi_selectors.branch_figures(branch=branch, year=month.year - 1, month=month.month) if compact else None
     # The league's own inputs with the typed month in place, scored by the league's own scorer.
-    inputs = kpi_selectors.league_inputs(scheme=scheme, month=month.month, version=layout.version, figures=window)
+    inputs = kpi_selectors.league_inputs(
+        scheme=scheme, month=month.month, version=layout.version, figures=window, previous_figures=previous
+    )
     items = list(inputs.indicators)
     result = score_cells(inputs, branches=[branch.code])
     this_month = window[(window["branch"] == branch.code) & (window["month"] == month)] if not window.empty else window

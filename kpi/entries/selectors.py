@@ -28,7 +28,10 @@ from kpi.models import (
     SubmissionStatus,
     Veto,
 )
+from kpi.outbox import pending_recompute_months
 from kpi.rules import indicator_inputs
+from kpi.scoring.aggregation import component_sums, window_totals
+from kpi.scoring.decimals import ZERO
 
 ROLE_LABELS = {
     "numerator": gettext_lazy("分子"),
@@ -163,10 +166,49 @@ def month_figures(*, branch: Branch, month: datetime.date) -> dict[str, MonthlyF
     return {f.component.code: f for f in rows}
 
 
-def scheme_window_figures(*, scheme: Scheme, month: datetime.date) -> pd.DataFrame:
-    """Every scored branch's figures of January..month (entered and derived): branch, component, month, value."""
-    branches = list(kpi_selectors.scored_branches(scheme=scheme))
-    return kpi_selectors.scheme_figures(scheme=scheme, branches=branches, year=month.year, month=month.month)
+# The rest of the scheme's branches as one row of the compact window (not a slug: never a branch's code).
+REST = "其他机构合计"
+
+
+def scheme_window_figures(*, scheme: Scheme, month: datetime.date, branch: Branch | None = None) -> pd.DataFrame:
+    """Every scored branch's figures of January..month (entered and derived): branch, component, month, value.
+
+    With `branch`: that branch's own figures and the rest of the scheme as one row per component (`REST`), taken
+    from the Σ the window's current runs stored — the same totals, averages and checks for a fraction of the
+    reading — whenever those runs are up to date (no recompute pending); otherwise every branch's figures.
+    """
+    if branch is not None:
+        compact = _compact_window_figures(scheme=scheme, branch=branch, month=month)
+        if compact is not None:
+            return compact
+    return kpi_selectors.scheme_figures(scheme=scheme, year=month.year, month=month.month)
+
+
+def _compact_window_figures(*, scheme: Scheme, branch: Branch, month: datetime.date) -> pd.DataFrame | None:
+    m = month.month
+    if scheme.year != month.year or branch.level != scheme.level or not branch.path.startswith(scheme.province.path):
+        return None
+    wanted = {m, m - 1} - {0}
+    runs = {r.month: r for r in ScoreRun.objects.filter(scheme=scheme, is_current=True, month__in=wanted).only("month", "sums")}
+    if set(runs) != wanted or not all(r.sums for r in runs.values()) or wanted & pending_recompute_months(scheme=scheme):
+        return None
+    mine = kpi_selectors.branch_figures(branch=branch, year=month.year, month=m)
+    own_window = component_sums(window_totals(mine)) if not mine.empty else {}
+    own_month = component_sums(window_totals(mine[mine["month"] == month])) if not mine.empty else {}
+    window = {c: Decimal(v) for c, v in runs[m].sums.items()}
+    before = {c: Decimal(v) for c, v in runs[m - 1].sums.items()} if m > 1 else {}
+    rows = []
+    for code, total in window.items():
+        rest_month = total - before.get(code, ZERO) - own_month.get(code, ZERO)
+        rest_before = before.get(code, ZERO) - (own_window.get(code, ZERO) - own_month.get(code, ZERO))
+        rows.append((REST, code, month, rest_month))
+        if m > 1:
+            rows.append((REST, code, month.replace(month=1), rest_before))
+    rest = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
+    frames = [f for f in (mine, rest) if not f.empty]
+    out = pd.concat(frames, ignore_index=True) if frames else rest
+    out["value"] = out["value"].astype(object)
+    return out
 
 
 @dataclass

@@ -158,7 +158,7 @@ def _merge_conflict(raw: dict[str, str], error: ApplicationError) -> tuple[dict[
 def _form_page(request, *, branch, scheme, layout, month, raw=None, error=None, status=200):
     submission = selectors.submission_get(branch=branch, month=month)
     stored = selectors.month_figures(branch=branch, month=month)
-    figures = selectors.scheme_window_figures(scheme=scheme, month=month)
+    figures = selectors.scheme_window_figures(scheme=scheme, month=month, branch=branch)
     context = selectors.check_context(scheme=scheme, branch=branch, month=month, figures=figures)
     revision = submission.revision
     conflict_fields = {}
@@ -272,7 +272,7 @@ def entry_preview(request, branch_code: str, month: datetime.date):
     """The live preview (htmx): what the typed figures would score, with warnings and next-step hints."""
     branch, scheme, layout = _entry_scope(request, branch_code, month)
     raw = {code: request.POST.get(f"c-{code}", "") for code in layout.entered}
-    figures = selectors.scheme_window_figures(scheme=scheme, month=month)
+    figures = selectors.scheme_window_figures(scheme=scheme, month=month, branch=branch)
     context = selectors.check_context(scheme=scheme, branch=branch, month=month, figures=figures)
     checked = figures_check(layout=layout, context=context, raw=raw, require_all=False)
     preview = entries_preview(scheme=scheme, layout=layout, branch=branch, month=month, typed=checked.values, figures=figures)

@@ -94,6 +94,11 @@ def cumulative_totals(figures: pd.DataFrame, months) -> dict[int, pd.DataFrame]:
     return out
 
 
+def component_sums(totals: pd.DataFrame) -> dict[str, Decimal]:
+    """Σ of each component over every branch of a window's totals."""
+    return {code: sum(totals[code], ZERO) for code in totals.columns}
+
+
 def _component(totals: pd.DataFrame, code: str) -> pd.Series:
     if code in totals.columns:
         return totals[code]
@@ -101,9 +106,9 @@ def _component(totals: pd.DataFrame, code: str) -> pd.Series:
 
 
 def _ratio(num: pd.Series, den: pd.Series, scale: Decimal, empty: Decimal | None) -> pd.Series:
-    safe_den = den.where(den != ZERO, Decimal(1))
-    value = num / safe_den * scale
-    return value.where(den != ZERO, empty)
+    """num ÷ den × scale per row (in this order, at Decimal precision); `empty` where den is 0."""
+    values = [n / d * scale if d != ZERO else empty for n, d in zip(num.tolist(), den.tolist(), strict=True)]
+    return pd.Series(values, index=num.index, dtype=object)
 
 
 def indicator_values(inputs: Inputs, totals: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Column-wise Decimal arithmetic on pandas Series of `decimal.Decimal` (object dtype)."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 
 import pandas as pd
 
@@ -51,9 +51,10 @@ def clip(s: pd.Series, lower: Decimal | None = None, upper: Decimal | None = Non
 
 def quantize(value: Decimal, places: int) -> Decimal:
     """One Decimal rounded half-up and shown with exactly `places` decimals."""
-    from decimal import ROUND_HALF_UP
-
-    return value.quantize(Decimal(10) ** -places, rounding=ROUND_HALF_UP)
+    # Enough digits for the whole number: a quotient of national sums may have more than the 28 of the default
+    # context, where quantize would raise InvalidOperation (same result as before for every smaller value).
+    digits = max(getcontext().prec, value.adjusted() + places + 2)
+    return value.quantize(Decimal(10) ** -places, rounding=ROUND_HALF_UP, context=Context(prec=digits))
 
 
 MAX_SHOWN_PLACES = 6

@@ -104,14 +104,20 @@ def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decim
     return raw, explain
 
 
+def attainment_ratio(spec: IndicatorSpec, v: pd.Series, target: Decimal) -> pd.Series:
+    """value ÷ target (target ÷ value when lower is better; 1 when either is 0) at Decimal precision.
+
+    Both engines take this quotient from here, so they see the same rounded Decimal (kpi.scoring.exact)."""
+    if target <= ZERO:
+        return pd.Series(ONE, index=v.index, dtype=object)
+    if spec.higher_is_better:
+        return v / target
+    return (target / v.where(v != ZERO, target)).where(v != ZERO, ONE)
+
+
 def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, target: Decimal):
     v = df["value"]
-    if target <= ZERO:
-        ratio = pd.Series(ONE, index=df.index, dtype=object)
-    elif spec.higher_is_better:
-        ratio = v / target
-    else:
-        ratio = (target / v.where(v != ZERO, target)).where(v != ZERO, ONE)
+    ratio = attainment_ratio(spec, v, target)
     capped = clip(ratio, upper=ONE)
     raw = spec.base * capped
     v, ratio, raw_l = v.tolist(), ratio.tolist(), raw.tolist()
@@ -168,13 +174,21 @@ def _band_points(rule: BandsRule, x: pd.Series) -> tuple[pd.Series, pd.Series]:
     return raw, which
 
 
-def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decimal | None):
+BASIS_TEXT = {
+    "value": "实际值 x = {v}",
+    "ratio_to_target": "x = 实际值 ÷ 考核值 = {v} ÷ {t} = {x}",
+    "yoy_decline_pct": "同比降幅 x = (上年同期 {p} − 本期 {v}) ÷ {p} × 100 = {x}%",
+}
+
+
+def band_basis(rule: BandsRule, df: pd.DataFrame, target: Decimal | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The basis x each row is banded on, at Decimal precision, and which rows score a special case instead
+    (target 0, previous year 0) with what. Both engines take x from here (kpi.scoring.exact)."""
     v = df["value"]
     special = pd.Series(False, index=df.index)
     special_pts = pd.Series(ZERO, index=df.index, dtype=object)
     if rule.basis == "value":
         x = v
-        basis_text = "实际值 x = {v}"
     elif rule.basis == "ratio_to_target":
         if target == ZERO:
             special[:] = True
@@ -182,7 +196,6 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
             x = pd.Series(ZERO, index=df.index, dtype=object)
         else:
             x = v / target
-        basis_text = "x = 实际值 ÷ 考核值 = {v} ÷ {t} = {x}"
     else:
         prev = df["previous"]
         zero_prev = prev == ZERO
@@ -194,7 +207,13 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
         special_pts = pd.Series(rule.zero_previous_otherwise, index=df.index, dtype=object).where(
             v != ZERO, rule.zero_previous_if_current_zero
         )
-        basis_text = "同比降幅 x = (上年同期 {p} − 本期 {v}) ÷ {p} × 100 = {x}%"
+    return x, special, special_pts
+
+
+def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decimal | None):
+    v = df["value"]
+    x, special, special_pts = band_basis(rule, df, target)
+    basis_text = BASIS_TEXT[rule.basis]
     band_raw, which = _band_points(rule, x)
     raw = special_pts.where(special, band_raw)
     prev = df["previous"].tolist()
@@ -218,12 +237,9 @@ def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decim
 _KINDS = {StepsRule: _steps, AttainmentRule: _attainment, TwoPartRule: _two_part, BandsRule: _bands}
 
 
-def score_indicator(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None = None) -> pd.DataFrame:
-    """Score one indicator for every row of `table`; returns value, value2, previous, target, points, explanation.
-
-    `target` is the resolved target (fixed, overridden or the provincial average); year-on-year
-    indicators compare each row with its own `previous` instead.
-    """
+def prepare(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None):
+    """The value/value2/previous columns (None where missing), the columns the rule needs, which rows have
+    all of them (and a target), and the target used: what both engines start from."""
     df = pd.DataFrame(index=table.index)
     for col in ("value", "value2", "previous"):
         raw = table[col] if col in table else pd.Series(None, index=table.index, dtype=object)
@@ -238,28 +254,42 @@ def score_indicator(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | 
     complete = df[needed].notna().all(axis=1)
     if target is None and spec.target_kind != "year_on_year":
         complete[:] = False
+    return df, needed, complete, target
 
+
+def score_indicator(
+    spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None = None, *, explain: bool = True
+) -> pd.DataFrame:
+    """Score one indicator for every row of `table`; returns value, value2, previous, target, points, explanation.
+
+    `target` is the resolved target (fixed, overridden or the provincial average); year-on-year
+    indicators compare each row with its own `previous` instead. With `explain=False` the
+    explanation column is None (the points are the same).
+    """
+    df, needed, complete, target = prepare(spec, table, target)
     points = pd.Series(ZERO, index=df.index, dtype=object)
     explanations = [None] * len(df)
-    rule_text = describe_rule(spec.rule, spec.unit)
+    rule_text = describe_rule(spec.rule, spec.unit) if explain else None
     if complete.any():
         sub = df[complete]
-        raw, explain = _KINDS[type(spec.rule)](spec, spec.rule, sub, target)
+        raw, explain_row = _KINDS[type(spec.rule)](spec, spec.rule, sub, target)
         limited = clip(raw, lower=ZERO, upper=spec.max_points)
         scored = round_half_up(limited, SCORE_PLACES)
         points[complete] = scored
-        raw_l, limited_l, scored_l = raw.tolist(), limited.tolist(), scored.tolist()
-        rows = [n for n, ok in enumerate(complete.tolist()) if ok]
-        for i, n in enumerate(rows):
-            lines = explain(i)
-            if limited_l[i] != raw_l[i]:
-                lines.append(f"限定在 0 至 {fmt(spec.max_points)} 分之间：{fmt(limited_l[i])}")
-            lines.append(f"四舍五入保留两位小数：{fmt(scored_l[i], SCORE_PLACES)} 分")
-            explanations[n] = {"rule": rule_text, "steps": lines}
-    for n in range(len(df)):
-        if explanations[n] is None:
-            missing = [c for c in needed if df[c].iloc[n] is None] or ["target"]
-            explanations[n] = {"rule": rule_text, "steps": [f"缺少数据（{'、'.join(missing)}），得 0 分"]}
+        if explain:
+            raw_l, limited_l, scored_l = raw.tolist(), limited.tolist(), scored.tolist()
+            rows = [n for n, ok in enumerate(complete.tolist()) if ok]
+            for i, n in enumerate(rows):
+                lines = explain_row(i)
+                if limited_l[i] != raw_l[i]:
+                    lines.append(f"限定在 0 至 {fmt(spec.max_points)} 分之间：{fmt(limited_l[i])}")
+                lines.append(f"四舍五入保留两位小数：{fmt(scored_l[i], SCORE_PLACES)} 分")
+                explanations[n] = {"rule": rule_text, "steps": lines}
+    if explain:
+        for n in range(len(df)):
+            if explanations[n] is None:
+                missing = [c for c in needed if df[c].iloc[n] is None] or ["target"]
+                explanations[n] = {"rule": rule_text, "steps": [f"缺少数据（{'、'.join(missing)}），得 0 分"]}
     out = df.copy()
     out["target"] = target
     out["points"] = points

@@ -85,8 +85,12 @@ class League:
         return cells[(cells["branch"] == branch) & (cells["indicator"] == indicator)].iloc[0]
 
 
-def score_cells(inputs: LeagueInputs, branches: list[str] | None = None) -> WindowResult:
-    """Every indicator of the inputs scored for `branches` (default: all of the window's branches)."""
+def score_cells(
+    inputs: LeagueInputs, branches: list[str] | None = None, *, engine: str | None = None, explain: bool = True
+) -> WindowResult:
+    """Every indicator of the inputs scored for `branches` (default: all of the window's branches).
+
+    `engine` and `explain` as in `kpi.scoring.window.score_window`."""
     return score_window(
         list(inputs.indicators),
         inputs.totals,
@@ -94,34 +98,63 @@ def score_cells(inputs: LeagueInputs, branches: list[str] | None = None) -> Wind
         overrides=inputs.overrides,
         component_names=inputs.component_names,
         branches=list(inputs.branches) if branches is None else branches,
+        engine=engine,
+        explain=explain,
     )
 
 
-def league_assemble(inputs: LeagueInputs) -> League:
+def _rows_of(frame: pd.DataFrame, branch: str) -> pd.DataFrame:
+    return frame[frame.index == branch] if len(frame.index) else frame
+
+
+def explain_cells(inputs: LeagueInputs, branch: str, targets: dict[str, dict]) -> dict[str, dict]:
+    """One branch's explanation of every indicator, {indicator code: explanation}, rendered by the Decimal
+    engine from that branch's totals alone and the window's resolved `targets` (`WindowResult.targets` of
+    the run): equal to what a whole explained run gives the branch, without scoring the other branches."""
+    window = score_window(
+        list(inputs.indicators),
+        _rows_of(inputs.totals, branch),
+        _rows_of(inputs.previous_totals, branch),
+        overrides=inputs.overrides,
+        component_names=inputs.component_names,
+        branches=[branch],
+        engine="decimal",
+        explain=True,
+        targets=targets,
+    )
+    if window.cells.empty:
+        return {}
+    return dict(zip(window.cells["indicator"].tolist(), window.cells["explanation"].tolist(), strict=True))
+
+
+def league_assemble(inputs: LeagueInputs, engine: str | None = None, explain: bool = True) -> League:
     """Score the inputs and rank: total = qualitative + quantitative + deductions; vetoed branches last.
 
     Ties are ordered by the quantitative score, then by branch code, and share the rank (kpi.scoring.engine.rank).
+    `explain=False` stores no explanation in the cells (see `explain_cells`); `engine` as in
+    `kpi.scoring.window.score_window` (default: the Decimal engine when explaining, the exact one otherwise).
     """
-    window = score_cells(inputs)
-    quantitative = window.quantitative() if not window.cells.empty else pd.Series(dtype=object)
-    rows, details = [], {}
+    window = score_cells(inputs, engine=engine, explain=explain)
+    quantitative = window.quantitative().to_dict() if not window.cells.empty else {}
+    columns = {c: [] for c in ("qualitative", "quantitative", "deductions", "total", "vetoed")}
+    details = {}
     for code in inputs.branches:
         entries = inputs.qualitative.get(code, ())
         deductions = inputs.deductions.get(code, ())
-        qual = sum((e.score for e in entries), ZERO)
+        qual = sum((e.score for e in entries), ZERO) if entries else ZERO
         quant = quantitative.get(code, ZERO)
-        ded = sum((d.points for d in deductions), ZERO)
-        rows.append({"branch": code, "qualitative": qual, "quantitative": quant, "deductions": ded,
-                     "total": qual + quant + ded, "vetoed": code in inputs.vetoes})
+        ded = sum((d.points for d in deductions), ZERO) if deductions else ZERO
+        for column, v in zip(columns.values(), (qual, quant, ded, qual + quant + ded, code in inputs.vetoes), strict=True):
+            column.append(v)
         details[code] = {
             "qualitative": [
                 {"item": e.item, "name": e.name, "score": fmt(e.score), "max": fmt(e.max_points),
                  "unpublished": e.unpublished, "reason": e.reason}
                 for e in sorted(entries, key=lambda e: e.order)
-            ],
+            ] if entries else [],
             "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions],
             "veto": inputs.vetoes.get(code),
         }
-    columns = ["branch", "qualitative", "quantitative", "deductions", "total", "vetoed"]
-    table = rank(pd.DataFrame(rows, columns=columns).set_index("branch"))
+    frame = pd.DataFrame(columns, index=pd.Index(list(inputs.branches), name="branch"))
+    table = rank(frame)
     return League(window=window, table=table, details=details)

@@ -7,13 +7,19 @@ import pandas as pd
 
 from kpi.scoring.aggregation import Inputs, indicator_values, pooled_value
 from kpi.scoring.decimals import fmt
-from kpi.scoring.engine import IndicatorSpec, score_indicator
+from kpi.scoring.engine import IndicatorSpec, prepare, score_indicator
+from kpi.scoring.exact import ENGINES, prepared_points
 
 TARGET_SOURCES = {
     "fixed": "方案规定的固定考核值",
     "provincial_average": "全省加权平均(各机构分子合计 ÷ 分母合计)",
     "year_on_year": "上年同期值",
 }
+
+
+# The engine a window is scored with when no explanation is wanted (kpi.scoring.exact proves it equal).
+FAST_ENGINE = "exact"
+CELL_COLUMNS = ("value", "value2", "previous", "target", "points", "explanation", "indicator", "branch")
 
 
 @dataclass(frozen=True)
@@ -62,22 +68,54 @@ def score_window(
     overrides: dict[str, tuple[Decimal, str]] | None = None,
     component_names: dict[str, str] | None = None,
     branches: list[str] | None = None,
+    *,
+    engine: str | None = None,
+    explain: bool = True,
+    targets: dict[str, dict] | None = None,
 ) -> WindowResult:
     """Score every branch on every indicator from `totals` (rows branch, columns component Σ).
 
     `branches` lists every branch to score (default: the rows of `totals`); one with no figures
     at all scores 0 with "missing data" rather than an empty-denominator value.
+
+    `explain=False` leaves every cell's explanation None (a national recompute stores none; one branch's are
+    rendered on demand by `kpi.scoring.league.explain_cells`). `engine` is "decimal" (the reference, the
+    only one that explains) or "exact" (kpi.scoring.exact: the same points on integers); by default
+    "decimal" when explaining and `FAST_ENGINE` otherwise. `targets` ({code: {"value", "source"}}, as in
+    `WindowResult.targets`) are used instead of resolving them from `totals`, so that a few branches can be
+    scored against the whole window's provincial averages.
     """
+    engine = engine or ("decimal" if explain else FAST_ENGINE)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown scoring engine {engine!r}; one of {', '.join(ENGINES)}")
+    if explain and engine != "decimal":
+        raise ValueError("explanations are rendered by the Decimal engine: explain=False with engine='exact'")
     overrides = overrides or {}
     names = component_names or {}
-    frames, targets = [], {}
+    frames, columns, resolved = [], {c: [] for c in CELL_COLUMNS}, {}
     for item in indicators:
         spec = item.spec
         table = _present(indicator_values(item.inputs, totals), branches)
         if spec.target_kind == "year_on_year":
             table["previous"] = _present(indicator_values(item.inputs, previous_totals), list(table.index))["value"]
-        target, source = resolve_target(item, totals, overrides.get(spec.code))
-        targets[spec.code] = {"value": target, "source": source}
+        if targets is not None:
+            target, source = targets[spec.code]["value"], targets[spec.code]["source"]
+        else:
+            target, source = resolve_target(item, totals, overrides.get(spec.code))
+        resolved[spec.code] = {"value": target, "source": source}
+        if not explain:
+            if engine == "exact":
+                df, _, complete, used = prepare(spec, table, target)
+                df["target"], df["points"] = used, prepared_points(spec, df, complete, used)
+            else:
+                df = score_indicator(spec, table, target, explain=False)
+            n = len(df)
+            for col in ("value", "value2", "previous", "target", "points"):
+                columns[col].extend(df[col].tolist())
+            columns["explanation"].extend([None] * n)
+            columns["indicator"].extend([spec.code] * n)
+            columns["branch"].extend(df.index.tolist())
+            continue
         scored = score_indicator(spec, table, target)
         formula = item.inputs.describe(names)
         component_sums = {
@@ -103,5 +141,8 @@ def score_window(
         scored["indicator"] = spec.code
         scored["branch"] = scored.index
         frames.append(scored.reset_index(drop=True))
-    cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return WindowResult(cells=cells, targets=targets)
+    if not explain:
+        cells = pd.DataFrame(columns, dtype=object) if indicators else pd.DataFrame()
+    else:
+        cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return WindowResult(cells=cells, targets=resolved)

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 
 from core.errors import ApplicationError
 from core.parsing import DECIMAL_MESSAGE
+from kpi import selectors as kpi_selectors
 from kpi.entries import selectors, services
 from kpi.entries.preview import entries_preview
 from kpi.models import MonthlyFigure, MonthlySubmission, Notice, ScoreRun, SubmissionStatus
@@ -332,7 +333,8 @@ def test_a_month_counts_in_the_league_table_once_approved(client_for, users, ful
         post_form(staff, full(sl_nonbank_passed="9448", sl_nonbank_checked="10000"), action="submit")
     run = ScoreRun.objects.get(month=1, is_current=True)
     cell = run.branch_scores.get(branch__code="nanjing").indicator_scores.get(indicator_code="sl_nonbank")
-    assert cell.points == 0 and "缺少数据" in cell.explanation["steps"][0]  # submitted, not yet approved
+    explanation = kpi_selectors.cell_explanation(run=run, score=cell.branch_score, indicator_code="sl_nonbank")
+    assert cell.points == 0 and "缺少数据" in explanation["steps"][0]  # submitted, not yet approved
     with django_capture_on_commit_callbacks(execute=True):
         officer.post(url(action="approve"), {"revision": 1})
     newer = ScoreRun.objects.get(month=1, is_current=True)

@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from kpi import demo, services
+from kpi import demo, selectors, services
 from kpi.demo import DEMO_DIR, read_csv
 from kpi.reconciliation import reconcile
+from kpi.scoring.league import explain_cells, league_assemble
 
 
 @pytest.fixture
@@ -51,3 +52,38 @@ def test_yanchengs_qualitative_items_are_labelled_unpublished(demo_run):
     detail = demo_run.branch_scores.get(branch__code="yancheng").detail["qualitative"]
     assert detail and all(item["unpublished"] for item in detail)
     assert sum(Decimal(item["score"]) for item in detail) == Decimal("13.5")
+
+
+def test_the_exact_engine_reproduces_the_runs_221_cells_and_every_total_and_rank(demo_run):
+    """The same window through the exact engine (no explanations): every cell, total and rank of the Decimal run."""
+    inputs = selectors.league_inputs(scheme=demo_run.scheme, month=demo_run.month)
+    fast = league_assemble(inputs, engine="exact", explain=False)
+    cells = {(c.branch, c.indicator): c.points for c in fast.window.cells.itertuples()}
+    stored = {
+        (bs.branch.code, c.indicator_code): c.points
+        for bs in demo_run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
+        for c in bs.indicator_scores.all()
+    }
+    assert len(stored) == 221 and cells == stored
+    published = {(r["branch"], r["indicator"]): Decimal(r["published_score"])
+                 for r in read_csv(DEMO_DIR / "published_indicator_values_and_scores.csv")}
+    assert sum(cells[key] == points for key, points in published.items()) == 221
+    for bs in demo_run.branch_scores.select_related("branch"):
+        row = fast.table.loc[bs.branch.code]
+        assert (row["quantitative"], row["total"], row["rank"]) == (bs.quantitative, bs.total, bs.rank), bs.branch.code
+
+
+def test_every_explanation_rendered_from_what_the_run_kept_is_the_fully_explained_runs(demo_run):
+    inputs = selectors.league_inputs(scheme=demo_run.scheme, month=demo_run.month)
+    explained = league_assemble(inputs, engine="decimal", explain=True).window.cells
+    full = {(c.branch, c.indicator): {**c.explanation, "points": f"{c.points:.2f}"} for c in explained.itertuples()}
+    scores = list(demo_run.branch_scores.select_related("branch").prefetch_related("indicator_scores"))
+    rendered = selectors.cell_explanations(run=demo_run, branch_scores=scores)
+    on_demand = {(s.branch.code, code): e for s in scores for code, e in rendered[s.pk].items()}
+    assert len(on_demand) == 221 and on_demand == full
+    # one branch alone, against the window's targets: the same (kpi.scoring.league.explain_cells)
+    targets = league_assemble(inputs, engine="exact", explain=False).window.targets
+    alone = explain_cells(inputs, "nanjing", targets)
+    assert {code: {**e, "points": full[("nanjing", code)]["points"]} for code, e in alone.items()} == {
+        code: e for (branch, code), e in full.items() if branch == "nanjing"
+    }

@@ -1,4 +1,7 @@
-"""The pure league assembly (kpi.scoring.league) on hand-built inputs: totals, deductions, veto, ties."""
+"""The pure league assembly (kpi.scoring.league) on hand-built inputs: totals, deductions, veto, ties.
+
+Totals and ranks are checked on both engines: the Decimal one explaining (what runs store) and the exact one
+without explanations (what a national recompute uses)."""
 
 from decimal import Decimal
 
@@ -12,6 +15,12 @@ from kpi.scoring.rules import parse_rule
 from kpi.scoring.window import ScoredIndicator
 
 D = Decimal
+
+
+@pytest.fixture(params=[("decimal", True), ("exact", False)], ids=["decimal", "exact"])
+def assemble(request):
+    engine, explain = request.param
+    return lambda inputs: league_assemble(inputs, engine=engine, explain=explain)
 
 # One indicator: value = Σ c, points = 10 × min(1, value ÷ 100) — so c = 80 scores 8.00, c = 100 scores 10.00.
 ATTAIN = ScoredIndicator(
@@ -46,8 +55,8 @@ def inputs(values: dict[str, str], *, qualitative=None, deductions=None, vetoes=
         ({"a": "130", "b": "50"}, {"b": ["2"]}, {}, {"a": ("0", "10.00", "0", "10.00"), "b": ("2", "5.00", "0", "7.00")}),
     ],
 )
-def test_the_total_is_qualitative_plus_quantitative_plus_deductions(values, qualitative, deductions, expected):
-    league = league_assemble(inputs(values, qualitative=qualitative, deductions=deductions))
+def test_the_total_is_qualitative_plus_quantitative_plus_deductions(assemble, values, qualitative, deductions, expected):
+    league = assemble(inputs(values, qualitative=qualitative, deductions=deductions))
     for branch, (qual, quant, ded, total) in expected.items():
         row = league.table.loc[branch]
         assert (row.qualitative, row.quantitative, row.deductions, row.total) == (D(qual), D(quant), D(ded), D(total))
@@ -69,15 +78,15 @@ def test_the_total_is_qualitative_plus_quantitative_plus_deductions(values, qual
         ({"a": "10", "b": "90", "c": "70", "d": "20"}, {}, {"b": "x", "c": "y"}, ["d", "a", "b", "c"], [1, 2, 3, 4]),
     ],
 )
-def test_ranking_puts_vetoed_last_and_breaks_ties_by_quantitative_then_code(values, qualitative, vetoes, order, ranks):
-    league = league_assemble(inputs(values, qualitative=qualitative, vetoes=vetoes))
+def test_ranking_puts_vetoed_last_and_breaks_ties_by_quantitative_then_code(assemble, values, qualitative, vetoes, order, ranks):
+    league = assemble(inputs(values, qualitative=qualitative, vetoes=vetoes))
     assert league.order == order
     assert league.table["rank"].tolist() == ranks
     assert league.table["vetoed"].tolist() == [b in vetoes for b in order]
 
 
-def test_details_list_qualitative_items_in_order_deductions_and_the_veto_reason():
-    league = league_assemble(inputs({"a": "80"}, qualitative={"a": ["5", "3"]}, deductions={"a": [(3, "-1")]}, vetoes={"a": "重大事件"}))
+def test_details_list_qualitative_items_in_order_deductions_and_the_veto_reason(assemble):
+    league = assemble(inputs({"a": "80"}, qualitative={"a": ["5", "3"]}, deductions={"a": [(3, "-1")]}, vetoes={"a": "重大事件"}))
     details = league.details["a"]
     assert [(q["item"], q["score"], q["max"]) for q in details["qualitative"]] == [("Q0", "5", "10"), ("Q1", "3", "10")]
     assert details["deductions"] == [{"points": "-1", "month": 3, "reason": ""}]
@@ -93,9 +102,21 @@ def test_every_cell_carries_its_explanation_and_the_target_used():
     assert league.window.targets["att"]["value"] == D(100)
 
 
-def test_a_branch_with_no_figures_scores_zero_and_is_still_ranked():
+def test_a_branch_with_no_figures_scores_zero_and_is_still_ranked(assemble):
     base = inputs({"a": "80"})
-    league = league_assemble(base.with_changes(branches=("a", "b")))
+    league = assemble(base.with_changes(branches=("a", "b")))
     assert league.order == ["a", "b"]
     assert league.table.loc["b"].total == 0
+    assert league.cell("b", "att").value is None
+
+
+def test_a_branch_with_no_figures_is_explained_as_missing_data():
+    league = league_assemble(inputs({"a": "80"}).with_changes(branches=("a", "b")))
     assert "缺少数据" in league.cell("b", "att").explanation["steps"][0]
+
+
+def test_without_explanations_the_cells_keep_value_target_and_points_but_no_explanation():
+    league = league_assemble(inputs({"a": "80", "b": "100"}), engine="exact", explain=False)
+    cell = league.cell("a", "att")
+    assert (cell.value, cell.target, cell.points, cell.explanation) == (D(80), D(100), D("8.00"), None)
+    assert league.window.targets["att"] == {"value": D(100), "source": "方案规定的固定考核值"}

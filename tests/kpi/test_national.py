@@ -146,3 +146,70 @@ def test_cumulative_totals_equal_each_windows_own_totals():
         assert cumulative[month].equals(alone) or (cumulative[month] == alone).all().all()
         assert list(cumulative[month].index) == list(alone.index)
         assert list(cumulative[month].columns) == list(alone.columns)
+
+
+def _complaint(n, branch, day):
+    from complaints.models import Complaint
+
+    Complaint.objects.create(
+        number=f"T{n}", branch=Branch.objects.get(code=branch), source="regulator", channel="regulator",
+        received_at=datetime.datetime(2023, day.month, day.day, 9, tzinfo=datetime.UTC), received_on=day,
+        customer_name="客户", category="claims", summary="测试", clock_started_on=day,
+    )
+
+
+def _month_figures(figure, months):
+    from kpi.models import Component
+
+    Component.objects.filter(code="reg_complaints").update(source="derived")  # counted from the cases below
+    for n, (branch, day) in enumerate([("wuxi", datetime.date(2023, 2, 3)), ("wuxi", datetime.date(2023, 2, 9)),
+                                       ("jiangning", datetime.date(2023, 3, 2)), ("nanjing", datetime.date(2023, 1, 5))]):
+        _complaint(n, branch, day)
+    rng = random.Random(11)
+    for month in months:
+        for branch in ("nanjing", "wuxi", "jiangning"):
+            checked = rng.randint(50, 200)
+            figure(branch, "sl_nonbank_passed", 2023, month, str(rng.randint(0, checked)))
+            figure(branch, "sl_nonbank_checked", 2023, month, str(checked))
+            figure(branch, "premium_wan", 2023, month, str(rng.randint(1000, 9000)))
+
+
+def test_the_preview_reads_the_rest_of_the_scheme_from_the_runs_and_scores_exactly_as_from_every_branch(scheme, figure, tree):
+    from kpi.entries.preview import entries_preview
+    from kpi.entries.selectors import REST, check_context, entry_layout, scheme_window_figures
+    from kpi.entries.validation import figures_check
+
+    _month_figures(figure, [1, 2, 3])
+    services.recompute_pending(scheme=scheme, months=[2, 3])
+    nanjing, month = Branch.objects.get(code="nanjing"), datetime.date(2023, 3, 1)
+    layout = entry_layout(version=scheme.version_in_force())
+    compact = scheme_window_figures(scheme=scheme, month=month, branch=nanjing)
+    full = scheme_window_figures(scheme=scheme, month=month)
+    assert set(compact["branch"]) == {"nanjing", REST} and set(full["branch"]) == {"nanjing", "wuxi"}
+    typed = {"sl_nonbank_passed": Decimal("61"), "sl_nonbank_checked": Decimal("90"), "premium_wan": Decimal("7000")}
+    previews, warnings = [], []
+    for figures in (compact, full):
+        context = check_context(scheme=scheme, branch=nanjing, month=month, figures=figures)
+        raw = {code: str(value) for code, value in typed.items()}
+        checked = figures_check(layout=layout, context=context, raw=raw, require_all=False)
+        warnings.append([p.message for p in checked.warnings])
+        previews.append(entries_preview(scheme=scheme, layout=layout, branch=nanjing, month=month, typed=checked.values, figures=figures))
+    assert warnings[0] == warnings[1]
+    a, b = previews
+    assert a.total == b.total and set(a.indicators) == set(b.indicators)
+    assert a.indicators["reg_complaints_per_100m"].target > 0  # the pooled average includes the other branches' cases
+    for code in a.indicators:
+        x, y = a.indicators[code], b.indicators[code]
+        assert (x.points, x.target, x.ytd_value, x.month_value, x.steps, x.hints) == (y.points, y.target, y.ytd_value, y.month_value, y.steps, y.hints), code
+
+
+def test_the_preview_reads_every_branch_while_a_recompute_is_pending(scheme, figure, django_capture_on_commit_callbacks):
+    from kpi.entries.selectors import REST, scheme_window_figures
+
+    _month_figures(figure, [1, 2])
+    services.recompute_pending(scheme=scheme, months=[1, 2])
+    nanjing, month = Branch.objects.get(code="nanjing"), datetime.date(2023, 2, 1)
+    assert REST in set(scheme_window_figures(scheme=scheme, month=month, branch=nanjing)["branch"])
+    with django_capture_on_commit_callbacks():
+        services.recompute_on_commit(scheme=scheme, month=2)
+    assert REST not in set(scheme_window_figures(scheme=scheme, month=month, branch=nanjing)["branch"])

@@ -3,6 +3,7 @@
 Each example draws a whole list of branches and scores them in one table (one engine call), so a
 moderate number of examples still checks hundreds of values per indicator and property. Set
 KPI_PROPERTY_EXAMPLES (default 20) to run more, e.g. KPI_PROPERTY_EXAMPLES=500 before a release.
+Every property is checked on both engines (the `engine` fixture): Decimal and exact (kpi/scoring/exact.py).
 """
 
 import os
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpi.scoring.engine import score_indicator
+from kpi.scoring.exact import ENGINES, indicator_points
 from tests.kpi.scheme_2023 import specs, table
 
 EXAMPLES = int(os.environ.get("KPI_PROPERTY_EXAMPLES", "20"))
@@ -73,8 +74,13 @@ def test_every_indicator_has_a_property_test():
     assert set(SINGLE_VALUE) | set(YEAR_ON_YEAR) | set(TWO_PART) == set(specs()) == set(RANGES)
 
 
-def points_of(code, rows, target=None):
-    return list(score_indicator(specs()[code], table(rows), target)["points"])
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    return request.param
+
+
+def points_of(engine, code, rows, target=None):
+    return indicator_points(specs()[code], table(rows), target, engine=engine)
 
 
 def assert_in_bounds_with_two_decimals(code, points):
@@ -93,7 +99,7 @@ def non_decreasing(points):
 
 
 @pytest.mark.parametrize("code", SINGLE_VALUE)
-def test_better_value_never_scores_lower(code):
+def test_better_value_never_scores_lower(engine, code):
     spec = specs()[code]
 
     @SETTINGS
@@ -101,38 +107,38 @@ def test_better_value_never_scores_lower(code):
     def check(values, target):
         # Worst first: ascending when higher is better, descending when lower is better.
         ordered = sorted(values, reverse=not spec.higher_is_better)
-        points = points_of(code, [(v, None, None) for v in ordered], target if spec.target_kind == "provincial_average" else None)
+        points = points_of(engine, code, [(v, None, None) for v in ordered], target if spec.target_kind == "provincial_average" else None)
         assert non_decreasing(points), list(zip(ordered, points, strict=True))
 
     check()
 
 
 @pytest.mark.parametrize("code", YEAR_ON_YEAR)
-def test_fewer_complaints_than_the_same_previous_year_never_scores_lower(code):
+def test_fewer_complaints_than_the_same_previous_year_never_scores_lower(engine, code):
     @SETTINGS
     @given(previous=values_of(code), currents=st.lists(values_of(code), min_size=2, max_size=50))
     def check(previous, currents):
         ordered = sorted(currents, reverse=True)  # most complaints first
-        points = points_of(code, [(c, None, previous) for c in ordered])
+        points = points_of(engine, code, [(c, None, previous) for c in ordered])
         assert non_decreasing(points), (previous, list(zip(ordered, points, strict=True)))
 
     check()
 
 
 @pytest.mark.parametrize("code", YEAR_ON_YEAR)
-def test_the_same_complaints_against_a_higher_previous_year_never_score_lower(code):
+def test_the_same_complaints_against_a_higher_previous_year_never_score_lower(engine, code):
     @SETTINGS
     @given(current=values_of(code), previous=st.lists(values_of(code), min_size=2, max_size=50))
     def check(current, previous):
         ordered = sorted(previous)  # lowest previous year first: the smallest decline
-        points = points_of(code, [(current, None, p) for p in ordered])
+        points = points_of(engine, code, [(current, None, p) for p in ordered])
         assert non_decreasing(points), (current, list(zip(ordered, points, strict=True)))
 
     check()
 
 
 @pytest.mark.parametrize("code", TWO_PART)
-def test_improving_either_part_never_scores_lower(code):
+def test_improving_either_part_never_scores_lower(engine, code):
     pair = st.tuples(values_of(code), second_values())
     gain = st.tuples(decimals("0", "10"), decimals("0", "10"))
 
@@ -143,7 +149,7 @@ def test_improving_either_part_never_scores_lower(code):
         after = [(min(v1 + g1, Decimal(100)), min(v2 + g2, Decimal(100)), None) for (v1, v2), (g1, g2) in rows]
         only_first = [(a[0], b[1], None) for a, b in zip(after, before, strict=True)]
         only_second = [(b[0], a[1], None) for a, b in zip(after, before, strict=True)]
-        points = points_of(code, before + only_first + only_second + after)
+        points = points_of(engine, code, before + only_first + only_second + after)
         n = len(rows)
         old, first, second, both = (points[i * n : (i + 1) * n] for i in range(4))
         for i in range(n):
@@ -165,13 +171,13 @@ def rows_of(code):
 
 
 @pytest.mark.parametrize("code", list(specs()))
-def test_score_lies_between_zero_and_base_plus_bonus_cap_with_at_most_two_decimals(code):
+def test_score_lies_between_zero_and_base_plus_bonus_cap_with_at_most_two_decimals(engine, code):
     spec = specs()[code]
 
     @SETTINGS
     @given(rows=rows_of(code), target=TARGETS)
     def check(rows, target):
-        points = points_of(code, rows, target if spec.target_kind == "provincial_average" else None)
+        points = points_of(engine, code, rows, target if spec.target_kind == "provincial_average" else None)
         assert_in_bounds_with_two_decimals(code, points)
         for (value, _, _), p in zip(rows, points, strict=True):
             if value is None:

@@ -11,6 +11,9 @@ running the engine. Reminders of the rules (v = the exact value, not the figure 
 - two_part: base − penalty if part 1 misses − penalty2 if part 2 misses.
 - bands: the band the basis x falls into gives points + slope × R(|x − anchor| / step).
 Every score is then limited to [0, base + bonus cap] and rounded half-up to 2 decimals.
+
+The points are checked on both engines (the `engine` fixture): the Decimal engine that explains, and the
+exact integer engine of kpi/scoring/exact.py.
 """
 
 import csv
@@ -20,9 +23,21 @@ from decimal import Decimal
 import pytest
 
 from kpi.scoring.engine import score_indicator
+from kpi.scoring.exact import ENGINES, indicator_points
 from tests.kpi.scheme_2023 import PROVINCIAL_AVERAGE_2023, PUBLISHED_FILE, score_one, specs, table
 
 AVG = "0.3652"  # the provincial average used as target of reg_complaints_per_100m in 2023
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    """Each points test runs on the Decimal engine and on the exact one."""
+    return request.param
+
+
+def points_one(engine, code, value, value2=None, previous=None, target=None):
+    target = None if target is None else Decimal(target)
+    return indicator_points(specs()[code], table([(value, value2, previous)]), target, engine=engine)[0]
 
 
 def case(code, value, expected, id, *, value2=None, previous=None, target=None):
@@ -242,8 +257,8 @@ def test_the_cases_cover_every_indicator_of_the_scheme():
 
 
 @pytest.mark.parametrize("code, value, value2, previous, target, expected", CASES)
-def test_indicator_scores_as_the_rule_says(code, value, value2, previous, target, expected):
-    points, _ = score_one(code, value, value2=value2, previous=previous, target=target)
+def test_indicator_scores_as_the_rule_says(engine, code, value, value2, previous, target, expected):
+    points = points_one(engine, code, value, value2=value2, previous=previous, target=target)
     assert isinstance(points, Decimal)
     assert points == expected
 
@@ -257,15 +272,15 @@ def test_explanation_steps_end_with_the_final_points(code, value, value2, previo
     assert steps[-1] == f"四舍五入保留两位小数：{expected:.2f} 分"
 
 
-def test_scoring_a_whole_table_gives_each_row_its_own_points():
+def test_scoring_a_whole_table_gives_each_row_its_own_points(engine):
     """Rows of one table are scored independently: the same cases scored together give the same points."""
     groups = defaultdict(list)
     for p in CASES:
         code, value, value2, previous, target, expected = p.values
         groups[(code, target)].append((value, value2, previous, expected))
     for (code, target), rows in groups.items():
-        out = score_indicator(specs()[code], table(rows), None if target is None else Decimal(target))
-        assert list(out["points"]) == [r[3] for r in rows], code
+        points = indicator_points(specs()[code], table(rows), None if target is None else Decimal(target), engine=engine)
+        assert points == [r[3] for r in rows], code
 
 
 # ── missing data ────────────────────────────────────────────────────────────────────────────────────
@@ -284,34 +299,35 @@ def _missing_cases():
 
 
 @pytest.mark.parametrize("code, kw", list(_missing_cases()))
-def test_missing_value_scores_zero_and_says_data_is_missing(code, kw):
-    points, explanation = score_one(code, None, **kw)
-    assert points == 0
+def test_missing_value_scores_zero_and_says_data_is_missing(engine, code, kw):
+    _, explanation = score_one(code, None, **kw)
+    assert points_one(engine, code, None, **kw) == 0
     assert explanation["steps"] == ["缺少数据（value），得 0 分"]
 
 
-def test_missing_second_part_of_a_two_part_indicator_scores_zero():
-    points, explanation = score_one("callback", "100", value2=None)
-    assert points == 0
+def test_missing_second_part_of_a_two_part_indicator_scores_zero(engine):
+    _, explanation = score_one("callback", "100", value2=None)
+    assert points_one(engine, "callback", "100", value2=None) == 0
     assert explanation["steps"] == ["缺少数据（value2），得 0 分"]
 
 
 @pytest.mark.parametrize("code", ["own_complaints_per_100m", "own_complaints_count"])
-def test_missing_previous_year_scores_zero_and_is_not_taken_as_zero(code):
-    points, explanation = score_one(code, "0", previous=None)
-    assert points == 0  # previous 0 with current 0 would give 5
+def test_missing_previous_year_scores_zero_and_is_not_taken_as_zero(engine, code):
+    _, explanation = score_one(code, "0", previous=None)
+    assert points_one(engine, code, "0", previous=None) == 0  # previous 0 with current 0 would give 5
     assert explanation["steps"] == ["缺少数据（previous），得 0 分"]
 
 
-def test_provincial_average_target_not_yet_known_scores_zero_and_names_the_target():
-    points, explanation = score_one("reg_complaints_per_100m", "0.5", target=None)
-    assert points == 0
+def test_provincial_average_target_not_yet_known_scores_zero_and_names_the_target(engine):
+    _, explanation = score_one("reg_complaints_per_100m", "0.5", target=None)
+    assert points_one(engine, "reg_complaints_per_100m", "0.5", target=None) == 0
     assert explanation["steps"] == ["缺少数据（target），得 0 分"]
 
 
-def test_missing_rows_do_not_disturb_the_other_rows_of_the_table():
-    out = score_indicator(specs()["sl_nonbank"], table([("95.01", None, None), (None, None, None), ("94.99", None, None)]))
-    assert list(out["points"]) == [Decimal("4.20"), 0, Decimal("3.90")]
+def test_missing_rows_do_not_disturb_the_other_rows_of_the_table(engine):
+    rows = table([("95.01", None, None), (None, None, None), ("94.99", None, None)])
+    assert indicator_points(specs()["sl_nonbank"], rows, engine=engine) == [Decimal("4.20"), 0, Decimal("3.90")]
+    out = score_indicator(specs()["sl_nonbank"], rows)
     assert out["explanation"].iloc[1]["steps"] == ["缺少数据（value），得 0 分"]
 
 
@@ -349,7 +365,7 @@ def _published_rows():
         return list(csv.DictReader(f))
 
 
-def _score_published():
+def _score_published(engine="decimal"):
     """{(branch, indicator): (engine points, published points)} for every published cell."""
     by_indicator = defaultdict(list)
     for row in _published_rows():
@@ -361,14 +377,14 @@ def _score_published():
             index=[r["branch"] for r in rows],
         )
         target = PROVINCIAL_AVERAGE_2023 if code == "reg_complaints_per_100m" else None
-        out = score_indicator(specs()[code], t, target)
+        points = dict(zip(t.index, indicator_points(specs()[code], t, target, engine=engine), strict=True))
         for r in rows:
-            result[(r["branch"], code)] = (out.loc[r["branch"], "points"], Decimal(r["published_score"]))
+            result[(r["branch"], code)] = (points[r["branch"]], Decimal(r["published_score"]))
     return result
 
 
-def test_published_2023_scores_are_reproduced():
-    scored = _score_published()
+def test_published_2023_scores_are_reproduced(engine):
+    scored = _score_published(engine)
     assert len(scored) == 221
     assert {code for _, code in scored} == set(specs())
     different = {key: pair for key, pair in scored.items() if pair[0] != pair[1]}
