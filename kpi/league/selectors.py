@@ -344,16 +344,16 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
     fields = ["branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points"]
     by_score: dict[int, dict[str, Cell]] = {}
     base = {c.code: c for c in columns}
+    # Runs keep inputs, not explanations: asked for, they are rendered for just these rows.
+    explained = _explanations(run, mine_ids) if explanations and mine_ids else {}
     if mine_ids:
-        for score_id, code, value, value2, previous, target, points, *explanation in cells_query.values_list(
-            *fields, *(["explanation"] if explanations else [])
-        ):
+        for score_id, code, value, value2, previous, target, points in cells_query.values_list(*fields):
             column = base.get(code)
             if column is None:
                 continue
             by_score.setdefault(score_id, {})[code] = Cell(
                 code, value, value2, previous, target, points, column.base, column.max_points,
-                (explanation[0] or {}) if explanation else {},
+                explained.get(score_id, {}).get(code, {}),
             )
 
     previous_run, previous, last_run, last_year = comparison_runs(window, user)
@@ -389,19 +389,30 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
     return League(window, columns, rows, average, maximum, previous, last_year, qualitative_max, count=count, offset=offset)
 
 
+def _explanations(run: ScoreRun, score_ids: list[int]) -> dict[int, dict[str, dict]]:
+    """The explanations of these branch scores' cells, rendered from the inputs the run keeps."""
+    scores = BranchScore.objects.filter(pk__in=score_ids).select_related("branch").prefetch_related("indicator_scores")
+    return selectors.cell_explanations(run=run, branch_scores=scores)
+
+
 def _run_average(run: ScoreRun, columns, indicators) -> Summary:
-    """The average row of a run, computed from the whole run once (every cell's recorded components) and then
-    kept in the cache: a run never changes (a recompute is a new run)."""
+    """The average row of a run, computed from the whole run once (every branch's component totals the run keeps)
+    and then kept in the cache: a run never changes (a recompute is a new run)."""
     key = f"league-average:{KEY_FORMAT}:{run.pk}:{run.completed_at.isoformat() if run.completed_at else ''}"
     cached = _cache_get(key)
     if cached is None:
-        by_code: dict[str, list[tuple[Decimal, list]]] = {}
-        for code, points, inputs in IndicatorScore.objects.filter(branch_score__run=run).values_list(
-            "indicator_code", "points", "explanation__inputs"
-        ):
-            by_code.setdefault(code, []).append((points, inputs))
-        totals = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative"))
-        cached = _average(columns, indicators, by_code, totals)
+        rows = list(BranchScore.objects.filter(run=run).values_list("pk", "total", "qualitative", "quantitative", "detail"))
+        components = {pk: (detail or {}).get("totals") for pk, *_, detail in rows}
+        kept = any("totals" in (detail or {}) for *_, detail in rows)
+        by_code: dict[str, list[tuple[Decimal, dict | None]]] = {}
+        cells = IndicatorScore.objects.filter(branch_score__run=run)
+        if kept:
+            for score_id, code, points in cells.values_list("branch_score_id", "indicator_code", "points"):
+                by_code.setdefault(code, []).append((points, components.get(score_id)))
+        else:  # a run written before runs kept their totals: the components its explanations recorded
+            for code, points, pairs in cells.values_list("indicator_code", "points", "explanation__inputs"):
+                by_code.setdefault(code, []).append((points, pairs))
+        cached = _average(columns, indicators, by_code, [r[1:4] for r in rows])
         _cache_set(key, cached, AVERAGE_SECONDS)
     values, points, total, qualitative, quantitative = cached
     return Summary(_("平均"), values, points, total, qualitative, quantitative)
@@ -432,8 +443,11 @@ def _average(columns, indicators, by_code, totals) -> tuple:
         cells = by_code.get(column.code, [])
         points.append(sum((p for p, _ in cells), ZERO) / len(cells) if cells else None)
         rows = []
-        for _points, pairs in cells:
-            figures = [_number(v) for _, v in (pairs or [])]
+        for _points, recorded in cells:
+            if isinstance(recorded, dict):  # the branch's component totals, {component: exact text}
+                figures = [_number(recorded.get(c)) for c in inputs.components]
+            else:  # an explanation's inputs, [(name, value), …] in the components' order
+                figures = [_number(v) for _, v in (recorded or [])]
             if len(figures) != len(inputs.components) or any(f is None for f in figures):
                 rows = None
                 break
