@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from branches.permissions import can_publish_league, get_branch_or_404, is_officer
@@ -97,11 +98,11 @@ def _league(request, window: league.Window):
         "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
-    if office:
-        context["restatement"] = league.restatement(scheme=window.scheme, month=window.month)
     if office or window.is_live:
         # Data saved but its recompute still queued (e.g. the broker was down): the live table is behind.
         context["pending_recompute"] = window.month in pending_recompute_months(scheme=window.scheme)
+    if office:
+        context["restatement"] = _restatement(window, pending=context["pending_recompute"])
     if window.is_live:
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
@@ -141,6 +142,31 @@ def _league_table_html(request, window: league.Window, page: int) -> str:
 
 
 PAGE_CACHE_SECONDS = 3600
+# The office's "待重新发布" notice is kept this long at most between two runs of the scheme.
+RESTATEMENT_SECONDS = 60
+
+
+def _restatement(window: league.Window, *, pending: bool):
+    """What the live table would change in the published one, and why (the office's notice), kept per scheme stamp
+    for at most RESTATEMENT_SECONDS: a change to the data behind the window requests a recompute, which is a new run
+    and so a new stamp; while one is still queued the notice is worked out afresh."""
+    if pending:
+        return league.restatement(scheme=window.scheme, month=window.month)
+    key = "league-restatement:" + hashlib.sha256(
+        f"{window.scheme.pk}|{window.month}|{scheme_stamp(window.scheme.code)}|{get_language()}".encode()
+    ).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache down is a miss
+        cached = None
+    if cached is not None:
+        return cached[0]
+    notice = league.restatement(scheme=window.scheme, month=window.month)
+    try:
+        cache.set(key, (notice,), RESTATEMENT_SECONDS)
+    except Exception:  # noqa: BLE001
+        pass
+    return notice
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

@@ -271,3 +271,12 @@ def test_publishing_another_window_reaches_the_cached_pages_charts(users, publis
     services.score_run_compute(scheme=published.scheme, month=2)
     window_publish(scheme=published.scheme, month=2, user=users["officer"], note="1–2月排名")
     assert windows(client) == ["1月", "1–2月"]
+
+
+def test_the_offices_notice_follows_a_recompute_behind_a_published_window(users, published, client_for):
+    client = client_for(users["officer"])
+    assert 'id="restatement"' not in client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+    MonthlyFigure.objects.filter(branch__code="wuxi", component__code="sl_nonbank_passed").update(value=Decimal("9900"))
+    services.score_run_compute(scheme=published.scheme, month=1)
+    page = client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+    assert 'id="restatement"' in page and "无锡中支" in page
