@@ -233,12 +233,6 @@ def cell_explanations(*, run: ScoreRun, branch_scores) -> dict[int, dict[str, di
     return out
 
 
-def explanations_of(*, run: ScoreRun, score_ids) -> dict[int, dict[str, dict]]:
-    """`cell_explanations` of the run's branch scores with these ids."""
-    scores = run.branch_scores.filter(pk__in=list(score_ids)).select_related("branch").prefetch_related("indicator_scores")
-    return cell_explanations(run=run, branch_scores=scores)
-
-
 def cell_explanation(*, run: ScoreRun, score: BranchScore, indicator_code: str) -> dict:
     """One cell's explanation (`cell_explanations` of one branch score)."""
     return cell_explanations(run=run, branch_scores=[score])[score.pk].get(indicator_code, {})

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from branches.permissions import can_publish_league, get_branch_or_404, is_officer
@@ -27,7 +28,7 @@ from core.parsing import InputError
 from kpi import selectors
 from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
-from kpi.league.selectors import branch_losses, league_charts, league_rows, table_key
+from kpi.league.selectors import branch_losses, league_charts, league_rows, scheme_stamp, table_key
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -97,11 +98,11 @@ def _league(request, window: league.Window):
         "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
-    if office:
-        context["restatement"] = league.restatement(scheme=window.scheme, month=window.month)
     if office or window.is_live:
         # Data saved but its recompute still queued (e.g. the broker was down): the live table is behind.
         context["pending_recompute"] = window.month in pending_recompute_months(scheme=window.scheme)
+    if office:
+        context["restatement"] = _restatement(window, pending=context["pending_recompute"])
     if window.is_live:
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
@@ -111,8 +112,10 @@ def _league(request, window: league.Window):
 def _league_table_html(request, window: league.Window, page: int) -> str:
     """The table, its cards, pager and charts for one page of rows, rendered once per run × scope × page × the
     viewer's own branch (highlighted) and then kept in the cache: a run never changes, a recompute is a new run."""
+    # The scheme's stamp too: the charts show every window's published totals, which a publication of another
+    # window changes.
     key = "league-page:" + hashlib.sha256(
-        f"{table_key(window, request.user)}|{page}|{PAGE_ROWS}|{request.user.branch_id}".encode()
+        f"{table_key(window, request.user)}|{scheme_stamp(window.scheme.code)}|{page}|{PAGE_ROWS}|{request.user.branch_id}".encode()
     ).hexdigest()
     try:
         html = cache.get(key)
@@ -139,6 +142,31 @@ def _league_table_html(request, window: league.Window, page: int) -> str:
 
 
 PAGE_CACHE_SECONDS = 3600
+# The office's "待重新发布" notice is kept this long at most between two runs of the scheme.
+RESTATEMENT_SECONDS = 60
+
+
+def _restatement(window: league.Window, *, pending: bool):
+    """What the live table would change in the published one, and why (the office's notice), kept per scheme stamp
+    for at most RESTATEMENT_SECONDS: a change to the data behind the window requests a recompute, which is a new run
+    and so a new stamp; while one is still queued the notice is worked out afresh."""
+    if pending:
+        return league.restatement(scheme=window.scheme, month=window.month)
+    key = "league-restatement:" + hashlib.sha256(
+        f"{window.scheme.pk}|{window.month}|{scheme_stamp(window.scheme.code)}|{get_language()}".encode()
+    ).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache down is a miss
+        cached = None
+    if cached is not None:
+        return cached[0]
+    notice = league.restatement(scheme=window.scheme, month=window.month)
+    try:
+        cache.set(key, (notice,), RESTATEMENT_SECONDS)
+    except Exception:  # noqa: BLE001
+        pass
+    return notice
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

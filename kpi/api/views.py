@@ -23,7 +23,7 @@ from core.inputs import ApiMonthNumberField, ApiPageField, ApiPageSizeField
 from kpi import selectors
 from kpi.api.renderers import LeagueCsvRenderer, LeagueXlsxRenderer
 from kpi.league.selectors import KEY_FORMAT, league_rows, scheme_stamp, scope_key, window_key
-from kpi.models import IndicatorScore, Scheme
+from kpi.models import BranchScore, Scheme
 from kpi.publishing import selectors as publishing
 
 logger = logging.getLogger(__name__)
@@ -352,14 +352,15 @@ class LeagueCellApi(APIView):
         not_modified = _not_modified(request, etag)
         if not_modified is not None:
             return not_modified
-        found = IndicatorScore.objects.filter(
-            branch_score__run=window.run, branch_score__branch=branch, indicator_code=params["indicator"]
-        ).select_related("branch_score__branch").first()
+        score = (BranchScore.objects.filter(run=window.run, branch=branch).select_related("branch")
+                 .prefetch_related("indicator_scores").first())
+        found = next((c for c in score.indicator_scores.all() if c.indicator_code == params["indicator"]), None) if score else None
         indicator = window.run.version.indicators.filter(code=params["indicator"]).first()
         if found is None or indicator is None:
             raise NotFound("该表中没有这一项得分")
         value, value2, previous, target, points = found.value, found.value2, found.previous, found.target, found.points
-        explanation = selectors.cell_explanation(run=window.run, score=found.branch_score, indicator_code=indicator.code)
+        # Runs keep inputs, not explanations: this one is rendered now (kpi.selectors.cell_explanation).
+        explanation = selectors.cell_explanation(run=window.run, score=score, indicator_code=indicator.code)
         data = {
             "scheme": window.scheme.code, "month": window.month, "window": window.slug,
             "status": "provisional" if window.is_live else "published",

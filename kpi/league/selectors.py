@@ -344,8 +344,9 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
     fields = ["branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points"]
     by_score: dict[int, dict[str, Cell]] = {}
     base = {c.code: c for c in columns}
+    # Runs keep inputs, not explanations: asked for, they are rendered for just these rows.
+    explained = _explanations(run, mine_ids) if explanations and mine_ids else {}
     if mine_ids:
-        explained = selectors.explanations_of(run=run, score_ids=mine_ids) if explanations else {}
         for score_id, code, value, value2, previous, target, points in cells_query.values_list(*fields):
             column = base.get(code)
             if column is None:
@@ -388,29 +389,30 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
     return League(window, columns, rows, average, maximum, previous, last_year, qualitative_max, count=count, offset=offset)
 
 
+def _explanations(run: ScoreRun, score_ids: list[int]) -> dict[int, dict[str, dict]]:
+    """The explanations of these branch scores' cells, rendered from the inputs the run keeps."""
+    scores = BranchScore.objects.filter(pk__in=score_ids).select_related("branch").prefetch_related("indicator_scores")
+    return selectors.cell_explanations(run=run, branch_scores=scores)
+
+
 def _run_average(run: ScoreRun, columns, indicators) -> Summary:
-    """The average row of a run, computed from the whole run once (every cell's recorded components) and then
-    kept in the cache: a run never changes (a recompute is a new run)."""
+    """The average row of a run, computed from the whole run once (every branch's component totals the run keeps)
+    and then kept in the cache: a run never changes (a recompute is a new run)."""
     key = f"league-average:{KEY_FORMAT}:{run.pk}:{run.completed_at.isoformat() if run.completed_at else ''}"
     cached = _cache_get(key)
     if cached is None:
-        points: dict[str, list[Decimal]] = {}
-        figures: dict[str, list[list | None]] = {}
-        if run.sums:  # the run kept each branch's component totals (kpi.services._write_run)
-            for code, value in IndicatorScore.objects.filter(branch_score__run=run).values_list("indicator_code", "points"):
-                points.setdefault(code, []).append(value)
-            kept = list(BranchScore.objects.filter(run=run).values_list("detail__totals", flat=True))
-            for indicator in indicators:
-                components = indicator_inputs(indicator).components
-                figures[indicator.code] = [[(c, (t or {}).get(c)) for c in components] if t else None for t in kept]
-        else:  # runs written before kept the components in every cell's explanation
-            for code, value, pairs in IndicatorScore.objects.filter(branch_score__run=run).values_list(
-                "indicator_code", "points", "explanation__inputs"
-            ):
-                points.setdefault(code, []).append(value)
-                figures.setdefault(code, []).append(pairs)
-        totals = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative"))
-        cached = _average(columns, indicators, points, figures, totals)
+        rows = list(BranchScore.objects.filter(run=run).values_list("pk", "total", "qualitative", "quantitative", "detail"))
+        components = {pk: (detail or {}).get("totals") for pk, *_, detail in rows}
+        kept = any("totals" in (detail or {}) for *_, detail in rows)
+        by_code: dict[str, list[tuple[Decimal, dict | None]]] = {}
+        cells = IndicatorScore.objects.filter(branch_score__run=run)
+        if kept:
+            for score_id, code, points in cells.values_list("branch_score_id", "indicator_code", "points"):
+                by_code.setdefault(code, []).append((points, components.get(score_id)))
+        else:  # a run written before runs kept their totals: the components its explanations recorded
+            for code, points, pairs in cells.values_list("indicator_code", "points", "explanation__inputs"):
+                by_code.setdefault(code, []).append((points, pairs))
+        cached = _average(columns, indicators, by_code, [r[1:4] for r in rows])
         _cache_set(key, cached, AVERAGE_SECONDS)
     values, points, total, qualitative, quantitative = cached
     return Summary(_("平均"), values, points, total, qualitative, quantitative)
@@ -432,18 +434,20 @@ def _cache_set(key: str, value, timeout: int) -> None:
         logger.warning("cache unavailable (set %s)", key, exc_info=True)
 
 
-def _average(columns, indicators, points_by_code, figures_by_code, totals) -> tuple:
+def _average(columns, indicators, by_code, totals) -> tuple:
     """The province's own value of each indicator (Σ numerators / Σ denominators of the scored branches, from
-    the components each branch recorded, as [name or code, value] pairs) and the mean points; a plain sum is
-    shown as the mean per branch."""
+    the components each cell recorded) and the mean points; a plain sum is shown as the mean per branch."""
     values, points = [], []
     for column, indicator in zip(columns, indicators, strict=True):
         inputs = indicator_inputs(indicator)
-        scored = points_by_code.get(column.code, [])
-        points.append(sum(scored, ZERO) / len(scored) if scored else None)
+        cells = by_code.get(column.code, [])
+        points.append(sum((p for p, _ in cells), ZERO) / len(cells) if cells else None)
         rows = []
-        for pairs in figures_by_code.get(column.code, []):
-            figures = [_number(v) for _, v in (pairs or [])]
+        for _points, recorded in cells:
+            if isinstance(recorded, dict):  # the branch's component totals, {component: exact text}
+                figures = [_number(recorded.get(c)) for c in inputs.components]
+            else:  # an explanation's inputs, [(name, value), …] in the components' order
+                figures = [_number(v) for _, v in (recorded or [])]
             if len(figures) != len(inputs.components) or any(f is None for f in figures):
                 rows = None
                 break

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from kpi import selectors, services
 from kpi.benchmarks.reads import synthetic_run
-from kpi.models import IndicatorScore, MonthlyFigure
+from kpi.models import BranchScore, IndicatorScore, MonthlyFigure
 from kpi.publishing.services import window_publish
 
 LEAGUE = "/api/v1/league/?scheme=jiangsu-2023&month=1"
@@ -46,6 +46,12 @@ def api(user):
     return client
 
 
+def explanation(run, branch, indicator="sl_nonbank"):
+    """The cell's explanation as the cell page renders it from the run's kept inputs."""
+    score = BranchScore.objects.get(run=run, branch__code=branch)
+    return selectors.cell_explanation(run=run, score=score, indicator_code=indicator)
+
+
 def cells(body, branch):
     return {c["code"]: c for c in next(r for r in body["rows"] if r["branch"] == branch)["indicators"]}
 
@@ -58,9 +64,7 @@ def test_cells_come_without_explanations_unless_asked(users, published):
     expanded = api(users["officer"]).get(LEAGUE + "&expand=explanations").json()
     nanjing, full = cells(plain, "nanjing")["sl_nonbank"], cells(expanded, "nanjing")["sl_nonbank"]
     assert "explanation" not in nanjing
-    stored = IndicatorScore.objects.get(branch_score__run=published.run, branch_score__branch__code="nanjing",
-                                        indicator_code="sl_nonbank")
-    stored = selectors.cell_explanation(run=published.run, score=stored.branch_score, indicator_code="sl_nonbank")
+    stored = explanation(published.run, "nanjing")
     assert full["explanation"] == stored and stored["steps"]
     assert {k: v for k, v in full.items() if k != "explanation"} == nanjing  # the same cell, less its explanation
     assert api(users["officer"]).get(LEAGUE + "&expand=everything").status_code == 400
@@ -73,7 +77,8 @@ def test_one_cells_url_answers_its_explanation_within_scope_only(users, publishe
         response = api(users[role]).get(CELL + "wuxi")
         assert response.status_code == 200, role
         body = response.json()
-        assert body["explanation"] == selectors.cell_explanation(run=published.run, score=stored.branch_score, indicator_code="sl_nonbank") and Decimal(body["points"]) == stored.points
+        assert body["explanation"] == explanation(published.run, "wuxi") and body["explanation"]["steps"]
+        assert Decimal(body["points"]) == stored.points
         assert (body["branch"], body["code"], body["revision"]) == ("wuxi", "sl_nonbank", 1)
         assert body["url"] == "/league/jiangsu-2023/2023-01/r1/wuxi/sl_nonbank/"
     for role in ("nanjing_staff", "county_staff"):
@@ -222,3 +227,56 @@ def test_reads_survive_the_cache_being_down(users, published, monkeypatch):
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
     assert api(users["officer"]).get(LEAGUE).status_code == 200
+
+
+# ── the league page ──────────────────────────────────────────────────────────────────────────────
+
+
+def test_the_page_shows_100_rows_a_page_with_the_whole_tables_average(users, published, scheme, client_for):
+    import re
+
+    synthetic_run(scheme=scheme, model_run=published.run, count=150, prefix="g")
+    window_publish(scheme=scheme, month=1, user=users["officer"], note="150 家")
+    client = client_for(users["officer"])
+    first = client.get("/league/jiangsu-2023/2023-01/r2/").content.decode()
+    second = client.get("/league/jiangsu-2023/2023-01/r2/?page=2").content.decode()
+    ranks = [re.findall(r'<tr class="[^"]*" data-branch="([a-z0-9]+)"', html) for html in (first, second)]
+    assert (len(ranks[0]), len(ranks[1])) == (100, 50) and not set(ranks[0]) & set(ranks[1])
+    assert 'id="league-pager"' in first and "共 150 家机构" in first
+    average = [re.search(r'<tr class="summary" id="average-row">.*?</tr>', html, re.S)[0] for html in (first, second)]
+    assert average[0] == average[1]  # the province's average is the whole table's on every page
+    assert client.get("/league/jiangsu-2023/2023-01/r2/?page=3").status_code == 404
+    assert client.get("/league/jiangsu-2023/2023-01/r2/?page=x").status_code == 400
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/league/jiangsu-2023/2023-01/r2/?page=2").content.decode()
+    assert re.findall(r'<tr class="[^"]*" data-branch="([a-z0-9]+)"', again) == ranks[1]
+    assert not any("kpi_indicatorscore" in q["sql"] for q in captured.captured_queries)  # the table from the cache
+
+
+def test_a_small_table_is_one_page_without_a_pager(users, published, client_for):
+    page = client_for(users["nanjing_staff"]).get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+    assert 'id="league-pager"' not in page and 'data-branch="wuxi"' in page and 'data-branch="nanjing"' in page
+
+
+def test_publishing_another_window_reaches_the_cached_pages_charts(users, published, client_for):
+    import json
+    import re
+
+    def windows(client):
+        html = client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+        return json.loads(re.search(r'<script id="league-charts-data" type="application/json">(.*?)</script>', html, re.S)[1])["windows"]
+
+    client = client_for(users["nanjing_staff"])
+    assert windows(client) == ["1月"]
+    services.score_run_compute(scheme=published.scheme, month=2)
+    window_publish(scheme=published.scheme, month=2, user=users["officer"], note="1–2月排名")
+    assert windows(client) == ["1月", "1–2月"]
+
+
+def test_the_offices_notice_follows_a_recompute_behind_a_published_window(users, published, client_for):
+    client = client_for(users["officer"])
+    assert 'id="restatement"' not in client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+    MonthlyFigure.objects.filter(branch__code="wuxi", component__code="sl_nonbank_passed").update(value=Decimal("9900"))
+    services.score_run_compute(scheme=published.scheme, month=1)
+    page = client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
+    assert 'id="restatement"' in page and "无锡中支" in page
