@@ -1,10 +1,11 @@
 """The recompute outbox: a window that needs recomputing is a RecomputeRequest row written in the same
 transaction as the change that needs it, so a broker that is down when the change commits loses nothing.
 
-The request is dispatched to Celery once the change commits (broker errors are logged, never raised:
-the change is saved); a beat task (`dispatch_pending_recomputes`, every minute) dispatches what is still
-pending; the recompute marks done the request it found pending when it started, in the run's own
-transaction, so a request made while it ran stays pending and is run again.
+The request is dispatched to Celery once the change commits, one message per scheme (its run drains every
+pending window of the scheme); broker errors are logged, never raised: the change is saved. A beat task
+(`dispatch_pending_recomputes`, every minute) dispatches what is still pending; the recompute marks done the
+requests it found pending when it started, in the runs' own transaction, so a request made while it ran stays
+pending and is run again.
 """
 
 import datetime
@@ -38,12 +39,8 @@ def recompute_request(*, scheme: Scheme, months: Iterable[int]) -> None:
     for month in months:
         RecomputeRequest.objects.update_or_create(scheme_id=scheme.pk, month=month, done_at=None, defaults={"requested_at": now})
     if months:
-        transaction.on_commit(lambda: _dispatch_all(scheme.pk, months))
-
-
-def _dispatch_all(scheme_id: int, months: list[int]) -> None:
-    """One message for the scheme: its run computes every pending window in one pass (a burst coalesces)."""
-    dispatch(scheme_id=scheme_id, month=months[0])
+        # One message for the scheme: its run computes every pending window in one pass (a burst coalesces).
+        transaction.on_commit(lambda: dispatch(scheme_id=scheme.pk, month=months[0]))
 
 
 def dispatch(*, scheme_id: int, month: int) -> bool:
