@@ -28,3 +28,20 @@ def figure(scheme):
         )[0]
 
     return enter
+
+
+@pytest.fixture
+def run(scheme, figure):
+    """The window 1月 computed from two branches' figures."""
+    for branch, passed in (("nanjing", "9448"), ("wuxi", "9306")):
+        figure(branch, "sl_nonbank_passed", 2023, 1, passed)
+        figure(branch, "sl_nonbank_checked", 2023, 1, "10000")
+    return services.score_run_compute(scheme=scheme, month=1)
+
+
+@pytest.fixture
+def published(run, users):
+    """That window published by the office (revision 1)."""
+    from kpi.publishing.services import window_publish
+
+    return window_publish(scheme=run.scheme, month=1, user=users["officer"], note="1月排名")

@@ -18,6 +18,11 @@ def browser(name: str) -> Client:
 
 
 def api(name: str) -> APIClient:
+    return token_client(user(name))
+
+
+def token_client(who: User) -> APIClient:
+    """An API client with the user's token, as other internal systems call the API."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user(name))[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=who)[0].key}")
     return client

@@ -3,30 +3,9 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from kpi import services
-from kpi.publishing.services import window_publish
-
-
-@pytest.fixture
-def run(scheme, figure):
-    for branch, passed in (("nanjing", "9448"), ("wuxi", "9306")):
-        figure(branch, "sl_nonbank_passed", 2023, 1, passed)
-        figure(branch, "sl_nonbank_checked", 2023, 1, "10000")
-    return services.score_run_compute(scheme=scheme, month=1)
-
-
-@pytest.fixture
-def published(run, users):
-    return window_publish(scheme=run.scheme, month=1, user=users["officer"], note="1月排名")
-
-
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
+from tests.kpi.demo_clients import token_client as api
 
 
 def test_the_api_needs_authentication(run):

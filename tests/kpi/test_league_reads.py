@@ -8,13 +8,12 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from kpi import selectors, services
 from kpi.benchmarks.reads import synthetic_run
 from kpi.models import BranchScore, IndicatorScore, MonthlyFigure
 from kpi.publishing.services import window_publish
+from tests.kpi.demo_clients import token_client as api
 
 LEAGUE = "/api/v1/league/?scheme=jiangsu-2023&month=1"
 CELL = "/api/v1/league/cells/?scheme=jiangsu-2023&month=1&indicator=sl_nonbank&branch="
@@ -25,25 +24,6 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def run(scheme, figure):
-    for branch, passed in (("nanjing", "9448"), ("wuxi", "9306")):
-        figure(branch, "sl_nonbank_passed", 2023, 1, passed)
-        figure(branch, "sl_nonbank_checked", 2023, 1, "10000")
-    return services.score_run_compute(scheme=scheme, month=1)
-
-
-@pytest.fixture
-def published(run, users):
-    return window_publish(scheme=run.scheme, month=1, user=users["officer"], note="1月排名")
-
-
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
 
 
 def explanation(run, branch, indicator="sl_nonbank"):

@@ -8,19 +8,6 @@ from kpi.models import ScoreRun
 from kpi.publishing.services import window_publish
 
 
-@pytest.fixture
-def run(scheme, figure):
-    for branch, passed in (("nanjing", "9448"), ("wuxi", "9306")):
-        figure(branch, "sl_nonbank_passed", 2023, 1, passed)
-        figure(branch, "sl_nonbank_checked", 2023, 1, "10000")
-    return services.score_run_compute(scheme=scheme, month=1)
-
-
-@pytest.fixture
-def published(run, users):
-    return window_publish(scheme=run.scheme, month=1, user=users["officer"], note="1月排名")
-
-
 def cell(branch, revision="r1", indicator="sl_nonbank"):
     return reverse("kpi:league-cell", args=["jiangsu-2023", "2023-01", revision, branch, indicator])
 

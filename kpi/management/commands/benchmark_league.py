@@ -9,12 +9,13 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from branches.models import Branch, User
+from branches.models import User
 from kpi import selectors, views
 from kpi.api.views import LeagueApi
+from kpi.benchmarks.reads import synthetic_run
 from kpi.league.exports import league_workbook
 from kpi.league.selectors import league_rows
-from kpi.models import BranchScore, IndicatorScore, ScoreRun
+from kpi.models import ScoreRun
 from kpi.publishing import selectors as publishing
 
 
@@ -88,26 +89,4 @@ class Command(BaseCommand):
 
     def _synthetic(self, scheme, model_run: ScoreRun, count: int) -> ScoreRun:
         """A current run of `count` branches, each a copy of a demo branch's scores (cycled), ranked by total."""
-        province = scheme.province
-        level = scheme.level
-        new = Branch.objects.bulk_create(
-            Branch(code=f"bench{n:05d}", name=f"合成机构{n:05d}", level=level, parent=province, sort_order=10_000 + n)
-            for n in range(count)
-        )
-        models = list(model_run.branch_scores.prefetch_related("indicator_scores"))
-        ScoreRun.objects.filter(scheme=scheme, month=model_run.month, is_current=True).update(is_current=False)
-        run = ScoreRun.objects.create(scheme=scheme, version=model_run.version, month=model_run.month, status="complete",
-                                      is_current=True, completed_at=model_run.completed_at, targets=model_run.targets)
-        rows = sorted(((b, models[n % len(models)]) for n, b in enumerate(new)), key=lambda p: -p[1].total)
-        scores = BranchScore.objects.bulk_create(
-            BranchScore(run=run, branch=b, qualitative=m.qualitative, quantitative=m.quantitative, deductions=m.deductions,
-                        total=m.total, rank=rank, vetoed=m.vetoed, detail=m.detail)
-            for rank, (b, m) in enumerate(rows, 1)
-        )
-        IndicatorScore.objects.bulk_create(
-            (IndicatorScore(branch_score=s, indicator_code=c.indicator_code, value=c.value, value2=c.value2, previous=c.previous,
-                            target=c.target, points=c.points, explanation=c.explanation)
-             for s, (_, m) in zip(scores, rows, strict=True) for c in m.indicator_scores.all()),
-            batch_size=2000,
-        )
-        return run
+        return synthetic_run(scheme=scheme, model_run=model_run, count=count)
