@@ -36,17 +36,29 @@ class Company:
     complaints: int
 
 
+COPY_CHUNK = 100_000
+
+
 def _copy(table: str, columns: list[str], rows) -> int:
-    """COPY rows (tuples; None → NULL) into a table; returns how many."""
-    buffer, n = io.StringIO(), 0
+    """COPY rows (tuples; None → NULL) into a table, COPY_CHUNK rows a statement; returns how many."""
+    n, chunk = 0, []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == COPY_CHUNK:
+            n += _copy_chunk(table, columns, chunk)
+            chunk = []
+    return n + (_copy_chunk(table, columns, chunk) if chunk else 0)
+
+
+def _copy_chunk(table: str, columns: list[str], rows: list) -> int:
+    buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
         writer.writerow(["\\N" if v is None else v for v in row])
-        n += 1
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
-    return n
+    return len(rows)
 
 
 def build_tree(rng: random.Random, *, provinces: int = 36) -> dict[str, list[Branch]]:
