@@ -44,7 +44,9 @@ class Scheme(TimeStampedModel):
     name = models.CharField(_("方案名称"), max_length=200)
     year = models.PositiveIntegerField(_("考核年度"))
     level = models.CharField(_("考核层级"), max_length=20, choices=BranchLevel.choices)
-    province = models.ForeignKey(Branch, verbose_name=_("所属省公司"), on_delete=models.PROTECT)
+    # The scheme's owner: the province for its prefectures' scheme, head office for the provinces', a prefecture for
+    # its counties'. (Named `province` from when every scheme was a province's.)
+    province = models.ForeignKey(Branch, verbose_name=_("方案所属机构"), on_delete=models.PROTECT)
 
     class Meta:
         verbose_name = _("考核方案")
