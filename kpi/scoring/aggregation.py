@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from kpi.scoring.decimals import ZERO
@@ -76,26 +77,28 @@ def window_totals(figures: pd.DataFrame) -> pd.DataFrame:
 
 def cumulative_totals(figures: pd.DataFrame, months) -> dict[int, pd.DataFrame]:
     """`window_totals` of January..m for every m of `months`, from one table of the year's figures (column
-    month a date): each window is the previous one plus its new months, never a new pass over every row."""
+    month a date): one grouping of the rows by branch × component × month, then a running Σ across the months
+    (window N is window N−1 plus month N), never a new pass over every row."""
     months = sorted(set(months))
     if figures.empty:
         return {m: window_totals(figures) for m in months}
-    by_month = figures.groupby([figures["month"].map(lambda d: d.month), "branch", "component"])["value"].sum()
-    out, running, done = {}, None, 0
+    month = figures["month"].map(lambda d: d.month)
+    monthly = figures.groupby(["branch", "component", month])["value"].sum().unstack("month")
+    columns = list(range(1, max(months) + 1))
+    # the first month each branch × component appears in: a window before it has no such cell
+    first = pd.Series(monthly.columns.to_numpy()[monthly.notna().to_numpy().argmax(axis=1)], index=monthly.index)
+    values = monthly.reindex(columns=columns).astype(object)
+    values = values.where(values.notna(), ZERO).to_numpy()
+    running = np.cumsum(values, axis=1)
+    out = {}
     for m in months:
-        for n in range(done + 1, m + 1):
-            if n not in by_month.index.levels[0]:
-                continue
-            frame = by_month.xs(n, level=0).unstack("component")
-            frame = frame.astype(object).where(frame.notna(), ZERO)
-            if running is not None:  # a branch or component new this month counts 0 before it, and the other way round
-                rows, columns = running.index.union(frame.index), running.columns.union(frame.columns)
-                frame = running.reindex(index=rows, columns=columns, fill_value=ZERO) + frame.reindex(
-                    index=rows, columns=columns, fill_value=ZERO
-                )
-            running = frame
-        done = m
-        out[m] = window_totals(figures.iloc[0:0]) if running is None else running.sort_index().sort_index(axis=1)
+        seen = (first <= m).to_numpy()
+        window = pd.Series(running[seen, m - 1], index=monthly.index[seen], dtype=object)
+        if window.empty:
+            out[m] = window_totals(figures.iloc[0:0])
+            continue
+        frame = window.unstack("component")
+        out[m] = frame.astype(object).where(frame.notna(), ZERO).sort_index().sort_index(axis=1)
     return out
 
 

@@ -43,10 +43,14 @@ class IndicatorSpec:
         return self.direction == "higher"
 
 
+def is_missing(v) -> bool:
+    """A missing value as pandas leaves it: None or NaN."""
+    return v is None or (isinstance(v, float) and v != v)  # None or NaN
+
+
 def _present(s: pd.Series) -> pd.Series:
     """An object column with None (never NaN) where a value is missing."""
-    s = s.astype(object)
-    return s.where(s.notna(), None)
+    return pd.Series([None if is_missing(v) else v for v in s.tolist()], index=s.index, dtype=object)
 
 
 def _margin(spec: IndicatorSpec, v: pd.Series, target: Decimal) -> pd.Series:
@@ -240,10 +244,12 @@ _KINDS = {StepsRule: _steps, AttainmentRule: _attainment, TwoPartRule: _two_part
 def prepare(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None):
     """The value/value2/previous columns (None where missing), the columns the rule needs, which rows have
     all of them (and a target), and the target used: what both engines start from."""
-    df = pd.DataFrame(index=table.index)
-    for col in ("value", "value2", "previous"):
-        raw = table[col] if col in table else pd.Series(None, index=table.index, dtype=object)
-        df[col] = _present(raw)
+    n = len(table.index)
+    columns = {
+        col: [None if is_missing(v) else v for v in table[col].tolist()] if col in table else [None] * n
+        for col in ("value", "value2", "previous")
+    }
+    df = pd.DataFrame({col: pd.Series(v, index=table.index, dtype=object) for col, v in columns.items()}, index=table.index)
     needed = ["value"]
     if isinstance(spec.rule, TwoPartRule):
         needed.append("value2")
@@ -251,9 +257,11 @@ def prepare(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None):
         needed.append("previous")
     elif target is None:
         target = spec.target
-    complete = df[needed].notna().all(axis=1)
     if target is None and spec.target_kind != "year_on_year":
-        complete[:] = False
+        flags = [False] * n
+    else:
+        flags = [all(columns[col][i] is not None for col in needed) for i in range(n)]
+    complete = pd.Series(flags, index=table.index, dtype=bool)
     return df, needed, complete, target
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from kpi.scoring.aggregation import Inputs, indicator_values, pooled_value
 from kpi.scoring.decimals import fmt
-from kpi.scoring.engine import IndicatorSpec, prepare, score_indicator
+from kpi.scoring.engine import IndicatorSpec, is_missing, prepare, score_indicator
 from kpi.scoring.exact import ENGINES, prepared_points
 
 TARGET_SOURCES = {
@@ -46,7 +46,11 @@ def _present(values: pd.DataFrame, branches: list[str] | None) -> pd.DataFrame:
     """Values re-indexed to `branches`, with None (not NaN) where a branch has no figures."""
     if branches is not None:
         values = values.reindex(branches)
-    return values.astype(object).where(values.notna(), None)
+    return pd.DataFrame(
+        {col: pd.Series([None if is_missing(v) else v for v in values[col].tolist()], index=values.index, dtype=object)
+         for col in values.columns},
+        index=values.index,
+    )
 
 
 def resolve_target(item: ScoredIndicator, totals: pd.DataFrame, override: tuple[Decimal, str] | None):

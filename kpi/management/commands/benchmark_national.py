@@ -43,18 +43,23 @@ class Command(BaseCommand):
         parser.add_argument("--no-county-schemes", action="store_true", help="中支不考核支公司（中支填报）")
         parser.add_argument("--month", type=int, default=12, help="单个窗口的截至月份")
         parser.add_argument("--keep", action="store_true", help="保留一次性数据库")
+        parser.add_argument("--build-only", action="store_true", help="只构建数据（并保留数据库），不测量")
         parser.add_argument("--workers", type=int, default=2, help="增量测量时启动的 Celery worker 数")
 
-    def handle(self, *args, complaints, no_county_schemes, month, keep, workers, **options):
+    def handle(self, *args, complaints, no_county_schemes, month, keep, workers, build_only, **options):
         if connection.vendor != "postgresql":
             raise CommandError("benchmark_national 需要 PostgreSQL（设置 DATABASE_URL）")
         logging.getLogger("kpi").setLevel(logging.WARNING)
         logging.getLogger("celery").setLevel(logging.WARNING)
         name = self._create_database()
         try:
+            if build_only:
+                company = national.build_company(complaints=complaints, county_schemes=not no_county_schemes)
+                self.stdout.write(f"已构建 {name}：{company.branches} 家机构，{len(company.schemes)} 个方案")
+                return
             self._run(complaints=complaints, county_schemes=not no_county_schemes, month=month, workers=workers, name=name)
         finally:
-            if not keep:
+            if not (keep or build_only):
                 self._drop_database(name)
 
     # ── the throw-away database ────────────────────────────────────────────────────────────────────
