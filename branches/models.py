@@ -21,6 +21,11 @@ def branch_path(parent_path: str | None, code: str) -> str:
     return f"{parent_path or PATH_SEPARATOR}{code}{PATH_SEPARATOR}"
 
 
+def path_codes(path: str) -> list[str]:
+    """The codes of a path from the root down: "/hq/jiangsu/nanjing/" → ["hq", "jiangsu", "nanjing"]."""
+    return path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+
+
 class BranchQuerySet(models.QuerySet):
     def subtree(self, branch: "Branch") -> "BranchQuerySet":
         """The branch and every branch below it: one indexed prefix query on the path."""
@@ -79,11 +84,8 @@ class Branch(models.Model):
     @property
     def depth(self) -> int:
         """0 for a root (head office), 1 for a province under it, and so on."""
-        return self.path.count(PATH_SEPARATOR) - 2
+        return len(path_codes(self.path)) - 1
 
-    def ancestor_codes(self) -> list[str]:
-        """Codes from the root down to this branch (itself included)."""
-        return self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
 
     def descendant_ids(self) -> set[int]:
         """Ids of this branch and every branch below it."""

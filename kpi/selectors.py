@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import Exists, OuterRef, Prefetch
 
-from branches.models import Branch
+from branches.models import Branch, path_codes
 from kpi.choices import Source
 from kpi.models import (
     BranchScore,
@@ -56,7 +56,7 @@ def ancestor_paths(*, branch_ids) -> set[str]:
 
 def _path_prefixes(path: str) -> list[str]:
     """"/a/b/c/" → ["/a/b/c/", "/a/b/", "/a/"]: the branch's own path, then its ancestors' upwards."""
-    codes = path.strip("/").split("/")
+    codes = path_codes(path)
     return ["/" + "/".join(codes[:n]) + "/" for n in range(len(codes), 0, -1)]
 
 
@@ -121,10 +121,7 @@ def _derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
     locked_codes = {(codes[b], m) for b, m in locked_keys}
     # A month locked for a branch covers the cases of its whole subtree: a live count of a branch below a
     # locked one (read when figures roll up) gives way to the lock too.
-    above = {
-        code: path.strip("/").split("/")
-        for code, path in Branch.objects.filter(pk__in=list(branch_ids)).values_list("code", "path")
-    }
+    above = {code: path_codes(path) for code, path in Branch.objects.filter(pk__in=list(branch_ids)).values_list("code", "path")}
     keep = [
         not any((a, m) in locked_codes for a in above.get(b, (b,)))
         for b, m in zip(live["branch"], live["month"], strict=True)
@@ -170,10 +167,6 @@ def locked_months(*, branch_ids, start, end) -> set[tuple[int, datetime.date]]:
             derived_locked_at__isnull=False,
         ).values_list("branch_id", "month")
     )
-
-
-def target_overrides(*, scheme: Scheme, month: int) -> dict[str, tuple[Decimal, str]]:
-    return {o.indicator_code: (o.value, o.reason) for o in TargetOverride.objects.filter(scheme=scheme, month=month)}
 
 
 def component_names() -> dict[str, str]:
@@ -302,7 +295,7 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
         }
         for scheme, version in of_year:
             totals = {y: cumulative_totals(f.rolled_up(owners[scheme.pk]), months) for y, f in read.items()}
-            totals.update({y: {m: window_totals(f) for m in months} for y, f in given.items()})
+            totals.update({y: dict.fromkeys(months, window_totals(f)) for y, f in given.items()})
             branches = scored[scheme.pk]
             indicators = tuple(scored_indicators(version))
             items = {q.code: q for q in version.qualitative_items.all()}

@@ -133,19 +133,19 @@ def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, Score
             raise ApplicationError("方案尚未发布，不能计分。")
         groups.setdefault(tuple(months), []).append((scheme, version))
     runs: dict[int, dict[int, ScoreRun]] = {}
+    branch_ids = dict(Branch.objects.values_list("code", "pk")) if groups else {}
     for months, pairs in groups.items():
         inputs = selectors.league_inputs_by_scheme(schemes=pairs, months=months)
         for scheme, version in pairs:
-            by_code = {b.code: b for b in selectors.scored_branches(scheme=scheme)}
             for month, window in inputs[scheme.pk].items():
                 # Points on the exact engine; the explanations are rendered when someone asks for them
                 # (kpi.selectors.cell_explanations), from the inputs the run keeps.
                 league = league_assemble(window, explain=False)
-                runs.setdefault(scheme.pk, {})[month] = _write_run(scheme, version, month, window, league, by_code)
+                runs.setdefault(scheme.pk, {})[month] = _write_run(scheme, version, month, window, league, branch_ids)
     return runs
 
 
-def _write_run(scheme, version, month, inputs, league, by_code) -> ScoreRun:
+def _write_run(scheme, version, month, inputs, league, branch_ids: dict[str, int]) -> ScoreRun:
     """Save a run's rows and make it the window's current run (inside the caller's transaction).
 
     The run keeps what its explanations are rendered from: each branch's component totals of the window and of
@@ -164,13 +164,13 @@ def _write_run(scheme, version, month, inputs, league, by_code) -> ScoreRun:
     totals, previous = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals)
     branch_scores = BranchScore.objects.bulk_create(
         BranchScore(
-            run=run, branch=by_code[code], qualitative=r.qualitative, quantitative=r.quantitative,
+            run=run, branch_id=branch_ids[code], qualitative=r.qualitative, quantitative=r.quantitative,
             deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed,
             detail={**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)},
         )
         for code, r in league.table.iterrows()
     )
-    score_ids = {bs.branch.code: bs for bs in branch_scores}
+    score_ids = dict(zip(league.table.index, branch_scores, strict=True))
     IndicatorScore.objects.bulk_create(
         (
             IndicatorScore(

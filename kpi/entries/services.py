@@ -233,7 +233,7 @@ def figures_save(
             message=f"{branch.name}已提交{_month_text(month)}的月度数据，请审核。",
         )
     if changes:
-        recompute_for_figure_change(year=month.year, month=month.month)
+        recompute_for_figure_change(year=month.year, month=month.month, branch_ids=[branch.pk])
     return SaveResult(submission, changes, checked.warnings, submitted=submit)
 
 
@@ -289,7 +289,7 @@ def submission_approve(*, branch: Branch, month: datetime.date, user, revision: 
         notice=f"{_month_text(month)}的月度数据已审核通过并锁定。",
     )
     month_lock_derived(submission=submission, user=user)
-    recompute_for_figure_change(year=month.year, month=month.month)
+    recompute_for_figure_change(year=month.year, month=month.month, branch_ids=[branch.pk])
     return submission
 
 
@@ -309,7 +309,7 @@ def submission_reopen(*, branch: Branch, month: datetime.date, user, revision: i
         comment=reason,
         notice=f"省公司重新打开了{_month_text(month)}的月度数据，请更正后重新提交：{reason}",
     )
-    recompute_for_figure_change(year=month.year, month=month.month)
+    recompute_for_figure_change(year=month.year, month=month.month, branch_ids=[branch.pk])
     return submission
 
 

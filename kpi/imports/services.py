@@ -301,7 +301,7 @@ def _write(*, entries: list[Entry], codes: dict[str, int], user, batch: ImportBa
     # (a chunk bounds the statement that names its months).
     for start in range(0, len(approved), LOCK_CHUNK):
         months_lock_derived(submissions=approved[start : start + LOCK_CHUNK], user=user)
-    recompute_for_months(months=months)
+    recompute_for_months(months=months, branch_ids=branch_ids)
 
 
 # ── aliases ───────────────────────────────────────────────────────────────────────────────────────

@@ -163,7 +163,7 @@ def correction_accept(*, branch: Branch, month: datetime.date, component_code: s
         changes=[{"component": pending.component.code, "name": pending.component.name,
                   "old": f"{pending.locked.normalize():f}", "new": f"{pending.live.normalize():f}"}],
     )
-    recompute_for_figure_change(year=month.year, month=month.month)
+    recompute_for_figure_change(year=month.year, month=month.month, branch_ids=[branch.pk])
     return figure
 
 
