@@ -86,7 +86,6 @@ class Branch(models.Model):
         """0 for a root (head office), 1 for a province under it, and so on."""
         return len(path_codes(self.path)) - 1
 
-
     def descendant_ids(self) -> set[int]:
         """Ids of this branch and every branch below it."""
         return set(Branch.objects.subtree(self).values_list("pk", flat=True))
