@@ -2,7 +2,9 @@
 
 import calendar as month_calendar
 import datetime
+import functools
 import logging
+import operator
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -219,23 +221,27 @@ def derived_component_figures(*, branch_ids, start: datetime.date, end: datetime
     """Monthly counts of the derived components: columns branch (code), component, month (date), value (Decimal)."""
     owners = _owners(branch_ids)
     totals: dict[tuple[str, str, datetime.date], int] = {}
+    by_date: dict[str, list[str]] = {}
     for component in sorted(components):
         if component not in COMPONENT_RULES:
             logger.warning("Component %s is marked derived but complaints does not derive it", component)
             continue
-        rule = COMPONENT_RULES[component]
+        by_date.setdefault(COMPONENT_RULES[component].date_field, []).append(component)
+    cases = Complaint.objects.filter(branch_id__in=list(owners))
+    # one grouped count per date field: the components put in a month by the same date share the scan
+    for date_field, codes in by_date.items():
         counts = (
-            component_cases(
-                component=component, start=start, end=end, queryset=Complaint.objects.filter(branch_id__in=list(owners))
-            )
-            .annotate(month=TruncMonth(rule.date_field))
+            cases.filter(**{f"{date_field}__range": (start, month_end(end))})
+            .filter(functools.reduce(operator.or_, (COMPONENT_RULES[c].q for c in codes)))
+            .annotate(month=TruncMonth(date_field))
             .values("branch_id", "month")
-            .annotate(n=Count("pk"))
+            .annotate(**{f"n_{c}": Count("pk", filter=COMPONENT_RULES[c].q) for c in codes})
             .order_by()
         )
         for c in counts:
-            key = (owners[c["branch_id"]], component, _as_date(c["month"]))
-            totals[key] = totals.get(key, 0) + c["n"]
+            for component in codes:
+                key = (owners[c["branch_id"]], component, _as_date(c["month"]))
+                totals[key] = totals.get(key, 0) + c[f"n_{component}"]
     rows = [(branch, component, month, Decimal(n)) for (branch, component, month), n in sorted(totals.items()) if n]
     frame = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
     frame["value"] = frame["value"].astype(object)

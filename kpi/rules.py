@@ -59,8 +59,8 @@ def indicator_inputs(indicator) -> Inputs:
 
 
 def scored_indicators(version) -> list[ScoredIndicator]:
-    """Every indicator of a scheme version, ready for the window scorer."""
-    return [ScoredIndicator(indicator_spec(i), indicator_inputs(i)) for i in version.indicators.order_by("order")]
+    """Every indicator of a scheme version, ready for the window scorer (its indicators prefetched or read)."""
+    return [ScoredIndicator(indicator_spec(i), indicator_inputs(i)) for i in sorted(version.indicators.all(), key=lambda i: i.order)]
 
 
 def indicator_definition(indicator) -> dict:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 
 from branches.models import Branch, path_codes
 from kpi.choices import Source
@@ -27,8 +27,8 @@ from kpi.models import (
     Veto,
 )
 from kpi.rules import scored_indicators
-from kpi.scoring.aggregation import cumulative_totals, window_totals
-from kpi.scoring.decimals import fmt
+from kpi.scoring.aggregation import window_totals
+from kpi.scoring.decimals import ZERO, fmt
 from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry, explain_cells
 
 
@@ -273,13 +273,14 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
     """`league_inputs` of windows ending in `months` for many (scheme, version) pairs, by scheme id and month.
 
     One read of the figures of every branch the schemes reach, per year (this one and the one before), rolled up
-    to each scheme's scored branches; window N is window N−1 plus month N (cumulative_totals); the office's inputs
+    to each scheme's scored branches; window N is window N−1 plus month N (_Sums); the office's inputs
     (overrides, qualitative scores, deductions, vetoes) of all the schemes in one query each. Its cost grows with
     the rows read, not with the number of schemes. `given` (one scheme only) maps a year to figures that replace
     that year's read (None: read it).
     """
     given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
+    prefetch_related_objects([version for _, version in schemes], "indicators", "qualitative_items")
     tree = _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
     owners = {scheme.pk: tree.owned(scored[scheme.pk]) for scheme, _ in schemes}
@@ -290,11 +291,12 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
     for year in sorted({scheme.year for scheme, _ in schemes}):
         of_year = [(s, v) for s, v in schemes if s.year == year]
         read = {
-            y: _ByBranch(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1]))
+            y: _Sums(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1]), tree, months[-1])
             for y in (year, year - 1) if y not in given
         }
         for scheme, version in of_year:
-            totals = {y: cumulative_totals(f.rolled_up(owners[scheme.pk]), months) for y, f in read.items()}
+            codes = [code for _, code, _ in scored[scheme.pk]]
+            totals = {y: {m: sums.window(codes, m) for m in months} for y, sums in read.items()}
             totals.update({y: dict.fromkeys(months, window_totals(f)) for y, f in given.items()})
             branches = scored[scheme.pk]
             indicators = tuple(scored_indicators(version))
@@ -334,6 +336,81 @@ class _Tree:
 
     def ids(self, codes) -> list[int]:
         return [self.by_code[code][1] for code in codes]
+
+
+class _Sums:
+    """Σ of each component of a year's figures for every branch over its whole subtree (the roll-up), month by
+    month and then running across the months (window N = window N−1 + month N): one pass over the rows however
+    many schemes read them, each scheme's window a slice. Exact: integers on each component's decimal scale,
+    and each cell keeps the exponent a Σ of its Decimals has, so the totals are the very Decimals (digits and
+    exponent) a Σ of the rows gives (`window_totals`)."""
+
+    def __init__(self, figures: pd.DataFrame, tree: "_Tree", last: int):
+        self.position = {row[2]: n for n, row in enumerate(tree.rows)}
+        self.components = sorted(set(figures["component"])) if not figures.empty else []
+        shape = (len(tree.rows), len(self.components), last)
+        self.counts = np.zeros(shape, dtype=np.int64)
+        self.places = np.zeros(shape, dtype=np.int64)
+        self.scale = dict.fromkeys(self.components, 0)
+        if figures.empty:
+            self.sums = np.zeros(shape, dtype=np.int64)
+            return
+        column = {code: n for n, code in enumerate(self.components)}
+        values = figures["value"].tolist()
+        comps = figures["component"].tolist()
+        places = [max(0, -v.as_tuple().exponent) for v in values]
+        for code, p in zip(comps, places, strict=True):
+            if p > self.scale[code]:
+                self.scale[code] = p
+        ints = [int(v.scaleb(self.scale[c])) for v, c in zip(values, comps, strict=True)]
+        at = (
+            np.array([self.position[code] for code in figures["branch"].tolist()], dtype=np.int64),
+            np.array([column[c] for c in comps], dtype=np.int64),
+            np.array([d.month - 1 for d in figures["month"].tolist()], dtype=np.int64),
+        )
+        wide = max(map(abs, ints), default=0) * len(ints) >= 2**62  # a Σ that int64 might not hold
+        self.sums = np.zeros(shape, dtype=object if wide else np.int64)
+        np.add.at(self.sums, at, np.array(ints, dtype=object if wide else np.int64))
+        np.add.at(self.counts, at, 1)
+        np.maximum.at(self.places, at, np.array(places, dtype=np.int64))
+        # each branch's subtree: the deepest branches first, each level added into its parents
+        parent = np.array([self.position.get(_parent_code(row[0]), -1) for row in tree.rows], dtype=np.int64)
+        depth = np.array([row[0].count("/") for row in tree.rows])
+        for level in sorted(set(depth.tolist()), reverse=True):
+            rows = np.flatnonzero((depth == level) & (parent >= 0))
+            for target, array, add in ((parent[rows], self.sums, np.add), (parent[rows], self.counts, np.add), (parent[rows], self.places, np.maximum)):
+                add.at(array, target, array[rows])
+        self.sums = np.cumsum(self.sums, axis=2)
+        self.counts = np.cumsum(self.counts, axis=2)
+        self.places = np.maximum.accumulate(self.places, axis=2)
+
+    def window(self, codes, month: int) -> pd.DataFrame:
+        """`window_totals` of January..month for the branches `codes`, each over its subtree."""
+        rows = sorted((code, self.position[code]) for code in codes)
+        if not rows or not self.components:
+            return pd.DataFrame(dtype=object)
+        index = np.array([p for _, p in rows], dtype=np.int64)
+        seen = self.counts[index, :, month - 1] > 0
+        kept = seen.any(axis=1)
+        if not kept.any():
+            return pd.DataFrame(dtype=object)
+        columns = np.flatnonzero(seen[kept].any(axis=0))
+        index, seen = index[kept], seen[kept]
+        sums = self.sums[index, :, month - 1]
+        places = self.places[index, :, month - 1]
+        data = {}
+        for c in columns.tolist():
+            scale = self.scale[self.components[c]]
+            data[self.components[c]] = [
+                Decimal(n // 10 ** (scale - p)).scaleb(-p) if present else ZERO
+                for n, p, present in zip(sums[:, c].tolist(), places[:, c].tolist(), seen[:, c].tolist(), strict=True)
+            ]
+        return pd.DataFrame(data, index=pd.Index([code for (code, _), k in zip(rows, kept.tolist(), strict=True) if k], name="branch"), dtype=object)
+
+
+def _parent_code(path: str) -> str | None:
+    codes = path_codes(path)
+    return codes[-2] if len(codes) > 1 else None
 
 
 class _ByBranch:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Branch
+from core.bulk import insert_rows
 from core.errors import ApplicationError
 from kpi import outbox, selectors
 from kpi.choices import RunStatus, SchemeStatus
@@ -22,7 +23,7 @@ from kpi.models import (
 from kpi.rules import INDICATOR_FIELDS, indicator_definition
 from kpi.scoring.aggregation import component_sums
 from kpi.scoring.decimals import fmt
-from kpi.scoring.league import league_assemble
+from kpi.scoring.league import league_assemble_many
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +122,9 @@ def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, S
 
 
 def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, ScoreRun]]:
-    """Load the windows' inputs of all the schemes in one read (window N = window N−1 + month N), assemble
-    each ranked league with the pure core and save it as the window's run. Schemes asking for the same
+    """Load the windows' inputs of all the schemes in one read (window N = window N−1 + month N), score every
+    scheme's window of a month together with the pure core (kpi.scoring.league.league_assemble_many: schemes of
+    the same rules in one pass per indicator) and save them as the windows' runs. Schemes asking for the same
     windows are read together."""
     groups: dict[tuple[int, ...], list[tuple[Scheme, SchemeVersion]]] = {}
     for scheme, months in work.items():
@@ -136,60 +138,84 @@ def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, Score
     branch_ids = dict(Branch.objects.values_list("code", "pk")) if groups else {}
     for months, pairs in groups.items():
         inputs = selectors.league_inputs_by_scheme(schemes=pairs, months=months)
-        for scheme, version in pairs:
-            for month, window in inputs[scheme.pk].items():
-                # Points on the exact engine; the explanations are rendered when someone asks for them
-                # (kpi.selectors.cell_explanations), from the inputs the run keeps.
-                league = league_assemble(window, explain=False)
-                runs.setdefault(scheme.pk, {})[month] = _write_run(scheme, version, month, window, league, branch_ids)
+        for month in months:
+            # Points on the exact engine; the explanations are rendered when someone asks for them
+            # (kpi.selectors.cell_explanations), from the inputs the run keeps.
+            windows = {(scheme, version): inputs[scheme.pk].pop(month) for scheme, version in pairs}
+            leagues = league_assemble_many(windows)
+            for run in _write_runs(month, windows, leagues, branch_ids):
+                runs.setdefault(run.scheme_id, {})[month] = run
     return runs
 
 
-def _write_run(scheme, version, month, inputs, league, branch_ids: dict[str, int]) -> ScoreRun:
-    """Save a run's rows and make it the window's current run (inside the caller's transaction).
+def _write_runs(month: int, windows: dict, leagues: dict, branch_ids: dict[str, int]) -> list[ScoreRun]:
+    """Save the runs of one window of many schemes ({(scheme, version): inputs} and their leagues) and make
+    them the windows' current runs (inside the caller's transaction): a few statements whatever the number of
+    schemes, the cells by COPY on PostgreSQL (core.bulk).
 
-    The run keeps what its explanations are rendered from: each branch's component totals of the window and of
+    A run keeps what its explanations are rendered from: each branch's component totals of the window and of
     the year before (`BranchScore.detail["totals"]`, `["previous_totals"]`, exact, as text; None for a branch
     with no figures) and each target at full precision (`targets[code]["exact"]`).
     """
-    result = league.window
-    run = ScoreRun.objects.create(
-        scheme=scheme, version=version, month=month, sums=_texts(component_sums(inputs.totals)),
-        targets={
-            k: {"value": None if v["value"] is None else fmt(v["value"]), "source": v["source"],
-                "exact": None if v["value"] is None else str(v["value"])}
-            for k, v in result.targets.items()
-        },
-    )
-    totals, previous = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals)
-    branch_scores = BranchScore.objects.bulk_create(
-        BranchScore(
-            run=run, branch_id=branch_ids[code], qualitative=r.qualitative, quantitative=r.quantitative,
-            deductions=r.deductions, total=r.total, rank=r["rank"], vetoed=r.vetoed,
-            detail={**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)},
+    keys = list(windows)
+    runs = ScoreRun.objects.bulk_create(
+        ScoreRun(
+            scheme=scheme, version=version, month=month, sums=_texts(component_sums(windows[scheme, version].totals)),
+            targets={
+                k: {"value": None if v["value"] is None else fmt(v["value"]), "source": v["source"],
+                    "exact": None if v["value"] is None else str(v["value"])}
+                for k, v in leagues[scheme, version].window.targets.items()
+            },
         )
-        for code, r in league.table.iterrows()
+        for scheme, version in keys
     )
-    score_ids = dict(zip(league.table.index, branch_scores, strict=True))
-    IndicatorScore.objects.bulk_create(
-        (
-            IndicatorScore(
-                branch_score=score_ids[c.branch], indicator_code=c.indicator, value=c.value, value2=c.value2,
-                previous=c.previous, target=c.target, points=c.points, explanation={},
+    scores = []
+    for run, key in zip(runs, keys, strict=True):
+        inputs, league = windows[key], leagues[key]
+        totals, previous = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals)
+        table = league.table
+        scores.extend(
+            BranchScore(
+                run=run, branch_id=branch_ids[code], qualitative=qualitative, quantitative=quantitative,
+                deductions=deductions, total=total, rank=rank, vetoed=vetoed,
+                detail={**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)},
             )
-            for c in result.cells.itertuples()
-        ),
-        batch_size=5000,
+            for code, qualitative, quantitative, deductions, total, rank, vetoed in zip(
+                table.index.tolist(),
+                *(table[c].tolist() for c in ("qualitative", "quantitative", "deductions", "total", "rank", "vetoed")),
+                strict=True,
+            )
+        )
+    scores = BranchScore.objects.bulk_create(scores, batch_size=5000)
+    score_of = {(s.run_id, s.branch_id): s.pk for s in scores}
+    # every cell's explanation is rendered on demand: stored empty
+    insert_rows(
+        IndicatorScore,
+        ["branch_score", "indicator_code", "value", "value2", "previous", "target", "points", "explanation"],
+        [
+            (score_of[run.pk, branch_ids[branch]], indicator, value, value2, previous_value, target, points, {})
+            for run, key in zip(runs, keys, strict=True) if not leagues[key].window.cells.empty
+            for value, value2, previous_value, target, points, indicator, branch in zip(
+                *(leagues[key].window.cells[c].tolist() for c in ("value", "value2", "previous", "target", "points", "indicator", "branch")),
+                strict=True,
+            )
+        ],
     )
-    ScoreRun.objects.filter(scheme=scheme, month=month, is_current=True).update(is_current=False)
-    run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, timezone.now()
-    run.save(update_fields=["status", "is_current", "completed_at"])
+    scheme_ids, new = [s.pk for s, _ in keys], [r.pk for r in runs]
+    windows_of = ScoreRun.objects.filter(scheme_id__in=scheme_ids, month=month)
+    windows_of.filter(is_current=True).exclude(pk__in=new).update(is_current=False)
+    done = timezone.now()
+    ScoreRun.objects.filter(pk__in=new).update(status=RunStatus.COMPLETE, is_current=True, completed_at=done)
     # Superseded runs go, except published ones: a published table is kept exactly as it was ranked on.
-    ScoreRun.objects.filter(
-        scheme=scheme, month=month, is_current=False, status=RunStatus.COMPLETE, publication__isnull=True
-    ).delete()
-    logger.info("scored %s 1–%s月: run %s", scheme.code, month, run.pk)
-    return run
+    stale = list(windows_of.filter(is_current=False, status=RunStatus.COMPLETE, publication__isnull=True).values_list("pk", flat=True))
+    if stale:
+        IndicatorScore.objects.filter(branch_score__run_id__in=stale).delete()
+        BranchScore.objects.filter(run_id__in=stale).delete()
+        ScoreRun.objects.filter(pk__in=stale).delete()
+    for run in runs:
+        run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, done
+    logger.info("scored 1–%s月 of %d schemes: runs %s", month, len(runs), new)
+    return runs
 
 
 def _texts(values: dict) -> dict[str, str]:
@@ -198,7 +224,11 @@ def _texts(values: dict) -> dict[str, str]:
 
 def _rows_as_text(totals) -> dict[str, dict[str, str]]:
     """A totals table (rows branch, columns component) as {branch: {component: exact text}}."""
-    return {branch: _texts(row) for branch, row in totals.to_dict(orient="index").items()} if len(totals) else {}
+    columns = totals.columns.tolist()
+    return {
+        branch: {c: str(v) for c, v in zip(columns, row, strict=True)}
+        for branch, row in zip(totals.index.tolist(), totals.to_numpy().tolist(), strict=True)
+    }
 
 
 def recompute_on_commit(*, scheme: Scheme, month: int) -> None:

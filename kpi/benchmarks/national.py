@@ -6,7 +6,6 @@ Used by `manage.py benchmark_national` inside a throw-away database; nothing her
 
 import csv
 import datetime
-import io
 import json
 import random
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from branches.models import Branch, BranchLevel
 from complaints.demo import COMPONENTS as COMPLAINT_COMPONENTS
+from core.bulk import copy_rows
 from kpi import services
 from kpi.choices import SchemeStatus, Source
 from kpi.demo import DEMO_DIR
@@ -34,31 +34,6 @@ class Company:
     reporters: list[int]
     figures: int
     complaints: int
-
-
-COPY_CHUNK = 100_000
-
-
-def _copy(table: str, columns: list[str], rows) -> int:
-    """COPY rows (tuples; None → NULL) into a table, COPY_CHUNK rows a statement; returns how many."""
-    n, chunk = 0, []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == COPY_CHUNK:
-            n += _copy_chunk(table, columns, chunk)
-            chunk = []
-    return n + (_copy_chunk(table, columns, chunk) if chunk else 0)
-
-
-def _copy_chunk(table: str, columns: list[str], rows: list) -> int:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
-    return len(rows)
 
 
 def build_tree(rng: random.Random, *, provinces: int = 36) -> dict[str, list[Branch]]:
@@ -141,7 +116,7 @@ def build_figures(rng: random.Random, reporters: list[int], *, months: int = 12)
                     if code in entered:
                         yield (branch_id, entered[code], datetime.date(YEAR, m, 1).isoformat(), value, now, now, "import", "benchmark")
 
-    return _copy(
+    return copy_rows(
         MonthlyFigure._meta.db_table,
         ["branch_id", "component_id", "month", "value", "created_at", "updated_at", "source", "source_ref"],
         rows(),
@@ -193,7 +168,7 @@ def build_complaints(rng: random.Random, branch_ids: list[int], *, count: int) -
             }
             yield [values[c] for c in given] + [_filler(columns[c][0]) for c in fill]
 
-    return _copy(table, given + fill, rows())
+    return copy_rows(table, given + fill, rows())
 
 
 @transaction.atomic

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 
 from kpi.scoring.decimals import ZERO
@@ -73,33 +72,6 @@ def window_totals(figures: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(dtype=object)
     totals = figures.groupby(["branch", "component"])["value"].sum().unstack("component")
     return totals.astype(object).where(totals.notna(), ZERO)
-
-
-def cumulative_totals(figures: pd.DataFrame, months) -> dict[int, pd.DataFrame]:
-    """`window_totals` of January..m for every m of `months`, from one table of the year's figures (column
-    month a date): one grouping of the rows by branch × component × month, then a running Σ across the months
-    (window N is window N−1 plus month N), never a new pass over every row."""
-    months = sorted(set(months))
-    if figures.empty:
-        return {m: window_totals(figures) for m in months}
-    month = figures["month"].map(lambda d: d.month)
-    monthly = figures.groupby(["branch", "component", month])["value"].sum().unstack("month")
-    columns = list(range(1, max(months) + 1))
-    # the first month each branch × component appears in: a window before it has no such cell
-    first = pd.Series(monthly.columns.to_numpy()[monthly.notna().to_numpy().argmax(axis=1)], index=monthly.index)
-    values = monthly.reindex(columns=columns).astype(object)
-    values = values.where(values.notna(), ZERO).to_numpy()
-    running = np.cumsum(values, axis=1)
-    out = {}
-    for m in months:
-        seen = (first <= m).to_numpy()
-        window = pd.Series(running[seen, m - 1], index=monthly.index[seen], dtype=object)
-        if window.empty:
-            out[m] = window_totals(figures.iloc[0:0])
-            continue
-        frame = window.unstack("component")
-        out[m] = frame.astype(object).where(frame.notna(), ZERO).sort_index().sort_index(axis=1)
-    return out
 
 
 def component_sums(totals: pd.DataFrame) -> dict[str, Decimal]:

@@ -311,13 +311,14 @@ def rank(totals: pd.DataFrame) -> pd.DataFrame:
     `totals` has index branch code and columns total, quantitative, vetoed. Within a tie the order is
     quantitative score, then branch code; tied branches share the rank.
     """
-    df = totals.copy()
-    df["_code"] = df.index
-    df = df.sort_values(["vetoed", "total", "quantitative", "_code"], ascending=[True, False, False, True], kind="stable")
+    codes = totals.index.tolist()
+    vetoed, total, quantitative = (totals[c].tolist() for c in ("vetoed", "total", "quantitative"))
+    order = sorted(range(len(codes)), key=lambda i: (bool(vetoed[i]), -total[i], -quantitative[i], codes[i]))
+    df = totals.iloc[order].copy()
     ranks, prev_key = [], None
-    for position, (vetoed, total) in enumerate(zip(df["vetoed"], df["total"], strict=False), start=1):
-        key = (vetoed, total)
+    for position, i in enumerate(order, start=1):
+        key = (vetoed[i], total[i])
         ranks.append(ranks[-1] if key == prev_key else position)
         prev_key = key
     df["rank"] = ranks
-    return df.drop(columns="_code")
+    return df

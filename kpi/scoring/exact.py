@@ -110,11 +110,11 @@ class Ints:
 
     def floordiv(self, d: int) -> "Ints":
         """⌊x ÷ d⌋ for an integer d > 0."""
-        return Ints(self.a // d, self.bound + 1)
+        return Ints(self._wide(self.a, d) // d, self.bound + 1)
 
     def ceildiv(self, d: int) -> "Ints":
         """⌈x ÷ d⌉ for an integer d > 0."""
-        return Ints(-((-self.a) // d), self.bound + 1)
+        return Ints(-((-self._wide(self.a, d)) // d), self.bound + 1)
 
     @staticmethod
     def where(cond: np.ndarray, x, y) -> "Ints":

@@ -13,7 +13,7 @@ import pandas as pd
 
 from kpi.scoring.decimals import ZERO, fmt
 from kpi.scoring.engine import rank
-from kpi.scoring.window import ScoredIndicator, WindowResult, score_window
+from kpi.scoring.window import ScoredIndicator, WindowResult, score_window, score_windows
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,31 @@ def league_assemble(inputs: LeagueInputs, engine: str | None = None, explain: bo
     """
     window = score_cells(inputs, engine=engine, explain=explain)
     quantitative = window.quantitative().to_dict() if not window.cells.empty else {}
+    return _ranked(inputs, window, quantitative)
+
+
+def league_assemble_many(inputs: dict) -> dict:
+    """`league_assemble(…, explain=False)` of many windows ({key: LeagueInputs} → {key: League}) at once.
+
+    Windows scored by the same indicators (every scheme of a level shares its rules, and a scheme's windows
+    share them) are evaluated together, one pass per indicator over all their rows, each row against its own
+    window's target (kpi.scoring.window.score_windows): the cost is that of the rows, not of the windows.
+    Equal to assembling each window alone (tests/kpi/test_league_many.py).
+    """
+    groups: dict[tuple, list] = {}
+    for key, window_inputs in inputs.items():
+        groups.setdefault(window_inputs.indicators, []).append(key)
+    out = {}
+    for indicators, keys in groups.items():
+        windows = [inputs[key] for key in keys]
+        results, quantitative = score_windows(list(indicators), windows)
+        for key, window_inputs, result, quant in zip(keys, windows, results, quantitative, strict=True):
+            out[key] = _ranked(window_inputs, result, quant)
+    return out
+
+
+def _ranked(inputs: LeagueInputs, window: WindowResult, quantitative: dict) -> League:
+    """The league table of scored cells: each branch's qualitative, quantitative and deduction points, ranked."""
     columns = {c: [] for c in ("qualitative", "quantitative", "deductions", "total", "vetoed")}
     details = {}
     for code in inputs.branches:

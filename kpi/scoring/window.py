@@ -3,10 +3,11 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from kpi.scoring.aggregation import Inputs, indicator_values, pooled_value
-from kpi.scoring.decimals import fmt
+from kpi.scoring.decimals import ZERO, fmt
 from kpi.scoring.engine import IndicatorSpec, is_missing, prepare, score_indicator
 from kpi.scoring.exact import ENGINES, prepared_points
 
@@ -150,3 +151,81 @@ def score_window(
     else:
         cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return WindowResult(cells=cells, targets=resolved)
+
+
+def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[list[WindowResult], list[dict]]:
+    """`score_window(…, explain=False)` of many windows scored by the same indicators, evaluated together.
+
+    `windows` are LeagueInputs (kpi.scoring.league). The rows of every window are scored in one pass per
+    indicator on the exact engine; each window keeps its own target (fixed, its pooled provincial average, its
+    override), and rows sharing a target are scored by one call. Returns each window's result and its Σ of
+    points per branch, in the order of `windows`."""
+    rows = [(w, code) for w, inputs in enumerate(windows) for code in inputs.branches]
+    starts = np.cumsum([0] + [len(inputs.branches) for inputs in windows]).tolist()
+    current = _stacked([inputs.totals for inputs in windows])
+    previous = _stacked([inputs.previous_totals for inputs in windows])
+    cells = {c: [] for c in CELL_COLUMNS}
+    resolved = [{} for _ in windows]
+    for item in indicators:
+        spec = item.spec
+        table = _rows_values(indicator_values(item.inputs, current[0]), current[1], rows)
+        if spec.target_kind == "year_on_year":
+            table["previous"] = _rows_values(indicator_values(item.inputs, previous[0]), previous[1], rows)["value"]
+        by_target: dict = {}
+        for w, inputs in enumerate(windows):
+            target, source = resolve_target(item, inputs.totals, inputs.overrides.get(spec.code))
+            resolved[w][spec.code] = {"value": target, "source": source}
+            by_target.setdefault((target, str(target)), []).append(w)
+        column = {c: [None] * len(rows) for c in ("value", "value2", "previous", "target", "points")}
+        for (target, _), ws in by_target.items():
+            positions = [p for w in ws for p in range(starts[w], starts[w + 1])]
+            df, _, complete, used = prepare(spec, table.iloc[positions], target)
+            points = prepared_points(spec, df, complete, used)
+            for col in ("value", "value2", "previous"):
+                values = df[col].tolist()
+                for p, v in zip(positions, values, strict=True):
+                    column[col][p] = v
+            for p, v in zip(positions, points, strict=True):
+                column["points"][p] = v
+                column["target"][p] = used
+        for col, values in column.items():
+            cells[col].append(values)
+    results, quantitative = [], []
+    for w, inputs in enumerate(windows):
+        a, b = starts[w], starts[w + 1]
+        frame = {c: [v for values in cells[c] for v in values[a:b]] for c in ("value", "value2", "previous", "target", "points")}
+        n = (b - a) * len(indicators)
+        frame["explanation"] = [None] * n
+        frame["indicator"] = [item.spec.code for item in indicators for _ in range(b - a)]
+        frame["branch"] = list(inputs.branches) * len(indicators)
+        totals: dict = {}
+        for code, points in zip(frame["branch"], frame["points"], strict=True):
+            totals[code] = totals.get(code, ZERO) + points
+        results.append(WindowResult(cells=pd.DataFrame(frame, columns=list(CELL_COLUMNS), dtype=object) if indicators else pd.DataFrame(), targets=resolved[w]))
+        quantitative.append(totals)
+    return results, quantitative
+
+
+def _stacked(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
+    """The windows' totals one under the other (components a window lacks are 0 in its rows), and the
+    position of each (window, branch) row."""
+    present = [(w, f) for w, f in enumerate(frames) if len(f.index)]
+    if not present:
+        return pd.DataFrame(dtype=object), {}
+    stacked = pd.concat([f for _, f in present], ignore_index=True, sort=True).astype(object)
+    stacked = stacked.where(stacked.notna(), ZERO)
+    where, position = {}, 0
+    for w, f in present:
+        for code in f.index.tolist():
+            where[(w, code)] = position
+            position += 1
+    return stacked, where
+
+
+def _rows_values(values: pd.DataFrame, where: dict, rows: list) -> pd.DataFrame:
+    """`values` (rows as in `_stacked`) taken for each (window, branch) of `rows`: None where it has no figures."""
+    columns = {col: values[col].tolist() if col in values else [] for col in ("value", "value2")}
+    out = {}
+    for col, got in columns.items():
+        out[col] = [None if (p := where.get(row)) is None or is_missing(got[p]) else got[p] for row in rows]
+    return pd.DataFrame(out, dtype=object)

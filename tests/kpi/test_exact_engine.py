@@ -87,6 +87,8 @@ def test_integers_are_int64_until_a_bound_says_otherwise():
     assert product.a.dtype == object and product.a.tolist() == [3 * 2**61, -4 * 2**61]
     assert Ints.of([2**70]).a.dtype == object
     assert (small.floordiv(3).a.tolist(), small.ceildiv(3).a.tolist()) == ([1, -2], [1, -1])
+    # a divisor beyond int64 (a step of 1 at a scale of 10^19): the column is widened first
+    assert (small.floordiv(10**19).a.tolist(), small.ceildiv(10**19).a.tolist()) == ([0, -1], [1, 0])
 
 
 def test_an_unknown_engine_or_explaining_with_the_exact_engine_is_refused():

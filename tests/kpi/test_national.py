@@ -5,14 +5,13 @@ import datetime
 import random
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 
 from branches.models import Branch, Role, User
 from branches.permissions import visible_branch_ids
 from kpi import demo, selectors, services, tasks
 from kpi.models import IndicatorScore, RecomputeRequest, ScoreRun
-from kpi.scoring.aggregation import cumulative_totals, window_totals
+from kpi.scoring.aggregation import window_totals
 from kpi.scoring.league import league_assemble
 
 
@@ -132,23 +131,28 @@ def test_windows_computed_in_one_pass_equal_windows_computed_one_by_one(scheme, 
         assert points == {(c.branch, c.indicator): c.points for c in alone.window.cells.itertuples()}
 
 
-def test_cumulative_totals_equal_each_windows_own_totals():
+def test_every_schemes_window_totals_are_the_sum_of_its_subtrees_rows_to_the_digit(schemes, figure):
+    """The subtree sums a recompute reads (one pass, running across months) equal, digit for digit and exponent
+    for exponent, Σ of the window's rows rolled up to each scored branch (scheme_figures + window_totals),
+    with figures entered at two levels, whole and 4-decimal values, a branch and a component that start late,
+    and complaint-derived counts."""
+    _month_figures(figure, [1, 2, 4, 5])
     rng = random.Random(3)
-    rows = [
-        (b, c, datetime.date(2023, m, 1), Decimal(rng.randint(0, 99999)) / 10000)
-        for b in "abcd" for c in "xyz" for m in range(1, 13) if rng.random() < 0.6
-    ]
-    # a branch and a component that appear only later, never together with the others' rows
-    rows += [("late", "new", datetime.date(2023, 7, 1), Decimal("1.5")), ("a", "x", datetime.date(2023, 9, 1), Decimal(2))]
-    figures = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
-    figures["value"] = figures["value"].astype(object)
-    cumulative = cumulative_totals(figures, [2, 5, 6, 7, 8, 12])
-    for month in (2, 5, 6, 7, 8, 12):
-        alone = window_totals(figures[figures["month"] <= datetime.date(2023, month, 1)]).sort_index().sort_index(axis=1)
-        assert cumulative[month].equals(alone) or (cumulative[month] == alone).all().all()
-        assert list(cumulative[month].index) == list(alone.index)
-        assert list(cumulative[month].columns) == list(alone.columns)
-        assert all(isinstance(v, Decimal) for v in cumulative[month].to_numpy().ravel())
+    for month in (3, 7):
+        for branch in ("nanjing", "jiangning", "hangzhou"):
+            figure(branch, "premium_wan", 2023, month, str(Decimal(rng.randint(0, 99999)) / 100))
+    figure("zhejiang", "sl_bank_passed", 2023, 9, "7")  # a province's own figure counts for head office's scheme
+    figure("hangzhou", "sl_bank_checked", 2023, 12, "0.0001")
+    months = [1, 2, 3, 6, 9, 12]
+    for scheme in schemes.values():
+        windows = selectors.league_inputs_by_month(scheme=scheme, months=months)
+        for month in months:
+            rows = window_totals(selectors.scheme_figures(scheme=scheme, year=2023, month=month)).sort_index().sort_index(axis=1)
+            got = windows[month].totals
+            assert list(got.index) == list(rows.index), (scheme.code, month)
+            assert list(got.columns) == list(rows.columns), (scheme.code, month)
+            assert [[str(v) for v in r] for r in got.to_numpy().tolist()] == [[str(v) for v in r] for r in rows.to_numpy().tolist()]
+            assert all(isinstance(v, Decimal) for v in got.to_numpy().ravel())
 
 
 def _complaint(n, branch, day):
