@@ -7,43 +7,83 @@ import json
 from django.db import connection
 
 COPY_CHUNK = 100_000
+TEXT_FIELDS = {"CharField", "SlugField", "TextField", "EmailField", "URLField", "JSONField"}
 
 
-def copy_rows(table: str, columns: list[str], rows) -> int:
+def copy_rows(table: str, columns: list[str], rows, *, not_null: tuple[str, ...] | None = None) -> int:
     """COPY rows (tuples of database values; None → NULL) into a PostgreSQL table, COPY_CHUNK rows a
-    statement, inside the caller's transaction; returns how many."""
+    statement, inside the caller's transaction; returns how many.
+
+    With `not_null` (the text columns, none of which may be NULL) rows are written by the csv module alone: an
+    empty field is an empty string in those columns and NULL in the others. Without, each None is spelt out
+    as \\N first."""
     n, chunk = 0, []
     for row in rows:
         chunk.append(row)
         if len(chunk) == COPY_CHUNK:
-            n += _copy_chunk(table, columns, chunk)
+            n += _copy_chunk(table, columns, chunk, not_null)
             chunk = []
-    return n + (_copy_chunk(table, columns, chunk) if chunk else 0)
+    return n + (_copy_chunk(table, columns, chunk, not_null) if chunk else 0)
 
 
-def _copy_chunk(table: str, columns: list[str], rows: list) -> int:
+def _copy_chunk(table: str, columns: list[str], rows: list, not_null: tuple[str, ...] | None) -> int:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
+    if not_null is not None:
+        writer.writerows(rows)
+        options = f"FORMAT csv, FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else "FORMAT csv"
+    else:
+        for row in rows:
+            writer.writerow(["\\N" if v is None else v for v in row])
+        options = "FORMAT csv, NULL '\\N'"
     buffer.seek(0)
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})", buffer)
     return len(rows)
 
 
-def insert_rows(model, fields: list[str], rows: list[tuple]) -> int:
-    """Insert rows of `model` given as tuples of Python values in the order of `fields` (a foreign key by its id),
-    when no ids are needed back: COPY on PostgreSQL (a value is written as psycopg2 would send it: Decimal,
-    int, text and dates as their text, JSON dumped), bulk_create of the model's objects elsewhere."""
-    meta = [model._meta.get_field(name) for name in fields]
+def insert_rows(model, fields: list[str], rows: list[tuple], *, ids: bool = False, constants: dict | None = None) -> list[int] | None:
+    """Insert rows of `model` given as tuples of Python values in the order of `fields` (a foreign key by its id):
+    COPY on PostgreSQL (a value is written as psycopg2 would send it: Decimal, int, text and dates as their
+    text, JSON dumped), bulk_create of the model's objects elsewhere. With `ids`, returns the new rows' ids in
+    the order of `rows` (on PostgreSQL taken from the table's sequence first, then written with the rows).
+    `constants` ({field: value}) are the same in every row."""
+    constants = constants or {}
+    meta = [model._meta.get_field(name) for name in [*fields, *constants]]
     if connection.vendor != "postgresql":
-        names = [f.attname for f in meta]
-        model.objects.bulk_create((model(**dict(zip(names, row, strict=True))) for row in rows), batch_size=5000)
-        return len(rows)
-    dumped = [n for n, f in enumerate(meta) if f.get_internal_type() == "JSONField"]
+        names, tail = [f.attname for f in meta], tuple(constants.values())
+        made = model.objects.bulk_create([model(**dict(zip(names, (*row, *tail), strict=True))) for row in rows], batch_size=5000)
+        return [obj.pk for obj in made] if ids else None
+    columns = [f.column for f in meta]
+    dumped = {n: f.encoder for n, f in enumerate(meta[: len(fields)]) if f.get_internal_type() == "JSONField"}
     if dumped:
-        encoders = {n: meta[n].encoder for n in dumped}
-        rows = ([json.dumps(v, cls=encoders[n], ensure_ascii=False) if n in encoders and v is not None else v
-                 for n, v in enumerate(row)] for row in rows)
-    return copy_rows(model._meta.db_table, [f.column for f in meta], rows)
+        rows = [tuple(_json(v, dumped[n]) if n in dumped else v for n, v in enumerate(row)) for row in rows]
+    if constants:
+        tail = tuple(_json(v, f.encoder) if f.get_internal_type() == "JSONField" else v for f, v in zip(meta[len(fields):], constants.values(), strict=True))
+        rows = [(*row, *tail) for row in rows]
+    new = None
+    if ids:
+        new = _reserve_ids(model, len(rows))
+        rows = [(pk, *row) for pk, row in zip(new, rows, strict=True)]
+        columns = [model._meta.pk.column, *columns]
+    # a text column that cannot be NULL reads an empty field as an empty string; any other column as NULL
+    text = [f for f in meta if f.get_internal_type() in TEXT_FIELDS]
+    not_null = tuple(f.column for f in text) if all(not f.null for f in text) else None
+    copy_rows(model._meta.db_table, columns, rows, not_null=not_null)
+    return new
+
+
+def _reserve_ids(model, n: int) -> list[int]:
+    """n ids from the table's own sequence, as inserts would take them (PostgreSQL)."""
+    if not n:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, n],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _json(value, encoder):
+    return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)

@@ -57,8 +57,17 @@ class Scheme(TimeStampedModel):
         return f"{self.name}({self.code})"
 
     def version_in_force(self):
-        """The published version scores use, or None before the first publication."""
-        return self.versions.filter(status=SchemeStatus.PUBLISHED).order_by("-number").first()
+        """The published version scores use (the newest published), or None before the first publication."""
+        return Scheme.versions_in_force([self]).get(self.pk)
+
+    @staticmethod
+    def versions_in_force(schemes) -> dict:
+        """`version_in_force` of many schemes in one query: {scheme id: version}; a scheme without one is absent."""
+        out = {}
+        published = SchemeVersion.objects.filter(scheme__in=list(schemes), status=SchemeStatus.PUBLISHED).order_by("scheme_id", "-number")
+        for version in published:
+            out.setdefault(version.scheme_id, version)
+        return out
 
 
 class SchemeVersion(TimeStampedModel):

@@ -75,10 +75,14 @@ def dispatch_pending() -> int:
     return queued
 
 
-def pending_claims(*, scheme_id: int) -> dict[int, tuple[int, datetime.datetime]]:
-    """At the start of a run: the scheme's pending requests (id and time) by window, that this run will satisfy."""
-    rows = RecomputeRequest.objects.filter(scheme_id=scheme_id, done_at=None).values_list("month", "pk", "requested_at")
-    return {month: (pk, requested_at) for month, pk, requested_at in rows}
+def pending_claims(*, scheme_ids) -> dict[int, dict[int, tuple[int, datetime.datetime]]]:
+    """At the start of a run: each scheme's pending requests (id and time) by window, that this run will satisfy,
+    {scheme id: {month: claim}} in one query."""
+    out: dict[int, dict[int, tuple[int, datetime.datetime]]] = {pk: {} for pk in scheme_ids}
+    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).values_list("scheme_id", "month", "pk", "requested_at")
+    for scheme_id, month, pk, requested_at in rows:
+        out[scheme_id][month] = (pk, requested_at)
+    return out
 
 
 def request_done(claim: tuple[int, datetime.datetime] | None) -> bool:

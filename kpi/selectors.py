@@ -87,18 +87,16 @@ _unapproved_month = MonthlySubmission.objects.filter(
 ).exclude(status=SubmissionStatus.APPROVED)
 
 
-def window_figures(*, branch_ids, year: int, month: int) -> pd.DataFrame:
-    """Monthly figures of January..month of a year: columns branch (code), component, month, value."""
+def window_figures(*, branch_ids, year: int, month: int, components=None) -> pd.DataFrame:
+    """Monthly figures of January..month of a year: columns branch (code), component, month, value; only the
+    components of `components` if given."""
     start, end = window_months(year, month)
-    rows = list(
-        MonthlyFigure.objects.filter(
-            branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED
-        ).exclude(Exists(_unapproved_month)).values_list(
-            "branch__code", "component__code", "month", "value"
-        )
-    )
+    entered = MonthlyFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED)
+    if components is not None:
+        entered = entered.filter(component__code__in=list(components))
+    rows = list(entered.exclude(Exists(_unapproved_month)).values_list("branch__code", "component__code", "month", "value"))
     entered = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
-    derived = _derived_figures(branch_ids=branch_ids, start=start, end=end)
+    derived = _derived_figures(branch_ids=branch_ids, start=start, end=end, components=components)
     frames = [f for f in (entered, derived) if not f.empty]
     if not frames:
         return entered
@@ -110,10 +108,11 @@ def window_figures(*, branch_ids, year: int, month: int) -> pd.DataFrame:
 FIGURE_COLUMNS = ["branch", "component", "month", "value"]
 
 
-def _derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
-    """Components of source 'derived': as the complaints app counts them now, except in approved months,
-    which keep the values locked when they were approved (a later case change waits as a correction)."""
-    live = live_derived_figures(branch_ids=branch_ids, start=start, end=end)
+def _derived_figures(*, branch_ids, start, end, components=None) -> pd.DataFrame:
+    """Components of source 'derived' (those of `components` if given): as the complaints app counts them now,
+    except in approved months, which keep the values locked when they were approved (a later case change
+    waits as a correction)."""
+    live = live_derived_figures(branch_ids=branch_ids, start=start, end=end, components=components)
     locked_keys = locked_months(branch_ids=branch_ids, start=start, end=end)
     if not locked_keys:
         return live
@@ -126,23 +125,21 @@ def _derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
         not any((a, m) in locked_codes for a in above.get(b, (b,)))
         for b, m in zip(live["branch"], live["month"], strict=True)
     ]
-    frozen = pd.DataFrame(
-        list(
-            LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end))
-            .filter(_locked_month)
-            .values_list("branch__code", "component__code", "month", "value")
-        ),
-        columns=FIGURE_COLUMNS,
-    )
+    locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end)).filter(_locked_month)
+    if components is not None:
+        locked = locked.filter(component__code__in=list(components))
+    frozen = pd.DataFrame(list(locked.values_list("branch__code", "component__code", "month", "value")), columns=FIGURE_COLUMNS)
     frames = [f for f in (live[keep], frozen) if not f.empty]
     out = pd.concat(frames, ignore_index=True) if frames else live.iloc[0:0]
     out["value"] = out["value"].astype(object)
     return out
 
 
-def live_derived_figures(*, branch_ids, start, end) -> pd.DataFrame:
-    """The derived components as the complaints app counts them from the cases now."""
+def live_derived_figures(*, branch_ids, start, end, components=None) -> pd.DataFrame:
+    """The derived components (those of `components` if given) as the complaints app counts them from the cases now."""
     derived_codes = set(Component.objects.filter(source=Source.DERIVED).values_list("code", flat=True))
+    if components is not None:
+        derived_codes &= set(components)
     if not derived_codes:
         return pd.DataFrame(columns=FIGURE_COLUMNS)
     from complaints.selectors import derived_component_figures
@@ -281,6 +278,7 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
     given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
     prefetch_related_objects([version for _, version in schemes], "indicators", "qualitative_items")
+    indicators_of = {version.pk: tuple(scored_indicators(version)) for _, version in schemes}
     tree = _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
     owners = {scheme.pk: tree.owned(scored[scheme.pk]) for scheme, _ in schemes}
@@ -290,8 +288,10 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
     out = {}
     for year in sorted({scheme.year for scheme, _ in schemes}):
         of_year = [(s, v) for s, v in schemes if s.year == year]
+        # last year is read only for what it is scored on: the components of the year-on-year indicators
+        wanted = {year: None, year - 1: {c for _, v in of_year for i in indicators_of[v.pk] if i.spec.target_kind == "year_on_year" for c in i.inputs.components}}
         read = {
-            y: _Sums(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1]), tree, months[-1])
+            y: _Sums(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1], components=wanted[y]), tree, months[-1])
             for y in (year, year - 1) if y not in given
         }
         for scheme, version in of_year:
@@ -299,7 +299,7 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
             totals = {y: {m: sums.window(codes, m) for m in months} for y, sums in read.items()}
             totals.update({y: dict.fromkeys(months, window_totals(f)) for y, f in given.items()})
             branches = scored[scheme.pk]
-            indicators = tuple(scored_indicators(version))
+            indicators = indicators_of[version.pk]
             items = {q.code: q for q in version.qualitative_items.all()}
             out[scheme.pk] = {
                 m: _window_inputs(scheme, m, branches, indicators, items, names, extras, totals[year][m], totals[year - 1][m])
@@ -396,16 +396,18 @@ class _Sums:
             return pd.DataFrame(dtype=object)
         columns = np.flatnonzero(seen[kept].any(axis=0))
         index, seen = index[kept], seen[kept]
-        sums = self.sums[index, :, month - 1]
-        places = self.places[index, :, month - 1]
-        data = {}
-        for c in columns.tolist():
-            scale = self.scale[self.components[c]]
-            data[self.components[c]] = [
+        sums = self.sums[index][:, columns, month - 1]
+        places = self.places[index][:, columns, month - 1]
+        seen = seen[:, columns]
+        scales = [self.scale[self.components[c]] for c in columns.tolist()]
+        values = np.empty(sums.shape, dtype=object)
+        for j, scale in enumerate(scales):
+            values[:, j] = [
                 Decimal(n // 10 ** (scale - p)).scaleb(-p) if present else ZERO
-                for n, p, present in zip(sums[:, c].tolist(), places[:, c].tolist(), seen[:, c].tolist(), strict=True)
+                for n, p, present in zip(sums[:, j].tolist(), places[:, j].tolist(), seen[:, j].tolist(), strict=True)
             ]
-        return pd.DataFrame(data, index=pd.Index([code for (code, _), k in zip(rows, kept.tolist(), strict=True) if k], name="branch"), dtype=object)
+        codes = [code for (code, _), k in zip(rows, kept.tolist(), strict=True) if k]
+        return pd.DataFrame(values, index=pd.Index(codes, name="branch"), columns=[self.components[c] for c in columns.tolist()])
 
 
 def _parent_code(path: str) -> str | None:

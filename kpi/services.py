@@ -109,7 +109,7 @@ def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, S
     """
     with transaction.atomic():
         locked = list(Scheme.objects.select_for_update().filter(pk__in=[s.pk for s in schemes]).order_by("pk"))
-        claims = {s.pk: outbox.pending_claims(scheme_id=s.pk) for s in locked}
+        claims = outbox.pending_claims(scheme_ids=[s.pk for s in locked])
         work = {}
         for scheme in locked:
             missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
@@ -127,10 +127,11 @@ def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, Score
     the same rules in one pass per indicator) and save them as the windows' runs. Schemes asking for the same
     windows are read together."""
     groups: dict[tuple[int, ...], list[tuple[Scheme, SchemeVersion]]] = {}
+    in_force = Scheme.versions_in_force(scheme for scheme, months in work.items() if months)
     for scheme, months in work.items():
         if not months:
             continue
-        version = scheme.version_in_force()
+        version = in_force.get(scheme.pk)
         if version is None:
             raise ApplicationError("方案尚未发布，不能计分。")
         groups.setdefault(tuple(months), []).append((scheme, version))
@@ -172,35 +173,33 @@ def _write_runs(month: int, windows: dict, leagues: dict, branch_ids: dict[str, 
     scores = []
     for run, key in zip(runs, keys, strict=True):
         inputs, league = windows[key], leagues[key]
-        totals, previous = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals)
-        table = league.table
+        totals, previous, table = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals), league.table
         scores.extend(
-            BranchScore(
-                run=run, branch_id=branch_ids[code], qualitative=qualitative, quantitative=quantitative,
-                deductions=deductions, total=total, rank=rank, vetoed=vetoed,
-                detail={**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)},
-            )
+            (run.pk, branch_ids[code], qualitative, quantitative, deductions, total, rank, bool(vetoed),
+             {**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)})
             for code, qualitative, quantitative, deductions, total, rank, vetoed in zip(
                 table.index.tolist(),
                 *(table[c].tolist() for c in ("qualitative", "quantitative", "deductions", "total", "rank", "vetoed")),
                 strict=True,
             )
         )
-    scores = BranchScore.objects.bulk_create(scores, batch_size=5000)
-    score_of = {(s.run_id, s.branch_id): s.pk for s in scores}
-    # every cell's explanation is rendered on demand: stored empty
-    insert_rows(
-        IndicatorScore,
-        ["branch_score", "indicator_code", "value", "value2", "previous", "target", "points", "explanation"],
-        [
-            (score_of[run.pk, branch_ids[branch]], indicator, value, value2, previous_value, target, points, {})
-            for run, key in zip(runs, keys, strict=True) if not leagues[key].window.cells.empty
-            for value, value2, previous_value, target, points, indicator, branch in zip(
-                *(leagues[key].window.cells[c].tolist() for c in ("value", "value2", "previous", "target", "points", "indicator", "branch")),
-                strict=True,
-            )
-        ],
+    score_ids = insert_rows(
+        BranchScore, ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail"],
+        scores, ids=True,
     )
+    score_of = {(row[0], row[1]): pk for row, pk in zip(scores, score_ids, strict=True)}
+    # every cell's explanation is rendered on demand: stored empty
+    cells = []
+    for run, key in zip(runs, keys, strict=True):
+        window, branches = leagues[key].window, windows[key].branches
+        score_ids = {code: score_of[run.pk, branch_ids[code]] for code in branches}
+        cells.extend(zip(
+            [score_ids[code] for code in window.column("branch")],
+            *(window.column(c) for c in ("indicator", "value", "value2", "previous", "target", "points")),
+            strict=True,
+        ))
+    insert_rows(IndicatorScore, ["branch_score", "indicator_code", "value", "value2", "previous", "target", "points"], cells,
+                constants={"explanation": {}})
     scheme_ids, new = [s.pk for s, _ in keys], [r.pk for r in runs]
     windows_of = ScoreRun.objects.filter(scheme_id__in=scheme_ids, month=month)
     windows_of.filter(is_current=True).exclude(pk__in=new).update(is_current=False)

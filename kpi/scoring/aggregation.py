@@ -76,7 +76,7 @@ def window_totals(figures: pd.DataFrame) -> pd.DataFrame:
 
 def component_sums(totals: pd.DataFrame) -> dict[str, Decimal]:
     """Σ of each component over every branch of a window's totals."""
-    return {code: sum(totals[code], ZERO) for code in totals.columns}
+    return {code: sum(values, ZERO) for code, values in zip(totals.columns, totals.to_numpy().T.tolist(), strict=True)}
 
 
 def _component(totals: pd.DataFrame, code: str) -> pd.Series:

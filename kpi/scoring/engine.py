@@ -108,15 +108,24 @@ def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decim
     return raw, explain
 
 
-def attainment_ratio(spec: IndicatorSpec, v: pd.Series, target: Decimal) -> pd.Series:
-    """value ÷ target (target ÷ value when lower is better; 1 when either is 0) at Decimal precision.
+def _per_row(target, index) -> pd.Series:
+    """One target for every row, or already a column of them (kpi.scoring.window.score_windows)."""
+    return target if isinstance(target, pd.Series) else pd.Series([target] * len(index), index=index, dtype=object)
+
+
+def attainment_ratio(spec: IndicatorSpec, v: pd.Series, target) -> pd.Series:
+    """value ÷ target (target ÷ value when lower is better; 1 when either is 0) at Decimal precision; `target`
+    one Decimal or a column of them.
 
     Both engines take this quotient from here, so they see the same rounded Decimal (kpi.scoring.exact)."""
-    if target <= ZERO:
-        return pd.Series(ONE, index=v.index, dtype=object)
+    t = _per_row(target, v.index)
+    positive = t > ZERO
+    t = t.where(positive, ONE)
     if spec.higher_is_better:
-        return v / target
-    return (target / v.where(v != ZERO, target)).where(v != ZERO, ONE)
+        ratio = v / t
+    else:
+        ratio = (t / v.where(v != ZERO, t)).where(v != ZERO, ONE)
+    return ratio.where(positive, ONE)
 
 
 def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, target: Decimal):
@@ -185,7 +194,7 @@ BASIS_TEXT = {
 }
 
 
-def band_basis(rule: BandsRule, df: pd.DataFrame, target: Decimal | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+def band_basis(rule: BandsRule, df: pd.DataFrame, target) -> tuple[pd.Series, pd.Series, pd.Series]:
     """The basis x each row is banded on, at Decimal precision, and which rows score a special case instead
     (target 0, previous year 0) with what. Both engines take x from here (kpi.scoring.exact)."""
     v = df["value"]
@@ -194,12 +203,11 @@ def band_basis(rule: BandsRule, df: pd.DataFrame, target: Decimal | None) -> tup
     if rule.basis == "value":
         x = v
     elif rule.basis == "ratio_to_target":
-        if target == ZERO:
-            special[:] = True
-            special_pts[:] = rule.zero_target_points
-            x = pd.Series(ZERO, index=df.index, dtype=object)
-        else:
-            x = v / target
+        t = _per_row(target, df.index)
+        zero = t == ZERO
+        special = zero.astype(bool)
+        special_pts = special_pts.where(~special, rule.zero_target_points)
+        x = (v / t.where(~special, ONE)).where(~special, ZERO)
     else:
         prev = df["previous"]
         zero_prev = prev == ZERO
@@ -312,13 +320,18 @@ def rank(totals: pd.DataFrame) -> pd.DataFrame:
     quantitative score, then branch code; tied branches share the rank.
     """
     codes = totals.index.tolist()
-    vetoed, total, quantitative = (totals[c].tolist() for c in ("vetoed", "total", "quantitative"))
-    order = sorted(range(len(codes)), key=lambda i: (bool(vetoed[i]), -total[i], -quantitative[i], codes[i]))
+    order, ranks = rank_order(codes, *(totals[c].tolist() for c in ("vetoed", "total", "quantitative")))
     df = totals.iloc[order].copy()
-    ranks, prev_key = [], None
-    for position, i in enumerate(order, start=1):
-        key = (vetoed[i], total[i])
-        ranks.append(ranks[-1] if key == prev_key else position)
-        prev_key = key
     df["rank"] = ranks
     return df
+
+
+def rank_order(codes: list, vetoed: list, total: list, quantitative: list) -> tuple[list[int], list[int]]:
+    """`rank` on plain lists: the positions of the rows in rank order, and each of those rows' rank."""
+    order = sorted(range(len(codes)), key=lambda i: (bool(vetoed[i]), -total[i], -quantitative[i], codes[i]))
+    ranks, prev_key = [], None
+    for position, i in enumerate(order, start=1):
+        key = (bool(vetoed[i]), total[i])
+        ranks.append(ranks[-1] if key == prev_key else position)
+        prev_key = key
+    return order, ranks

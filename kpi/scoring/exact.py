@@ -192,12 +192,17 @@ def _tier_steps(tier: Tier, a: Ints, places: int) -> Ints:
     return part.floordiv(step) if tier.count == "full" else part.ceildiv(step)
 
 
-def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decimal):
+def _targets(target, n: int) -> list:
+    """The target of each of n rows: one for all, or a column of them (many windows scored together)."""
+    return target.tolist() if isinstance(target, pd.Series) else [target] * n
+
+
+def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target):
     values = df["value"].tolist()
     tiers = rule.above + rule.below
-    constants = [target, *(t.start for t in tiers), *(t.end for t in tiers), *(t.step for t in tiers)]
-    (v,), e = _columns([values], constants)
-    margin = _margin(spec, v, _int(target, e))
+    constants = [*(t.start for t in tiers), *(t.end for t in tiers), *(t.step for t in tiers)]
+    (v, t), e = _columns([values, _targets(target, len(values))], constants)
+    margin = _margin(spec, v, t)
     met = margin.a >= 0
     distance = abs(margin)
     p = _places([spec.base, spec.max_points, *(t.points for t in tiers)])
@@ -207,7 +212,7 @@ def _steps(spec: IndicatorSpec, rule: StepsRule, df: pd.DataFrame, target: Decim
     return Ints.where(met, up + base, base - down), 10**p
 
 
-def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, target: Decimal):
+def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, target):
     ratio = attainment_ratio(spec, df["value"], target).tolist()
     (r,), e = _columns([ratio], [])
     one = 10**e
@@ -216,10 +221,10 @@ def _attainment(spec: IndicatorSpec, rule: AttainmentRule, df: pd.DataFrame, tar
     return capped * _int(spec.base, p), 10 ** (p + e)
 
 
-def _two_part(spec: IndicatorSpec, rule: TwoPartRule, df: pd.DataFrame, target: Decimal):
+def _two_part(spec: IndicatorSpec, rule: TwoPartRule, df: pd.DataFrame, target):
     v, v2 = df["value"].tolist(), df["value2"].tolist()
-    (v, v2), e = _columns([v, v2], [target, spec.target2])
-    miss1 = _margin(spec, v, _int(target, e)).a < 0
+    (v, v2, t), e = _columns([v, v2, _targets(target, len(v))], [spec.target2])
+    miss1 = _margin(spec, v, t).a < 0
     miss2 = _margin(spec, v2, _int(spec.target2, e)).a < 0
     p = _places([spec.base, spec.max_points, rule.penalty, rule.penalty2])
     base = _int(spec.base, p)
@@ -228,7 +233,7 @@ def _two_part(spec: IndicatorSpec, rule: TwoPartRule, df: pd.DataFrame, target: 
     return base - first - second, 10**p
 
 
-def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target: Decimal | None):
+def _bands(spec: IndicatorSpec, rule: BandsRule, df: pd.DataFrame, target):
     x, special, special_pts = band_basis(rule, df, target)
     x, special, special_pts = x.tolist(), special.to_numpy(dtype=bool), special_pts.tolist()
     bands = rule.bands
@@ -283,12 +288,15 @@ def exact_points(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | Non
     return prepared_points(spec, df, complete, target)
 
 
-def prepared_points(spec: IndicatorSpec, df: pd.DataFrame, complete: pd.Series, target: Decimal | None) -> list[Decimal]:
-    """`exact_points` of what `engine.prepare` made of the table."""
+def prepared_points(spec: IndicatorSpec, df: pd.DataFrame, complete: pd.Series, target) -> list[Decimal]:
+    """`exact_points` of what `engine.prepare` made of the table. `target` is one Decimal (or None) for every
+    row, or a column of them aligned with `df` (rows of many windows, each scored against its own)."""
     points = [ZERO] * len(df)
     mask = complete.to_numpy(dtype=bool)
     if not mask.any():
         return points
+    if isinstance(target, pd.Series):
+        target = target[mask]
     raw, scale = _KINDS[type(spec.rule)](spec, spec.rule, df[mask], target)
     made: dict[int, Decimal] = {}
     for row, k in zip(np.flatnonzero(mask).tolist(), _hundredths(raw, scale, spec.max_points), strict=True):

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 
 from kpi.scoring.decimals import ZERO, fmt
-from kpi.scoring.engine import rank
+from kpi.scoring.engine import rank_order
 from kpi.scoring.window import ScoredIndicator, WindowResult, score_window, score_windows
 
 
@@ -180,6 +180,10 @@ def _ranked(inputs: LeagueInputs, window: WindowResult, quantitative: dict) -> L
             "deductions": [{"points": fmt(d.points), "month": d.month, "reason": d.reason} for d in deductions],
             "veto": inputs.vetoes.get(code),
         }
-    frame = pd.DataFrame(columns, index=pd.Index(list(inputs.branches), name="branch"))
-    table = rank(frame)
+    codes = list(inputs.branches)
+    order, ranks = rank_order(codes, columns["vetoed"], columns["total"], columns["quantitative"])
+    table = pd.DataFrame(
+        {**{name: [values[i] for i in order] for name, values in columns.items()}, "rank": ranks},
+        index=pd.Index([codes[i] for i in order], name="branch"),
+    )
     return League(window=window, table=table, details=details)

@@ -1,13 +1,13 @@
 """Score a whole scheme over one year-to-date window from component totals (pure: no ORM)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from kpi.scoring.aggregation import Inputs, indicator_values, pooled_value
-from kpi.scoring.decimals import ZERO, fmt
+from kpi.scoring.decimals import ONE, ZERO, fmt
 from kpi.scoring.engine import IndicatorSpec, is_missing, prepare, score_indicator
 from kpi.scoring.exact import ENGINES, prepared_points
 
@@ -31,12 +31,27 @@ class ScoredIndicator:
     inputs: Inputs
 
 
-@dataclass
 class WindowResult:
-    """Every branch × indicator cell with its explanation, and the target each indicator used."""
+    """Every branch × indicator cell with its explanation, and the target each indicator used.
 
-    cells: pd.DataFrame
-    targets: dict[str, dict] = field(default_factory=dict)
+    `cells` is a table (columns CELL_COLUMNS, one row per branch × indicator, indicator by indicator); the many-
+    window scorer gives the same cells as lists (`columns`) and the table is built only when someone reads it."""
+
+    def __init__(self, cells: pd.DataFrame | None = None, targets: dict[str, dict] | None = None, *, columns: dict[str, list] | None = None):
+        self._cells, self._columns = cells, columns
+        self.targets = targets if targets is not None else {}
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        if self._cells is None:
+            self._cells = pd.DataFrame(self._columns, columns=list(CELL_COLUMNS), dtype=object) if self._columns["points"] else pd.DataFrame()
+        return self._cells
+
+    def column(self, name: str) -> list:
+        """One column of the cells as a list (empty when there are none)."""
+        if self._columns is not None:
+            return self._columns[name]
+        return self._cells[name].tolist() if name in self._cells else []
 
     def quantitative(self) -> pd.Series:
         """Σ of indicator points per branch."""
@@ -171,23 +186,21 @@ def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[lis
         table = _rows_values(indicator_values(item.inputs, current[0]), current[1], rows)
         if spec.target_kind == "year_on_year":
             table["previous"] = _rows_values(indicator_values(item.inputs, previous[0]), previous[1], rows)["value"]
-        by_target: dict = {}
+        targets = []
         for w, inputs in enumerate(windows):
             target, source = resolve_target(item, inputs.totals, inputs.overrides.get(spec.code))
             resolved[w][spec.code] = {"value": target, "source": source}
-            by_target.setdefault((target, str(target)), []).append(w)
-        column = {c: [None] * len(rows) for c in ("value", "value2", "previous", "target", "points")}
-        for (target, _), ws in by_target.items():
-            positions = [p for w in ws for p in range(starts[w], starts[w + 1])]
-            df, _, complete, used = prepare(spec, table.iloc[positions], target)
-            points = prepared_points(spec, df, complete, used)
-            for col in ("value", "value2", "previous"):
-                values = df[col].tolist()
-                for p, v in zip(positions, values, strict=True):
-                    column[col][p] = v
-            for p, v in zip(positions, points, strict=True):
-                column["points"][p] = v
-                column["target"][p] = used
+            targets.extend([target] * (starts[w + 1] - starts[w]))
+        # prepare's flags with a stand-in target, then each row's own: a row whose window has no target scores 0
+        df, _, complete, _ = prepare(spec, table, ONE)
+        if spec.target_kind != "year_on_year":
+            targets = [spec.target if t is None else t for t in targets]
+            complete &= pd.Series([t is not None for t in targets], index=complete.index)
+        used = pd.Series(targets, index=df.index, dtype=object)
+        points = prepared_points(spec, df, complete, used if spec.target_kind != "year_on_year" else None)
+        column = {c: df[c].tolist() for c in ("value", "value2", "previous")}
+        column["target"] = targets if spec.target_kind != "year_on_year" else [None] * len(rows)
+        column["points"] = points
         for col, values in column.items():
             cells[col].append(values)
     results, quantitative = [], []
@@ -201,7 +214,7 @@ def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[lis
         totals: dict = {}
         for code, points in zip(frame["branch"], frame["points"], strict=True):
             totals[code] = totals.get(code, ZERO) + points
-        results.append(WindowResult(cells=pd.DataFrame(frame, columns=list(CELL_COLUMNS), dtype=object) if indicators else pd.DataFrame(), targets=resolved[w]))
+        results.append(WindowResult(targets=resolved[w], columns=frame))
         quantitative.append(totals)
     return results, quantitative
 
