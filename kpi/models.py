@@ -572,6 +572,9 @@ class RecomputeRequest(models.Model):
     requested_at = models.DateTimeField(_("请求时间"))
     dispatched_at = models.DateTimeField(_("派发时间"), null=True, blank=True)
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The ids of the branches whose figures changed (the run re-reads only the scored branches above them and
+    # keeps the others' totals from the window's current run); null: anything may have changed, read everything.
+    branches = models.JSONField(_("数据变化的机构"), null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = _("重算请求")

@@ -11,6 +11,7 @@ pending and is run again.
 import datetime
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import kombu.exceptions
 import redis.exceptions
@@ -29,15 +30,26 @@ BROKER_ERRORS = (kombu.exceptions.KombuError, redis.exceptions.RedisError, OSErr
 DONE_KEPT = datetime.timedelta(days=30)
 
 
-def recompute_request(*, scheme: Scheme, months: Iterable[int]) -> None:
+def recompute_request(*, scheme: Scheme, months: Iterable[int], branch_ids=None) -> None:
     """Record, in the caller's transaction, that these windows need recomputing; dispatch them once it commits.
 
     One pending request per scheme × month: asking again moves its time on, so a run that started
-    before this change does not mark it done.
+    before this change does not mark it done. `branch_ids` are whose figures changed (None: anything may
+    have): a pending request keeps the union, and None once any request of it is None.
     """
     now, months = timezone.now(), sorted(set(months))
+    changed = None if branch_ids is None else sorted(set(branch_ids))
     for month in months:
-        RecomputeRequest.objects.update_or_create(scheme_id=scheme.pk, month=month, done_at=None, defaults={"requested_at": now})
+        # as update_or_create: the row locked, or created (a concurrent create wins the unique constraint)
+        pending, created = RecomputeRequest.objects.select_for_update().get_or_create(
+            scheme_id=scheme.pk, month=month, done_at=None, defaults={"requested_at": now, "branches": changed}
+        )
+        if created:
+            continue
+        if pending.branches is not None:
+            pending.branches = None if changed is None else sorted({*pending.branches, *changed})
+        pending.requested_at = now
+        pending.save(update_fields=["requested_at", "branches"])
     if months:
         # One message for the scheme: its run computes every pending window in one pass (a burst coalesces).
         transaction.on_commit(lambda: dispatch(scheme_id=scheme.pk, month=months[0]))
@@ -75,22 +87,40 @@ def dispatch_pending() -> int:
     return queued
 
 
-def pending_claims(*, scheme_ids) -> dict[int, dict[int, tuple[int, datetime.datetime]]]:
-    """At the start of a run: each scheme's pending requests (id and time) by window, that this run will satisfy,
+@dataclass(frozen=True)
+class Claim:
+    """A pending request a run found when it started: marked done by it unless asked again since."""
+
+    pk: int
+    requested_at: datetime.datetime
+    branches: list[int] | None
+
+
+def pending_claims(*, scheme_ids) -> dict[int, dict[int, Claim]]:
+    """At the start of a run: each scheme's pending requests by window, that this run will satisfy,
     {scheme id: {month: claim}} in one query."""
-    out: dict[int, dict[int, tuple[int, datetime.datetime]]] = {pk: {} for pk in scheme_ids}
-    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).values_list("scheme_id", "month", "pk", "requested_at")
-    for scheme_id, month, pk, requested_at in rows:
-        out[scheme_id][month] = (pk, requested_at)
+    out: dict[int, dict[int, Claim]] = {pk: {} for pk in scheme_ids}
+    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).values_list("scheme_id", "month", "pk", "requested_at", "branches")
+    for scheme_id, month, pk, requested_at, branches in rows:
+        out[scheme_id][month] = Claim(pk, requested_at, branches)
     return out
 
 
-def request_done(claim: tuple[int, datetime.datetime] | None) -> bool:
+def changed_branches(claims) -> set[int] | None:
+    """The branches whose figures changed for a run's claims, or None if any of them may be anything."""
+    changed: set[int] = set()
+    for claim in claims:
+        if claim.branches is None:
+            return None
+        changed.update(claim.branches)
+    return changed
+
+
+def request_done(claim: Claim | None) -> bool:
     """At the end of a run, in its transaction: mark the claimed request done unless it was asked again since."""
     if claim is None:
         return False
-    pk, requested_at = claim
-    return bool(RecomputeRequest.objects.filter(pk=pk, requested_at=requested_at, done_at=None).update(done_at=timezone.now()))
+    return bool(RecomputeRequest.objects.filter(pk=claim.pk, requested_at=claim.requested_at, done_at=None).update(done_at=timezone.now()))
 
 
 def pending_recompute_months(*, scheme: Scheme) -> set[int]:

@@ -266,7 +266,7 @@ def league_inputs_by_month(*, scheme: Scheme, months, version=None) -> dict[int,
     return league_inputs_by_scheme(schemes=[(scheme, version or scheme.version_in_force())], months=months)[scheme.pk]
 
 
-def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[int, LeagueInputs]]:
+def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dict[int, dict[int, LeagueInputs]]:
     """`league_inputs` of windows ending in `months` for many (scheme, version) pairs, by scheme id and month.
 
     One read of the figures of every branch the schemes reach, per year (this one and the one before), rolled up
@@ -274,6 +274,10 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
     (overrides, qualitative scores, deductions, vetoes) of all the schemes in one query each. Its cost grows with
     the rows read, not with the number of schemes. `given` (one scheme only) maps a year to figures that replace
     that year's read (None: read it).
+
+    `changed` ({scheme id: ids of the branches whose figures changed}) makes those schemes read only the scored
+    branches at or above a changed branch; every other scored branch keeps the totals its window's current run
+    kept (`_kept_totals`), when every window has such a run of the same branches (otherwise all is read).
     """
     given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
@@ -281,7 +285,14 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
     indicators_of = {version.pk: tuple(scored_indicators(version)) for _, version in schemes}
     tree = _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
-    owners = {scheme.pk: tree.owned(scored[scheme.pk]) for scheme, _ in schemes}
+    kept = {}
+    for scheme, _ in schemes:
+        if (changed or {}).get(scheme.pk) is not None and not given:
+            found = _kept_totals(scheme, months, scored[scheme.pk], tree, changed[scheme.pk])
+            if found is not None:
+                kept[scheme.pk] = found
+    read_of = {pk: [b for b in branches if pk not in kept or b[1] in kept[pk][0]] for pk, branches in scored.items()}
+    owners = {scheme.pk: tree.owned(read_of[scheme.pk]) for scheme, _ in schemes}
     reached = {code for mapping in owners.values() for code in mapping}
     extras = _office_inputs([scheme for scheme, _ in schemes], months[-1])
     names = component_names()
@@ -291,13 +302,17 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
         # last year is read only for what it is scored on: the components of the year-on-year indicators
         wanted = {year: None, year - 1: {c for _, v in of_year for i in indicators_of[v.pk] if i.spec.target_kind == "year_on_year" for c in i.inputs.components}}
         read = {
-            y: _Sums(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1], components=wanted[y]), tree, months[-1])
+            y: _Sums(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1], components=wanted[y]), tree, months[-1], reached)
             for y in (year, year - 1) if y not in given
         }
         for scheme, version in of_year:
-            codes = [code for _, code, _ in scored[scheme.pk]]
+            codes = [code for _, code, _ in read_of[scheme.pk]]
             totals = {y: {m: sums.window(codes, m) for m in months} for y, sums in read.items()}
             totals.update({y: dict.fromkeys(months, window_totals(f)) for y, f in given.items()})
+            if scheme.pk in kept:
+                stored = kept[scheme.pk][1]
+                for y, key in ((year, "totals"), (year - 1, "previous_totals")):
+                    totals[y] = {m: _with_kept(totals[y][m], {code: t[key] for code, t in stored[m].items()}) for m in months}
             branches = scored[scheme.pk]
             indicators = indicators_of[version.pk]
             items = {q.code: q for q in version.qualitative_items.all()}
@@ -306,6 +321,49 @@ def league_inputs_by_scheme(*, schemes, months, given=None) -> dict[int, dict[in
                 for m in months
             }
     return out
+
+
+def _kept_totals(scheme, months, scored, tree: "_Tree", changed_ids):
+    """For a recompute after the figures of `changed_ids` changed: (the scored branches at or above a changed
+    branch, which are read again; {month: {every other scored branch: its kept totals}}) from the windows'
+    current runs; None when a window has no current run, or one of other branches, or of before runs kept
+    their totals (kpi.services._write_runs)."""
+    runs = dict(ScoreRun.objects.filter(scheme=scheme, month__in=months, is_current=True).values_list("pk", "month"))
+    if sorted(runs.values()) != list(months):
+        return None
+    changed = [tree.by_pk[pk][0] for pk in changed_ids if pk in tree.by_pk]
+    affected = {code for _, code, path in scored if any(p.startswith(path) for p in changed)}
+    codes = {code for _, code, _ in scored}
+    stored: dict[int, dict[str, dict]] = {m: {} for m in months}
+    for run_id, code, detail in BranchScore.objects.filter(run_id__in=list(runs)).values_list("run_id", "branch__code", "detail"):
+        if "totals" not in detail:
+            return None
+        if code not in affected:
+            stored[runs[run_id]][code] = detail
+    if any(set(stored[m]) | affected != codes or len(stored[m]) + len(affected) != len(codes) for m in months):
+        return None
+    return affected, stored
+
+
+def _with_kept(fresh: pd.DataFrame, kept: dict[str, dict | None]) -> pd.DataFrame:
+    """A window's totals: the rows read again (`fresh`) with the kept rows ({branch: {component: text} or None
+    for a branch with no figures}) added, as one read of every branch gives them: rows and columns sorted, a
+    cell no figure reached ZERO, a column no figure reached absent. Such a cell is the only total written "0"
+    (a Σ of figures keeps their 4 places, MonthlyFigure.value; a count of cases is never 0)."""
+    rows = {code: {c: Decimal(v) for c, v in t.items()} for code, t in kept.items() if t}
+    rows.update(fresh.to_dict(orient="index") if len(fresh.index) else {})
+    if not rows:
+        return pd.DataFrame(dtype=object)
+    frame = pd.DataFrame.from_dict(rows, orient="index").astype(object)
+    frame = frame.where(frame.notna(), ZERO)
+    reached = [c for c in frame.columns if any(not _unreached(v) for v in frame[c].tolist())]
+    frame = frame[reached]
+    frame.index.name = "branch"
+    return frame.sort_index().sort_index(axis=1)
+
+
+def _unreached(value: Decimal) -> bool:
+    return value == ZERO and value.as_tuple().exponent == 0
 
 
 class _Tree:
@@ -345,10 +403,12 @@ class _Sums:
     and each cell keeps the exponent a Σ of its Decimals has, so the totals are the very Decimals (digits and
     exponent) a Σ of the rows gives (`window_totals`)."""
 
-    def __init__(self, figures: pd.DataFrame, tree: "_Tree", last: int):
-        self.position = {row[2]: n for n, row in enumerate(tree.rows)}
+    def __init__(self, figures: pd.DataFrame, tree: "_Tree", last: int, codes=None):
+        """`codes`: the branches read (default: the whole tree); a subtree is only summed within them."""
+        rows = tree.rows if codes is None else sorted(tree.by_code[code] for code in codes)
+        self.position = {row[2]: n for n, row in enumerate(rows)}
         self.components = sorted(set(figures["component"])) if not figures.empty else []
-        shape = (len(tree.rows), len(self.components), last)
+        shape = (len(rows), len(self.components), last)
         self.counts = np.zeros(shape, dtype=np.int64)
         self.places = np.zeros(shape, dtype=np.int64)
         self.scale = dict.fromkeys(self.components, 0)
@@ -374,8 +434,8 @@ class _Sums:
         np.add.at(self.counts, at, 1)
         np.maximum.at(self.places, at, np.array(places, dtype=np.int64))
         # each branch's subtree: the deepest branches first, each level added into its parents
-        parent = np.array([self.position.get(_parent_code(row[0]), -1) for row in tree.rows], dtype=np.int64)
-        depth = np.array([row[0].count("/") for row in tree.rows])
+        parent = np.array([self.position.get(_parent_code(row[0]), -1) for row in rows], dtype=np.int64)
+        depth = np.array([row[0].count("/") for row in rows])
         for level in sorted(set(depth.tolist()), reverse=True):
             rows = np.flatnonzero((depth == level) & (parent >= 0))
             for target, array, add in ((parent[rows], self.sums, np.add), (parent[rows], self.counts, np.add), (parent[rows], self.places, np.maximum)):

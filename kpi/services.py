@@ -110,22 +110,24 @@ def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, S
     with transaction.atomic():
         locked = list(Scheme.objects.select_for_update().filter(pk__in=[s.pk for s in schemes]).order_by("pk"))
         claims = outbox.pending_claims(scheme_ids=[s.pk for s in locked])
-        work = {}
+        work, changed = {}, {}
         for scheme in locked:
             missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
             work[scheme] = sorted({*claims[scheme.pk], *months, *missing})
-        runs = _compute_windows(work)
+            if set(work[scheme]) == set(claims[scheme.pk]):  # only what was asked for, by changes that say where
+                changed[scheme.pk] = outbox.changed_branches(claims[scheme.pk].values())
+        runs = _compute_windows(work, changed)
         for pending in claims.values():
             for claim in pending.values():
                 outbox.request_done(claim)
     return {s.pk: runs.get(s.pk, {}) for s in schemes}
 
 
-def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, ScoreRun]]:
+def _compute_windows(work: dict[Scheme, list[int]], changed: dict[int, set[int] | None]) -> dict[int, dict[int, ScoreRun]]:
     """Load the windows' inputs of all the schemes in one read (window N = window N−1 + month N), score every
     scheme's window of a month together with the pure core (kpi.scoring.league.league_assemble_many: schemes of
     the same rules in one pass per indicator) and save them as the windows' runs. Schemes asking for the same
-    windows are read together."""
+    windows are read together; a scheme with `changed` branches reads only the scored branches above them."""
     groups: dict[tuple[int, ...], list[tuple[Scheme, SchemeVersion]]] = {}
     in_force = Scheme.versions_in_force(scheme for scheme, months in work.items() if months)
     for scheme, months in work.items():
@@ -138,21 +140,32 @@ def _compute_windows(work: dict[Scheme, list[int]]) -> dict[int, dict[int, Score
     runs: dict[int, dict[int, ScoreRun]] = {}
     branch_ids = dict(Branch.objects.values_list("code", "pk")) if groups else {}
     for months, pairs in groups.items():
-        inputs = selectors.league_inputs_by_scheme(schemes=pairs, months=months)
-        for month in months:
+        inputs = selectors.league_inputs_by_scheme(schemes=pairs, months=months, changed=changed)
+        for chunk in _chunks(months, sum(len(inputs[s.pk][months[0]].branches) for s, _ in pairs)):
             # Points on the exact engine; the explanations are rendered when someone asks for them
             # (kpi.selectors.cell_explanations), from the inputs the run keeps.
-            windows = {(scheme, version): inputs[scheme.pk].pop(month) for scheme, version in pairs}
+            windows = {(scheme, version, month): inputs[scheme.pk].pop(month) for month in chunk for scheme, version in pairs}
             leagues = league_assemble_many(windows)
-            for run in _write_runs(month, windows, leagues, branch_ids):
-                runs.setdefault(run.scheme_id, {})[month] = run
+            for run in _write_runs(windows, leagues, branch_ids):
+                runs.setdefault(run.scheme_id, {})[run.month] = run
     return runs
 
 
-def _write_runs(month: int, windows: dict, leagues: dict, branch_ids: dict[str, int]) -> list[ScoreRun]:
-    """Save the runs of one window of many schemes ({(scheme, version): inputs} and their leagues) and make
-    them the windows' current runs (inside the caller's transaction): a few statements whatever the number of
-    schemes, the cells by COPY on PostgreSQL (core.bulk).
+# Windows scored and written together hold about this many branch rows (a national month is ~4,500).
+CHUNK_ROWS = 6_000
+
+
+def _chunks(months, rows: int) -> list[list[int]]:
+    """The months in groups of about CHUNK_ROWS branch rows in all (`rows` a window): small schemes score and
+    write all their windows at once, the whole company one month at a time (memory stays bounded)."""
+    size = max(1, CHUNK_ROWS // max(rows, 1))
+    return [list(months[i : i + size]) for i in range(0, len(months), size)]
+
+
+def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> list[ScoreRun]:
+    """Save the runs of many windows ({(scheme, version, month): inputs} and their leagues) and make them the
+    windows' current runs (inside the caller's transaction): a few statements whatever the number of windows,
+    the cells by COPY on PostgreSQL (core.bulk).
 
     A run keeps what its explanations are rendered from: each branch's component totals of the window and of
     the year before (`BranchScore.detail["totals"]`, `["previous_totals"]`, exact, as text; None for a branch
@@ -161,14 +174,14 @@ def _write_runs(month: int, windows: dict, leagues: dict, branch_ids: dict[str, 
     keys = list(windows)
     runs = ScoreRun.objects.bulk_create(
         ScoreRun(
-            scheme=scheme, version=version, month=month, sums=_texts(component_sums(windows[scheme, version].totals)),
+            scheme=scheme, version=version, month=month, sums=_texts(component_sums(windows[scheme, version, month].totals)),
             targets={
                 k: {"value": None if v["value"] is None else fmt(v["value"]), "source": v["source"],
                     "exact": None if v["value"] is None else str(v["value"])}
-                for k, v in leagues[scheme, version].window.targets.items()
+                for k, v in leagues[scheme, version, month].window.targets.items()
             },
         )
-        for scheme, version in keys
+        for scheme, version, month in keys
     )
     scores = []
     for run, key in zip(runs, keys, strict=True):
@@ -200,20 +213,22 @@ def _write_runs(month: int, windows: dict, leagues: dict, branch_ids: dict[str, 
         ))
     insert_rows(IndicatorScore, ["branch_score", "indicator_code", "value", "value2", "previous", "target", "points"], cells,
                 constants={"explanation": {}})
-    scheme_ids, new = [s.pk for s, _ in keys], [r.pk for r in runs]
-    windows_of = ScoreRun.objects.filter(scheme_id__in=scheme_ids, month=month)
+    new = [r.pk for r in runs]
+    # the keys are every scheme × every month of the call (kpi.services._compute_windows)
+    windows_of = ScoreRun.objects.filter(scheme_id__in={s.pk for s, _, _ in keys}, month__in={m for _, _, m in keys})
     windows_of.filter(is_current=True).exclude(pk__in=new).update(is_current=False)
     done = timezone.now()
     ScoreRun.objects.filter(pk__in=new).update(status=RunStatus.COMPLETE, is_current=True, completed_at=done)
     # Superseded runs go, except published ones: a published table is kept exactly as it was ranked on.
     stale = list(windows_of.filter(is_current=False, status=RunStatus.COMPLETE, publication__isnull=True).values_list("pk", flat=True))
     if stale:
-        IndicatorScore.objects.filter(branch_score__run_id__in=stale).delete()
-        BranchScore.objects.filter(run_id__in=stale).delete()
+        stale_scores = list(BranchScore.objects.filter(run_id__in=stale).values_list("pk", flat=True))
+        IndicatorScore.objects.filter(branch_score_id__in=stale_scores).delete()
+        BranchScore.objects.filter(pk__in=stale_scores).delete()
         ScoreRun.objects.filter(pk__in=stale).delete()
     for run in runs:
         run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, done
-    logger.info("scored 1–%s月 of %d schemes: runs %s", month, len(runs), new)
+    logger.info("scored %d windows: runs %s", len(runs), new)
     return runs
 
 
@@ -230,10 +245,11 @@ def _rows_as_text(totals) -> dict[str, dict[str, str]]:
     }
 
 
-def recompute_on_commit(*, scheme: Scheme, month: int) -> None:
-    """Request the recompute of every window that contains `month` (kpi.outbox: durable, dispatched on commit)."""
+def recompute_on_commit(*, scheme: Scheme, month: int, branch_ids=None) -> None:
+    """Request the recompute of every window that contains `month` (kpi.outbox: durable, dispatched on commit);
+    `branch_ids`: whose figures changed (None: anything may have)."""
     last = max([month, *selectors.computed_months(scheme=scheme)])
-    outbox.recompute_request(scheme=scheme, months=range(month, last + 1))
+    outbox.recompute_request(scheme=scheme, months=range(month, last + 1), branch_ids=branch_ids)
 
 
 def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
@@ -253,9 +269,10 @@ def recompute_for_figure_change(*, year: int, month: int, branch_ids=None) -> No
     if branch_ids is not None:
         published = published.filter(province__path__in=selectors.ancestor_paths(branch_ids=branch_ids))
     for scheme in published.filter(year=year):
-        recompute_on_commit(scheme=scheme, month=month)
+        recompute_on_commit(scheme=scheme, month=month, branch_ids=branch_ids)
     for scheme in published.filter(year=year + 1):
-        outbox.recompute_request(scheme=scheme, months=(m for m in selectors.computed_months(scheme=scheme) if m >= month))
+        months = (m for m in selectors.computed_months(scheme=scheme) if m >= month)
+        outbox.recompute_request(scheme=scheme, months=months, branch_ids=branch_ids)
 
 
 def recompute_for_months(*, months, branch_ids=None) -> None:

@@ -6,11 +6,12 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from branches.models import Branch, Role, User
 from branches.permissions import visible_branch_ids
 from kpi import demo, selectors, services, tasks
-from kpi.models import IndicatorScore, RecomputeRequest, ScoreRun
+from kpi.models import IndicatorScore, MonthlyFigure, RecomputeRequest, ScoreRun
 from kpi.scoring.aggregation import window_totals
 from kpi.scoring.league import league_assemble
 
@@ -220,3 +221,61 @@ def test_the_preview_reads_every_branch_while_a_recompute_is_pending(scheme, fig
     with django_capture_on_commit_callbacks():
         services.recompute_on_commit(scheme=scheme, month=2)
     assert REST not in set(scheme_window_figures(scheme=scheme, month=month, branch=nanjing)["branch"])
+
+
+def _stored(scheme, months):
+    """Everything a scheme's current runs of `months` say, by window: targets, sums, each branch's row and cells."""
+    out = {}
+    for run in ScoreRun.objects.filter(scheme=scheme, month__in=months, is_current=True):
+        scores = run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
+        out[run.month] = (
+            run.targets, run.sums,
+            sorted(
+                (s.branch.code, s.total, s.rank, s.quantitative, s.detail,
+                 sorted((c.indicator_code, c.value, c.value2, c.previous, c.target, c.points) for c in s.indicator_scores.all()))
+                for s in scores
+            ),
+        )
+    return out
+
+
+def test_a_recompute_after_an_edit_rereads_only_the_branches_above_it_and_equals_reading_everything(
+    schemes, figure, company, monkeypatch, django_capture_on_commit_callbacks
+):
+    _month_figures(figure, [1, 2, 3])
+    figure("wuxi", "sl_bank_passed", 2023, 1, "3")  # a component only wuxi has: it vanishes below
+    figure("wuxi", "sl_bank_checked", 2023, 1, "4")
+    figure("hangzhou", "sl_nonbank_passed", 2023, 2, "80")
+    figure("hangzhou", "sl_nonbank_checked", 2023, 2, "100")
+    for s in schemes.values():
+        services.recompute_pending(scheme=s, months=[1, 2, 3])
+    reused = []
+    real = selectors._kept_totals
+    monkeypatch.setattr(selectors, "_kept_totals", lambda *a: reused.append(result := real(*a)) or result)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the form's save: figures change, recomputes asked for
+        with transaction.atomic():
+            MonthlyFigure.objects.filter(branch__code="wuxi", component__code__in=["sl_bank_passed", "sl_bank_checked"]).delete()
+            figure("jiangning", "premium_wan", 2023, 2, "123.4567")
+            services.recompute_for_figure_change(year=2023, month=1, branch_ids=[company["wuxi"].pk, company["jiangning"].pk])
+    assert not RecomputeRequest.objects.filter(done_at=None).exists()
+    # jiangsu's and head office's schemes recomputed from kept totals; zhejiang's was not asked
+    assert len(reused) == 2 and all(r is not None for r in reused)
+    assert sorted(r[0] for r in reused) == [{"jiangsu"}, {"nanjing", "wuxi"}]
+    partial = {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()}
+    assert "sl_bank_passed" not in partial["jiangsu-2023"][3][1]  # the vanished component left the window's sums
+
+    monkeypatch.setattr(selectors, "_kept_totals", real)
+    for s in schemes.values():
+        services.recompute_schemes(schemes=[s], months=[1, 2, 3])  # asked by window: everything read again
+    assert {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()} == partial
+
+
+def test_a_change_that_does_not_say_where_rereads_everything(schemes, figure, monkeypatch, django_capture_on_commit_callbacks):
+    _month_figures(figure, [1])
+    services.recompute_pending(scheme=schemes["jiangsu"], months=[1])
+    calls = []
+    monkeypatch.setattr(selectors, "_kept_totals", lambda *a: calls.append(a))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.recompute_for_figure_change(year=2023, month=1)
+    assert calls == [] and ScoreRun.objects.filter(scheme=schemes["jiangsu"], month=1, is_current=True).exists()
