@@ -1,6 +1,6 @@
 """What it takes to reach the next step of an indicator's score (pure: no ORM, no Django).
 
-Every candidate value is scored by `engine.score_indicator`, the same code the league table uses:
+Every candidate value is scored by `exact.exact_points` (the Decimal engine's points, proven equal), as runs are:
 this module only chooses which values to try. The score is taken to be monotone in the value in
 the indicator's better direction (true of every rule the office writes: a better value never scores
 less), so a vectorised search over whole-unit moves at display precision finds the nearest value
@@ -18,7 +18,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 import pandas as pd
 
 from kpi.scoring.decimals import ZERO, quantize
-from kpi.scoring.engine import IndicatorSpec, score_indicator
+from kpi.scoring.engine import IndicatorSpec
+from kpi.scoring.exact import exact_points
 from kpi.scoring.rules import AttainmentRule, Band, BandsRule
 
 HUNDRED = Decimal(100)
@@ -67,7 +68,7 @@ class _Scorer:
             index=range(len(candidates)),
             dtype=object,
         )
-        return list(score_indicator(self.spec, table, self.target)["points"])
+        return exact_points(self.spec, table, self.target)  # the Decimal engine's points (kpi.scoring.exact)
 
 
 def _first_better(scorer: _Scorer, exact: Decimal, first: Decimal, sign: int, unit: Decimal, steps: int):
