@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Branch
-from core.bulk import insert_rows
+from core.bulk import delete_rows, insert_rows
 from core.errors import ApplicationError
 from kpi import outbox, selectors
 from kpi.choices import RunStatus, SchemeStatus
@@ -223,8 +223,9 @@ def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> lis
     stale = list(windows_of.filter(is_current=False, status=RunStatus.COMPLETE, publication__isnull=True).values_list("pk", flat=True))
     if stale:
         stale_scores = list(BranchScore.objects.filter(run_id__in=stale).values_list("pk", flat=True))
-        IndicatorScore.objects.filter(branch_score_id__in=stale_scores).delete()
-        BranchScore.objects.filter(pk__in=stale_scores).delete()
+        for start in range(0, len(stale_scores), 10_000):  # by id (the index), in chunks any database takes
+            IndicatorScore.objects.filter(branch_score_id__in=stale_scores[start : start + 10_000]).delete()
+        delete_rows(BranchScore, stale_scores)
         ScoreRun.objects.filter(pk__in=stale).delete()
     for run in runs:
         run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, done
