@@ -172,9 +172,9 @@ def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[lis
     """`score_window(…, explain=False)` of many windows scored by the same indicators, evaluated together.
 
     `windows` are LeagueInputs (kpi.scoring.league). The rows of every window are scored in one pass per
-    indicator on the exact engine; each window keeps its own target (fixed, its pooled provincial average, its
-    override), and rows sharing a target are scored by one call. Returns each window's result and its Σ of
-    points per branch, in the order of `windows`."""
+    indicator on the exact engine, each row against its own window's target (fixed, the window's pooled
+    provincial average, its override: a column of targets). Returns each window's result and its Σ of points
+    per branch, in the order of `windows`."""
     rows = [(w, code) for w, inputs in enumerate(windows) for code in inputs.branches]
     starts = np.cumsum([0] + [len(inputs.branches) for inputs in windows]).tolist()
     current = _stacked([inputs.totals for inputs in windows])
@@ -199,7 +199,7 @@ def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[lis
         used = pd.Series(targets, index=df.index, dtype=object)
         points = prepared_points(spec, df, complete, used if spec.target_kind != "year_on_year" else None)
         column = {c: df[c].tolist() for c in ("value", "value2", "previous")}
-        column["target"] = targets if spec.target_kind != "year_on_year" else [None] * len(rows)
+        column["target"] = targets  # None for year-on-year: each row is compared with its own last year
         column["points"] = points
         for col, values in column.items():
             cells[col].append(values)
