@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import kombu.exceptions
 import redis.exceptions
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,10 +40,7 @@ def recompute_request(*, scheme: Scheme, months: Iterable[int], branch_ids=None)
     now, months = timezone.now(), sorted(set(months))
     changed = None if branch_ids is None else sorted(set(branch_ids))
     for month in months:
-        # as update_or_create: the row locked, or created (a concurrent create wins the unique constraint)
-        pending, created = RecomputeRequest.objects.select_for_update().get_or_create(
-            scheme_id=scheme.pk, month=month, done_at=None, defaults={"requested_at": now, "branches": changed}
-        )
+        pending, created = _pending_or_new(scheme.pk, month, now, changed)
         if created:
             continue
         if pending.branches is not None:
@@ -53,6 +50,24 @@ def recompute_request(*, scheme: Scheme, months: Iterable[int], branch_ids=None)
     if months:
         # One message for the scheme: its run computes every pending window in one pass (a burst coalesces).
         transaction.on_commit(lambda: dispatch(scheme_id=scheme.pk, month=months[0]))
+
+
+def _pending_or_new(scheme_id: int, month: int, now, changed) -> tuple[RecomputeRequest, bool]:
+    """The window's pending request, locked, or a new one. Another transaction may create it at the same time
+    (the unique constraint lets one win) and a worker may mark that one done before we read it: then try again."""
+
+    def attempt():
+        with transaction.atomic():
+            return RecomputeRequest.objects.select_for_update().get_or_create(
+                scheme_id=scheme_id, month=month, done_at=None, defaults={"requested_at": now, "branches": changed}
+            )
+
+    for _ in range(4):
+        try:
+            return attempt()
+        except IntegrityError:
+            continue
+    return attempt()  # a fifth time lets its error through
 
 
 def dispatch(*, scheme_id: int, month: int) -> bool:

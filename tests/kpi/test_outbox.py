@@ -72,6 +72,36 @@ def test_asking_again_while_pending_keeps_one_request_per_window(scheme):
     assert request.done_at is None and request.requested_at > first
 
 
+def test_a_pending_request_keeps_the_union_of_the_changed_branches_and_none_means_anything(scheme):
+    with transaction.atomic():
+        outbox.recompute_request(scheme=scheme, months=[3], branch_ids=[5, 2])
+        outbox.recompute_request(scheme=scheme, months=[3], branch_ids=[2, 9])
+        assert RecomputeRequest.objects.get(month=3).branches == [2, 5, 9]
+        outbox.recompute_request(scheme=scheme, months=[3])
+        outbox.recompute_request(scheme=scheme, months=[3], branch_ids=[1])
+    assert RecomputeRequest.objects.get(month=3).branches is None
+
+
+def test_a_request_created_meanwhile_by_another_transaction_is_tried_again_not_a_500(scheme, monkeypatch):
+    """Two saves create the window's request at once; the loser's read can miss the winner's row (a worker
+    marked it done in between): it asks again instead of failing the save (seen by `make faults`, load)."""
+    from django.db import IntegrityError
+    from django.db.models import QuerySet
+
+    real, raised = QuerySet.get_or_create, []
+
+    def racing(self, *args, **kwargs):
+        if self.model is RecomputeRequest and not raised:
+            raised.append(True)
+            raise IntegrityError('duplicate key value violates unique constraint "one_pending_recompute_per_window"')
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "get_or_create", racing)
+    with transaction.atomic():
+        outbox.recompute_request(scheme=scheme, months=[4], branch_ids=[1])
+    assert raised and RecomputeRequest.objects.filter(month=4, done_at=None).count() == 1
+
+
 def test_a_broker_error_on_dispatch_does_not_fail_the_save(scheme, users, tree, broker_down, django_capture_on_commit_callbacks):
     for month in (1, 2, 3):
         services.score_run_compute(scheme=scheme, month=month)
