@@ -340,7 +340,7 @@ def _kept_totals(scheme, months, scored, tree: "_Tree", changed_ids):
             return None
         if code not in affected:
             stored[runs[run_id]][code] = detail
-    if any(set(stored[m]) | affected != codes or len(stored[m]) + len(affected) != len(codes) for m in months):
+    if any(set(stored[m]) | affected != codes for m in months):  # a run of other branches than the scheme's now
         return None
     return affected, stored
 
