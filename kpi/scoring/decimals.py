@@ -1,6 +1,6 @@
 """Column-wise Decimal arithmetic on pandas Series of `decimal.Decimal` (object dtype)."""
 
-from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, getcontext
 
 import pandas as pd
 
@@ -24,13 +24,26 @@ def column(values, index=None) -> pd.Series:
 
 
 def floor_nonneg(s: pd.Series) -> pd.Series:
-    """floor(x) for x ≥ 0 (Decimal // truncates toward zero, which is floor there)."""
-    return s // ONE
+    """floor(x) for x ≥ 0, exact whatever its digits (`x // 1` raises DivisionImpossible past the context's 28)."""
+    return s.map(_floor)
 
 
 def ceil_nonneg(s: pd.Series) -> pd.Series:
-    """ceil(x) for x ≥ 0."""
-    return s // ONE + ((s % ONE) > ZERO).astype(object)
+    """ceil(x) for x ≥ 0, exact whatever its digits."""
+    return s.map(_ceil)
+
+
+def _floor(x: Decimal) -> Decimal:
+    return _whole(x.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _ceil(x: Decimal) -> Decimal:
+    return _whole(x.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _whole(x: Decimal) -> Decimal:
+    """An integral Decimal written with exponent 0, as `x // 1` gives it (5E+2 → 500), exactly."""
+    return x if x.as_tuple().exponent == 0 else Decimal(int(x))
 
 
 def round_half_up(s: pd.Series, places: int) -> pd.Series:

@@ -59,6 +59,15 @@ def test_floor_nonneg_counts_only_full_steps(raw, expected):
     assert one(floor_nonneg, raw) == Decimal(expected)
 
 
+def test_floor_and_ceil_are_exact_past_the_contexts_28_digits():
+    # a year-on-year basis of a tiny last year: `x // 1` raised DivisionImpossible here (found by hypothesis)
+    big = Decimal("712358278285899098897809220400.5")
+    assert one(floor_nonneg, big) == Decimal("712358278285899098897809220400")
+    assert one(ceil_nonneg, big) == Decimal("712358278285899098897809220401")
+    assert str(one(floor_nonneg, Decimal("5E+2"))) == "500"
+    assert list(round_half_up(column(["7.123582782858990988978092204E+28"]), 2)) == [Decimal("7.123582782858990988978092204E+28")]
+
+
 def test_ceil_of_an_exact_decimal_step_count_is_not_pushed_up_by_binary_error():
     # (1.48 − 1.38) / 0.1 is exactly 1 in decimal; in binary floating point it is 1.0000000000000009.
     ratio = (Decimal("1.48") - Decimal("1.38")) / Decimal("0.1")
