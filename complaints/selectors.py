@@ -205,22 +205,39 @@ def _owners(branch_ids) -> dict[int, str]:
 
     Cases registered by a county branch count toward the prefecture the scheme scores.
     """
+    owner_ids = _owner_ids(branch_ids)
+    codes = dict(Branch.objects.filter(pk__in=set(owner_ids.values())).values_list("pk", "code"))
+    return {pk: codes[owner] for pk, owner in owner_ids.items()}
+
+
+def _owner_ids(branch_ids) -> dict[int, int]:
+    """`_owners` by id: every branch in the requested subtrees → the id of its nearest requested ancestor."""
     parents = dict(Branch.objects.values_list("pk", "parent_id"))
-    codes = dict(Branch.objects.filter(pk__in=list(branch_ids)).values_list("pk", "code"))
+    requested = set(branch_ids) & set(parents)
     owners = {}
     for pk in parents:
         node, seen = pk, 0
-        while node is not None and node not in codes and seen < 10:
+        while node is not None and node not in requested and seen < 10:
             node, seen = parents.get(node), seen + 1
-        if node in codes:
-            owners[pk] = codes[node]
+        if node in requested:
+            owners[pk] = node
     return owners
 
 
 def derived_component_figures(*, branch_ids, start: datetime.date, end: datetime.date, components: set[str]) -> pd.DataFrame:
     """Monthly counts of the derived components: columns branch (code), component, month (date), value (Decimal)."""
-    owners = _owners(branch_ids)
-    totals: dict[tuple[str, str, datetime.date], int] = {}
+    counts = derived_component_counts(branch_ids=branch_ids, start=start, end=end, components=components)
+    codes = dict(Branch.objects.filter(pk__in={b for b, _, _ in counts}).values_list("pk", "code"))
+    rows = sorted((codes[b], component, month, Decimal(n)) for (b, component, month), n in counts.items())
+    frame = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
+    frame["value"] = frame["value"].astype(object)
+    return frame
+
+
+def derived_component_counts(*, branch_ids, start: datetime.date, end: datetime.date, components) -> dict[tuple[int, str, datetime.date], int]:
+    """The counts of `derived_component_figures` by (requested branch id, component, month); none is 0."""
+    owners = _owner_ids(branch_ids)
+    totals: dict[tuple[int, str, datetime.date], int] = {}
     by_date: dict[str, list[str]] = {}
     for component in sorted(components):
         if component not in COMPONENT_RULES:
@@ -237,15 +254,15 @@ def derived_component_figures(*, branch_ids, start: datetime.date, end: datetime
             .values("branch_id", "month")
             .annotate(**{f"n_{c}": Count("pk", filter=COMPONENT_RULES[c].q) for c in codes})
             .order_by()
+            .values_list("branch_id", "month", *(f"n_{c}" for c in codes))
         )
-        for c in counts:
-            for component in codes:
-                key = (owners[c["branch_id"]], component, _as_date(c["month"]))
-                totals[key] = totals.get(key, 0) + c[f"n_{component}"]
-    rows = [(branch, component, month, Decimal(n)) for (branch, component, month), n in sorted(totals.items()) if n]
-    frame = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
-    frame["value"] = frame["value"].astype(object)
-    return frame
+        for branch_id, month, *ns in counts:
+            owner, month = owners[branch_id], _as_date(month)
+            for component, n in zip(codes, ns, strict=True):
+                if n:
+                    key = (owner, component, month)
+                    totals[key] = totals.get(key, 0) + n
+    return totals
 
 
 def _as_date(value) -> datetime.date:

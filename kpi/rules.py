@@ -1,5 +1,6 @@
 """The bridge between Indicator rows and the pure scoring core: validation and specs."""
 
+import json
 from decimal import Decimal
 
 from kpi.scoring.aggregation import Inputs, parse_inputs
@@ -60,7 +61,22 @@ def indicator_inputs(indicator) -> Inputs:
 
 def scored_indicators(version) -> list[ScoredIndicator]:
     """Every indicator of a scheme version, ready for the window scorer (its indicators prefetched or read)."""
-    return [ScoredIndicator(indicator_spec(i), indicator_inputs(i)) for i in sorted(version.indicators.all(), key=lambda i: i.order)]
+    return [_scored(i) for i in sorted(version.indicators.all(), key=lambda i: i.order)]
+
+
+# Parsed indicators by definition: the company's hundreds of scheme versions mostly share the same few rules.
+_SCORED: dict[str, ScoredIndicator] = {}
+_SCORED_MAX = 2048
+
+
+def _scored(indicator) -> ScoredIndicator:
+    key = json.dumps(indicator_definition(indicator), sort_keys=True, default=str)
+    found = _SCORED.get(key)
+    if found is None:
+        if len(_SCORED) >= _SCORED_MAX:
+            _SCORED.clear()
+        found = _SCORED[key] = ScoredIndicator(indicator_spec(indicator), indicator_inputs(indicator))
+    return found
 
 
 def indicator_definition(indicator) -> dict:

@@ -90,56 +90,112 @@ _unapproved_month = MonthlySubmission.objects.filter(
 def window_figures(*, branch_ids, year: int, month: int, components=None) -> pd.DataFrame:
     """Monthly figures of January..month of a year: columns branch (code), component, month, value; only the
     components of `components` if given."""
+    return window_columns(branch_ids=branch_ids, year=year, month=month, components=components).frame()
+
+
+FIGURE_COLUMNS = ["branch", "component", "month", "value"]
+# MonthlyFigure.value's (and LockedDerivedFigure.value's) decimal places: every value read from them has exactly
+# these (PostgreSQL's numeric(18, 4) prints them, Django quantizes SQLite's to them); a count of cases has none.
+FIGURE_PLACES = MonthlyFigure._meta.get_field("value").decimal_places
+
+
+@dataclass(frozen=True)
+class FigureColumns:
+    """A window's figures as columns, row by row: the branch's id, its component (an index into `components`), the
+    month's number, and the value as an integer of `places` decimal places (value = units × 10^-places). The
+    recompute sums these without making a Decimal of each figure (_Sums); `frame()` is the same rows as Decimals."""
+
+    year: int
+    components: tuple[str, ...]
+    branch: np.ndarray
+    component: np.ndarray
+    month: np.ndarray
+    units: np.ndarray
+    places: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.branch)
+
+    @classmethod
+    def of(cls, year: int, rows: list[tuple[int, int, int, int, int]], code_of: dict[int, str]) -> "FigureColumns":
+        """From (branch id, component id, month number, units, places) rows; `code_of`: component id → code.
+        Units hold in int64: a value of MonthlyFigure's 18 digits, or a count of cases."""
+        table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        ids, component = np.unique(table[:, 1], return_inverse=True)
+        codes = [code_of[i] for i in ids.tolist()]
+        order = sorted(range(len(codes)), key=codes.__getitem__)  # components in code order
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return cls(year, tuple(codes[i] for i in order), table[:, 0], rank[component.reshape(-1)], table[:, 2], table[:, 3], table[:, 4])
+
+    def frame(self) -> pd.DataFrame:
+        """Columns branch (code), component, month (date), value (Decimal, with its places)."""
+        if not len(self):
+            return pd.DataFrame(columns=FIGURE_COLUMNS)
+        codes = dict(Branch.objects.filter(pk__in=set(self.branch.tolist())).values_list("pk", "code"))
+        months = {m: datetime.date(self.year, m, 1) for m in set(self.month.tolist())}
+        frame = pd.DataFrame({
+            "branch": [codes[b] for b in self.branch.tolist()],
+            "component": [self.components[c] for c in self.component.tolist()],
+            "month": [months[m] for m in self.month.tolist()],
+            "value": [Decimal(u).scaleb(-p) for u, p in zip(self.units.tolist(), self.places.tolist(), strict=True)],
+        })
+        frame["value"] = frame["value"].astype(object)
+        return frame
+
+
+def window_columns(*, branch_ids, year: int, month: int, components=None) -> FigureColumns:
+    """`window_figures` as columns: the entered figures in months that count, and the derived ones (_derived_rows)."""
     start, end = window_months(year, month)
     entered = MonthlyFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED)
     if components is not None:
         entered = entered.filter(component__code__in=list(components))
-    rows = list(entered.exclude(Exists(_unapproved_month)).values_list("branch__code", "component__code", "month", "value"))
-    entered = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
-    derived = _derived_figures(branch_ids=branch_ids, start=start, end=end, components=components)
-    frames = [f for f in (entered, derived) if not f.empty]
-    if not frames:
-        return entered
-    figures = pd.concat(frames, ignore_index=True)
-    figures["value"] = figures["value"].astype(object)  # Decimals already: the fields' and the counts'
-    return figures
+    code_of = dict(Component.objects.values_list("pk", "code"))
+    scale = 10**FIGURE_PLACES
+    rows = [
+        (b, c, m.month, int(v * scale), FIGURE_PLACES)
+        for b, c, m, v in entered.exclude(Exists(_unapproved_month)).values_list("branch_id", "component_id", "month", "value")
+    ]
+    rows += _derived_rows(branch_ids=branch_ids, start=start, end=end, components=components)
+    return FigureColumns.of(year, rows, code_of)
 
 
-FIGURE_COLUMNS = ["branch", "component", "month", "value"]
+def _derived_rows(*, branch_ids, start, end, components=None) -> list[tuple[int, int, int, int, int]]:
+    """Components of source 'derived' (those of `components` if given), as FigureColumns rows: as the complaints
+    app counts them now, except in approved months, which keep the values locked when they were approved (a
+    later case change waits as a correction)."""
+    derived_codes = _derived_codes(components)
+    if not derived_codes:
+        return []
+    from complaints.selectors import derived_component_counts
 
-
-def _derived_figures(*, branch_ids, start, end, components=None) -> pd.DataFrame:
-    """Components of source 'derived' (those of `components` if given): as the complaints app counts them now,
-    except in approved months, which keep the values locked when they were approved (a later case change
-    waits as a correction)."""
-    live = live_derived_figures(branch_ids=branch_ids, start=start, end=end, components=components)
+    live = derived_component_counts(branch_ids=branch_ids, start=start, end=end, components=derived_codes)
+    pk_of = dict(Component.objects.values_list("code", "pk"))
+    rows = [(b, pk_of[c], m.month, n, 0) for (b, c, m), n in live.items()]
     locked_keys = locked_months(branch_ids=branch_ids, start=start, end=end)
     if not locked_keys:
-        return live
-    codes = dict(Branch.objects.filter(pk__in=[b for b, _ in locked_keys]).values_list("pk", "code"))
-    locked_codes = {(codes[b], m) for b, m in locked_keys}
+        return rows
     # A month locked for a branch covers the cases of its whole subtree: a live count of a branch below a
     # locked one (read when figures roll up) gives way to the lock too.
-    above = {code: path_codes(path) for code, path in Branch.objects.filter(pk__in=list(branch_ids)).values_list("code", "path")}
-    keep = [
-        not any((a, m) in locked_codes for a in above.get(b, (b,)))
-        for b, m in zip(live["branch"], live["month"], strict=True)
-    ]
-    locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end)).filter(_locked_month)
+    path_of = dict(Branch.objects.filter(pk__in={*branch_ids, *(b for b, _ in locked_keys)}).values_list("pk", "path"))
+    locked_at = {(path_of[b], m.month) for b, m in locked_keys}
+    rows = [r for r in rows if not any((p, r[2]) in locked_at for p in _path_prefixes(path_of[r[0]]))]
+    locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end))
     if components is not None:
         locked = locked.filter(component__code__in=list(components))
-    frozen = pd.DataFrame(list(locked.values_list("branch__code", "component__code", "month", "value")), columns=FIGURE_COLUMNS)
-    frames = [f for f in (live[keep], frozen) if not f.empty]
-    out = pd.concat(frames, ignore_index=True) if frames else live.iloc[0:0]
-    out["value"] = out["value"].astype(object)
-    return out
+    for b, c, m, v in locked.filter(_locked_month).values_list("branch_id", "component_id", "month", "value"):
+        rows.append((b, c, m.month, int(v * 10**FIGURE_PLACES), FIGURE_PLACES))
+    return rows
+
+
+def _derived_codes(components=None) -> set[str]:
+    codes = set(Component.objects.filter(source=Source.DERIVED).values_list("code", flat=True))
+    return codes if components is None else codes & set(components)
 
 
 def live_derived_figures(*, branch_ids, start, end, components=None) -> pd.DataFrame:
     """The derived components (those of `components` if given) as the complaints app counts them from the cases now."""
-    derived_codes = set(Component.objects.filter(source=Source.DERIVED).values_list("code", flat=True))
-    if components is not None:
-        derived_codes &= set(components)
+    derived_codes = _derived_codes(components)
     if not derived_codes:
         return pd.DataFrame(columns=FIGURE_COLUMNS)
     from complaints.selectors import derived_component_figures
@@ -302,7 +358,7 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
         # last year is read only for what it is scored on: the components of the year-on-year indicators
         wanted = {year: None, year - 1: {c for _, v in of_year for i in indicators_of[v.pk] if i.spec.target_kind == "year_on_year" for c in i.inputs.components}}
         read = {
-            y: _Sums(window_figures(branch_ids=tree.ids(reached), year=y, month=months[-1], components=wanted[y]), tree, months[-1], reached)
+            y: _Sums(window_columns(branch_ids=tree.ids(reached), year=y, month=months[-1], components=wanted[y]), tree, months[-1], reached)
             for y in (year, year - 1) if y not in given
         }
         for scheme, version in of_year:
@@ -403,36 +459,38 @@ class _Sums:
     and each cell keeps the exponent a Σ of its Decimals has, so the totals are the very Decimals (digits and
     exponent) a Σ of the rows gives (`window_totals`)."""
 
-    def __init__(self, figures: pd.DataFrame, tree: "_Tree", last: int, codes=None):
+    def __init__(self, figures: FigureColumns, tree: "_Tree", last: int, codes=None):
         """`codes`: the branches read (default: the whole tree); a subtree is only summed within them."""
         rows = tree.rows if codes is None else sorted(tree.by_code[code] for code in codes)
         self.position = {row[2]: n for n, row in enumerate(rows)}
-        self.components = sorted(set(figures["component"])) if not figures.empty else []
+        self.components = list(figures.components)
         shape = (len(rows), len(self.components), last)
         self.counts = np.zeros(shape, dtype=np.int64)
         self.places = np.zeros(shape, dtype=np.int64)
         self.scale = dict.fromkeys(self.components, 0)
-        if figures.empty:
+        if not len(figures):
             self.sums = np.zeros(shape, dtype=np.int64)
             return
-        column = {code: n for n, code in enumerate(self.components)}
-        values = figures["value"].tolist()
-        comps = figures["component"].tolist()
-        places = [max(0, -v.as_tuple().exponent) for v in values]
-        for code, p in zip(comps, places, strict=True):
-            if p > self.scale[code]:
-                self.scale[code] = p
-        ints = [int(v.scaleb(self.scale[c])) for v, c in zip(values, comps, strict=True)]
-        at = (
-            np.array([self.position[code] for code in figures["branch"].tolist()], dtype=np.int64),
-            np.array([column[c] for c in comps], dtype=np.int64),
-            np.array([d.month - 1 for d in figures["month"].tolist()], dtype=np.int64),
-        )
-        wide = max(map(abs, ints), default=0) * len(ints) >= 2**62  # a Σ that int64 might not hold
+        # every value on its component's scale: the most places any of its figures has
+        scales = np.zeros(len(self.components), dtype=np.int64)
+        np.maximum.at(scales, figures.component, figures.places)
+        self.scale = dict(zip(self.components, scales.tolist(), strict=True))
+        shift = scales[figures.component] - figures.places
+        ints = figures.units
+        if shift.any():
+            ints = ints.astype(object) * np.array([10**k for k in shift.tolist()], dtype=object)
+        wide = max(abs(int(ints.max())), abs(int(ints.min()))) * len(ints) >= 2**62  # a Σ that int64 might not hold
+        ints = ints.astype(object if wide else np.int64)
+        row_of = {tree.by_code[code][1]: n for code, n in self.position.items()}
+        at_row = np.full(max(row_of) + 1, -1, dtype=np.int64)
+        at_row[list(row_of)] = list(row_of.values())
+        at = (at_row[figures.branch], figures.component, figures.month - 1)
+        if (at[0] < 0).any():
+            raise ValueError("figures of a branch that was not read")
         self.sums = np.zeros(shape, dtype=object if wide else np.int64)
-        np.add.at(self.sums, at, np.array(ints, dtype=object if wide else np.int64))
+        np.add.at(self.sums, at, ints)
         np.add.at(self.counts, at, 1)
-        np.maximum.at(self.places, at, np.array(places, dtype=np.int64))
+        np.maximum.at(self.places, at, figures.places)
         # each branch's subtree: the deepest branches first, each level added into its parents
         parent = np.array([self.position.get(_parent_code(row[0]), -1) for row in rows], dtype=np.int64)
         depth = np.array([row[0].count("/") for row in rows])
