@@ -42,47 +42,22 @@ def _copy_chunk(table: str, columns: list[str], rows: list, not_null: tuple[str,
     return len(rows)
 
 
-def insert_rows(model, fields: list[str], rows: list[tuple], *, ids: bool = False, constants: dict | None = None) -> list[int] | None:
+def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
     """Insert rows of `model` given as tuples of Python values in the order of `fields` (a foreign key by its id):
     COPY on PostgreSQL (a value is written as psycopg2 would send it: Decimal, int, text and dates as their
-    text, JSON dumped), bulk_create of the model's objects elsewhere. With `ids`, returns the new rows' ids in
-    the order of `rows` (on PostgreSQL taken from the table's sequence first, then written with the rows).
-    `constants` ({field: value}) are the same in every row."""
-    constants = constants or {}
-    meta = [model._meta.get_field(name) for name in [*fields, *constants]]
+    text, JSON dumped), bulk_create of the model's objects elsewhere."""
+    meta = [model._meta.get_field(name) for name in fields]
     if connection.vendor != "postgresql":
-        names, tail = [f.attname for f in meta], tuple(constants.values())
-        made = model.objects.bulk_create([model(**dict(zip(names, (*row, *tail), strict=True))) for row in rows], batch_size=5000)
-        return [obj.pk for obj in made] if ids else None
-    columns = [f.column for f in meta]
-    dumped = {n: f.encoder for n, f in enumerate(meta[: len(fields)]) if f.get_internal_type() == "JSONField"}
+        names = [f.attname for f in meta]
+        model.objects.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=5000)
+        return
+    dumped = {n: f.encoder for n, f in enumerate(meta) if f.get_internal_type() == "JSONField"}
     if dumped:
         rows = [tuple(_json(v, dumped[n]) if n in dumped else v for n, v in enumerate(row)) for row in rows]
-    if constants:
-        tail = tuple(_json(v, f.encoder) if f.get_internal_type() == "JSONField" else v for f, v in zip(meta[len(fields):], constants.values(), strict=True))
-        rows = [(*row, *tail) for row in rows]
-    new = None
-    if ids:
-        new = _reserve_ids(model, len(rows))
-        rows = [(pk, *row) for pk, row in zip(new, rows, strict=True)]
-        columns = [model._meta.pk.column, *columns]
     # a text column that cannot be NULL reads an empty field as an empty string; any other column as NULL
     text = [f for f in meta if f.get_internal_type() in TEXT_FIELDS]
     not_null = tuple(f.column for f in text) if all(not f.null for f in text) else None
-    copy_rows(model._meta.db_table, columns, rows, not_null=not_null)
-    return new
-
-
-def _reserve_ids(model, n: int) -> list[int]:
-    """n ids from the table's own sequence, as inserts would take them (PostgreSQL)."""
-    if not n:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, n],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    copy_rows(model._meta.db_table, [f.column for f in meta], rows, not_null=not_null)
 
 
 def _json(value, encoder):
@@ -91,7 +66,7 @@ def _json(value, encoder):
 
 def delete_rows(model, pks: list[int]) -> None:
     """Delete rows of `model` by id in one statement, without the ORM's cascade collection (the caller has
-    deleted what refers to them, and no signal listens): a run's branch scores after their cells."""
+    deleted what refers to them, and no signal listens): a superseded run's branch scores."""
     if not pks:
         return
     with connection.cursor() as cursor:

@@ -1,6 +1,8 @@
 """Schemes (versioned rules as data), monthly figures, office inputs and score snapshots."""
 
+import decimal
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -332,6 +334,9 @@ class BranchScore(models.Model):
     rank = models.PositiveIntegerField(_("排名"))
     vetoed = models.BooleanField(_("一票否决"), default=False)
     detail = models.JSONField(_("定性与减分明细"), default=dict)
+    # Every indicator's cell of this branch in the run, in the indicators' order: one list per cell (StoredCell.ROW),
+    # so that a national run writes ~4,500 rows, not ~77,000.
+    cells = models.JSONField(_("指标得分"), default=list)
 
     class Meta:
         verbose_name = _("机构得分")
@@ -342,28 +347,52 @@ class BranchScore(models.Model):
     def __str__(self):
         return f"{self.branch} #{self.rank} {self.total}"
 
+    def cell_list(self) -> list["StoredCell"]:
+        return [StoredCell.from_row(row) for row in self.cells]
 
-class IndicatorScore(models.Model):
-    """One indicator's value, target, points and explanation for one branch in one run."""
+    def cell(self, indicator_code: str) -> "StoredCell | None":
+        return next((c for c in self.cell_list() if c.indicator_code == indicator_code), None)
 
-    branch_score = models.ForeignKey(BranchScore, on_delete=models.CASCADE, related_name="indicator_scores")
-    indicator_code = models.SlugField(max_length=60)
-    value = models.DecimalField(max_digits=18, decimal_places=6, null=True)
-    value2 = models.DecimalField(max_digits=18, decimal_places=6, null=True)
-    previous = models.DecimalField(max_digits=18, decimal_places=6, null=True)
-    target = models.DecimalField(max_digits=24, decimal_places=10, null=True)
-    points = models.DecimalField(max_digits=8, decimal_places=2)
-    explanation = models.JSONField(default=dict)
 
-    class Meta:
-        verbose_name = _("指标得分")
-        verbose_name_plural = _("指标得分")
-        constraints = [
-            models.UniqueConstraint(fields=["branch_score", "indicator_code"], name="uniq_indicator_score"),
-        ]
+@dataclass(frozen=True)
+class StoredCell:
+    """One indicator's value, target and points for one branch in one run (a row of BranchScore.cells).
 
-    def __str__(self):
-        return f"{self.indicator_code}={self.points}"
+    Stored as text, exactly; read at the places the table shows them: values 6, targets 10, points 2. Runs keep
+    inputs, not explanations (kpi.selectors.cell_explanations renders them); a run written before that kept its
+    explanation as a seventh item."""
+
+    indicator_code: str
+    value: Decimal | None
+    value2: Decimal | None
+    previous: Decimal | None
+    target: Decimal | None
+    points: Decimal
+    explanation: dict
+
+    # the row's items, in order
+    ROW = ("indicator_code", "value", "value2", "previous", "target", "points")
+    PLACES = {"value": 6, "value2": 6, "previous": 6, "target": 10, "points": 2}
+
+    @classmethod
+    def from_row(cls, row: list) -> "StoredCell":
+        code, *numbers = row[:6]
+        values = [_stored_decimal(v, cls.PLACES[name]) for name, v in zip(cls.ROW[1:], numbers, strict=True)]
+        return cls(code, *values, row[6] if len(row) > 6 else {})
+
+    @staticmethod
+    def row(indicator_code: str, value, value2, previous, target, points) -> list:
+        """The stored row of a cell: each number as its exact text (None stays None)."""
+        return [indicator_code, *(None if v is None else str(v) for v in (value, value2, previous, target, points))]
+
+
+_WIDE = decimal.Context(prec=100)
+
+
+def _stored_decimal(text: str | None, places: int) -> Decimal | None:
+    if text is None:
+        return None
+    return Decimal(text).quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP, context=_WIDE)
 
 
 # ── Branch data entry: a month's review state, its timeline, and in-app notices ─────────────────────

@@ -108,8 +108,8 @@ def reconcile(run: ScoreRun, *, rows=None) -> Report:
     if rows is None:
         scores = {
             bs.branch.code: _Scored(bs.branch.name, bs.qualitative, bs.quantitative, bs.deductions, bs.total, bs.rank,
-                                    {c.indicator_code: c.points for c in bs.indicator_scores.all()})
-            for bs in run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
+                                    {c.indicator_code: c.points for c in bs.cell_list()})
+            for bs in run.branch_scores.select_related("branch")
         }
     else:
         scores = {

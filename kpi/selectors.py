@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 
 from branches.models import Branch, path_codes
 from kpi.choices import Source
@@ -15,7 +15,6 @@ from kpi.models import (
     BranchScore,
     Component,
     Deduction,
-    IndicatorScore,
     LockedDerivedFigure,
     MonthlyFigure,
     MonthlySubmission,
@@ -243,10 +242,8 @@ def latest_current_run(*, scheme: Scheme) -> ScoreRun | None:
 
 
 def run_branch_scores(*, run: ScoreRun):
-    """The run's rows in rank order, each with its indicator scores."""
-    return run.branch_scores.select_related("branch").prefetch_related(
-        Prefetch("indicator_scores", queryset=IndicatorScore.objects.order_by("pk"))
-    )
+    """The run's rows in rank order, each with its indicator scores (BranchScore.cells)."""
+    return run.branch_scores.select_related("branch")
 
 
 def cell_explanations(*, run: ScoreRun, branch_scores) -> dict[int, dict[str, dict]]:
@@ -255,11 +252,11 @@ def cell_explanations(*, run: ScoreRun, branch_scores) -> dict[int, dict[str, di
     Runs keep the inputs, not the explanations (a national run would otherwise write ~80,000 of them): each one is
     rendered here by the Decimal engine from the branch's kept component totals and the run's exact targets
     (kpi.scoring.league.explain_cells), the same text a fully explained run gives. Runs written before kept
-    their explanations; those are returned as stored. `branch_scores` should prefetch `indicator_scores`.
+    their explanations; those are returned as stored.
     """
     out, context = {}, None
     for score in branch_scores:
-        cells = list(score.indicator_scores.all())
+        cells = score.cell_list()
         if cells and all("steps" in c.explanation for c in cells):
             out[score.pk] = {c.indicator_code: c.explanation for c in cells}
             continue

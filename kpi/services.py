@@ -14,11 +14,11 @@ from kpi.models import (
     BranchScore,
     Component,
     Indicator,
-    IndicatorScore,
     QualitativeItem,
     Scheme,
     SchemeVersion,
     ScoreRun,
+    StoredCell,
 )
 from kpi.rules import INDICATOR_FIELDS, indicator_definition
 from kpi.scoring.aggregation import component_sums
@@ -198,33 +198,19 @@ def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> lis
     scores = []
     for run, key in zip(runs, keys, strict=True):
         inputs, league = windows[key], leagues[key]
-        totals, previous, table = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals), league.table
+        totals, previous, table = _rows_as_text(inputs.totals), _rows_as_text(inputs.previous_totals), league.rows
+        cells = _cells_by_branch(league.window)
         scores.extend(
             (run.pk, branch_ids[code], qualitative, quantitative, deductions, total, rank, bool(vetoed),
-             {**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)})
+             {**league.details[code], "totals": totals.get(code), "previous_totals": previous.get(code)}, cells.get(code, []))
             for code, qualitative, quantitative, deductions, total, rank, vetoed in zip(
-                table.index.tolist(),
-                *(table[c].tolist() for c in ("qualitative", "quantitative", "deductions", "total", "rank", "vetoed")),
-                strict=True,
+                *(table[c] for c in ("branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed")), strict=True
             )
         )
-    score_ids = insert_rows(
-        BranchScore, ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail"],
-        scores, ids=True,
+    insert_rows(
+        BranchScore, ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail", "cells"],
+        scores,
     )
-    score_of = {(row[0], row[1]): pk for row, pk in zip(scores, score_ids, strict=True)}
-    # every cell's explanation is rendered on demand: stored empty
-    cells = []
-    for run, key in zip(runs, keys, strict=True):
-        window, branches = leagues[key].window, windows[key].branches
-        score_ids = {code: score_of[run.pk, branch_ids[code]] for code in branches}
-        cells.extend(zip(
-            [score_ids[code] for code in window.column("branch")],
-            *(window.column(c) for c in ("indicator", "value", "value2", "previous", "target", "points")),
-            strict=True,
-        ))
-    insert_rows(IndicatorScore, ["branch_score", "indicator_code", "value", "value2", "previous", "target", "points"], cells,
-                constants={"explanation": {}})
     new = [r.pk for r in runs]
     # the keys are every scheme × every month of the call (kpi.services._compute_windows)
     windows_of = ScoreRun.objects.filter(scheme_id__in={s.pk for s, _, _ in keys}, month__in={m for _, _, m in keys})
@@ -234,15 +220,20 @@ def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> lis
     # Superseded runs go, except published ones: a published table is kept exactly as it was ranked on.
     stale = list(windows_of.filter(is_current=False, status=RunStatus.COMPLETE, publication__isnull=True).values_list("pk", flat=True))
     if stale:
-        stale_scores = list(BranchScore.objects.filter(run_id__in=stale).values_list("pk", flat=True))
-        for start in range(0, len(stale_scores), 10_000):  # by id (the index), in chunks any database takes
-            IndicatorScore.objects.filter(branch_score_id__in=stale_scores[start : start + 10_000]).delete()
-        delete_rows(BranchScore, stale_scores)
+        delete_rows(BranchScore, list(BranchScore.objects.filter(run_id__in=stale).values_list("pk", flat=True)))
         ScoreRun.objects.filter(pk__in=stale).delete()
     for run in runs:
         run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, done
     logger.info("scored %d windows: runs %s", len(runs), new)
     return runs
+
+
+def _cells_by_branch(window) -> dict[str, list[list]]:
+    """A window's cells as each branch score stores them (BranchScore.cells), in the indicators' order."""
+    out: dict[str, list[list]] = {}
+    for code, *cell in zip(*(window.column(c) for c in ("branch", "indicator", "value", "value2", "previous", "target", "points")), strict=True):
+        out.setdefault(code, []).append(StoredCell.row(*cell))
+    return out
 
 
 def _texts(values: dict) -> dict[str, str]:

@@ -199,7 +199,9 @@ def league_branch(request, scheme_code, window, revision, branch_code):
 @login_required
 def league_cell(request, scheme_code, window, revision, branch_code, indicator_code):
     table, score = _branch_score(request, scheme_code, window, revision, branch_code)
-    cell = get_object_or_404(score.indicator_scores, indicator_code=indicator_code)
+    cell = score.cell(indicator_code)
+    if cell is None:
+        raise Http404("该表中没有这一项得分")
     indicator = get_object_or_404(table.run.version.indicators, code=indicator_code)
     explanation = selectors.cell_explanation(run=table.run, score=score, indicator_code=indicator_code)
     template = "kpi/_explanation.html" if request.headers.get("HX-Request") else "kpi/explanation.html"

@@ -352,9 +352,8 @@ class LeagueCellApi(APIView):
         not_modified = _not_modified(request, etag)
         if not_modified is not None:
             return not_modified
-        score = (BranchScore.objects.filter(run=window.run, branch=branch).select_related("branch")
-                 .prefetch_related("indicator_scores").first())
-        found = next((c for c in score.indicator_scores.all() if c.indicator_code == params["indicator"]), None) if score else None
+        score = BranchScore.objects.filter(run=window.run, branch=branch).select_related("branch").first()
+        found = score.cell(params["indicator"]) if score else None
         indicator = window.run.version.indicators.filter(code=params["indicator"]).first()
         if found is None or indicator is None:
             raise NotFound("该表中没有这一项得分")

@@ -11,7 +11,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from branches.models import Branch
-from kpi.models import BranchScore, IndicatorScore, ScoreRun
+from kpi.models import BranchScore, ScoreRun
 
 
 def synthetic_run(*, scheme, model_run: ScoreRun, count: int, prefix: str = "bench") -> ScoreRun:
@@ -23,21 +23,15 @@ def synthetic_run(*, scheme, model_run: ScoreRun, count: int, prefix: str = "ben
          for n in range(count)),
         batch_size=2000,
     )
-    models = list(model_run.branch_scores.prefetch_related("indicator_scores"))
+    models = list(model_run.branch_scores.all())
     ScoreRun.objects.filter(scheme=scheme, month=model_run.month, is_current=True).update(is_current=False)
     run = ScoreRun.objects.create(scheme=scheme, version=model_run.version, month=model_run.month, status="complete",
                                   is_current=True, completed_at=model_run.completed_at, targets=model_run.targets)
     rows = sorted(((b, models[n % len(models)]) for n, b in enumerate(new)), key=lambda p: -p[1].total)
-    scores = BranchScore.objects.bulk_create(
+    BranchScore.objects.bulk_create(
         (BranchScore(run=run, branch=b, qualitative=m.qualitative, quantitative=m.quantitative, deductions=m.deductions,
-                     total=m.total, rank=rank, vetoed=m.vetoed, detail=m.detail)
+                     total=m.total, rank=rank, vetoed=m.vetoed, detail=m.detail, cells=m.cells)
          for rank, (b, m) in enumerate(rows, 1)),
-        batch_size=2000,
-    )
-    IndicatorScore.objects.bulk_create(
-        (IndicatorScore(branch_score=s, indicator_code=c.indicator_code, value=c.value, value2=c.value2, previous=c.previous,
-                        target=c.target, points=c.points, explanation=c.explanation)
-         for s, (_, m) in zip(scores, rows, strict=True) for c in m.indicator_scores.all()),
         batch_size=2000,
     )
     return run

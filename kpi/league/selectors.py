@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from branches.permissions import visible_branch_ids
 from kpi import selectors
-from kpi.models import BranchScore, IndicatorScore, Publication, Scheme, ScoreRun
+from kpi.models import BranchScore, Publication, Scheme, ScoreRun, StoredCell
 from kpi.publishing.selectors import Window, can_see_live
 from kpi.rules import indicator_inputs
 from kpi.scoring.aggregation import pooled_value
@@ -334,26 +334,19 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
         scores = list(ordered.values_list(*fields)[offset:offset + limit])
     paged = limit is not None and not (offset == 0 and len(scores) == count)
     mine_ids = [s[0] for s in scores if visible is None or s[1] in visible]
-    cells_query = IndicatorScore.objects.all()
-    if paged:
-        cells_query = cells_query.filter(branch_score_id__in=mine_ids)
-    else:
-        cells_query = cells_query.filter(branch_score__run=run)
-        if visible is not None:
-            cells_query = cells_query.filter(branch_score__branch_id__in=visible)
-    fields = ["branch_score_id", "indicator_code", "value", "value2", "previous", "target", "points"]
     by_score: dict[int, dict[str, Cell]] = {}
     base = {c.code: c for c in columns}
     # Runs keep inputs, not explanations: asked for, they are rendered for just these rows.
     explained = _explanations(run, mine_ids) if explanations and mine_ids else {}
-    if mine_ids:
-        for score_id, code, value, value2, previous, target, points in cells_query.values_list(*fields):
-            column = base.get(code)
+    stored_cells = BranchScore.objects.filter(run=run) if visible is None and not paged else BranchScore.objects.filter(pk__in=mine_ids)
+    for pk, cells in stored_cells.values_list("pk", "cells") if mine_ids else ():
+        for stored in map(StoredCell.from_row, cells):
+            column = base.get(stored.indicator_code)
             if column is None:
                 continue
-            by_score.setdefault(score_id, {})[code] = Cell(
-                code, value, value2, previous, target, points, column.base, column.max_points,
-                explained.get(score_id, {}).get(code, {}),
+            by_score.setdefault(pk, {})[stored.indicator_code] = Cell(
+                stored.indicator_code, stored.value, stored.value2, stored.previous, stored.target, stored.points,
+                column.base, column.max_points, explained.get(pk, {}).get(stored.indicator_code, {}),
             )
 
     previous_run, previous, last_run, last_year = comparison_runs(window, user)
@@ -391,7 +384,7 @@ def league_rows(*, window: Window, user, explanations: bool = False, offset: int
 
 def _explanations(run: ScoreRun, score_ids: list[int]) -> dict[int, dict[str, dict]]:
     """The explanations of these branch scores' cells, rendered from the inputs the run keeps."""
-    scores = BranchScore.objects.filter(pk__in=score_ids).select_related("branch").prefetch_related("indicator_scores")
+    scores = BranchScore.objects.filter(pk__in=score_ids).select_related("branch")
     return selectors.cell_explanations(run=run, branch_scores=scores)
 
 
@@ -401,18 +394,15 @@ def _run_average(run: ScoreRun, columns, indicators) -> Summary:
     key = f"league-average:{KEY_FORMAT}:{run.pk}:{run.completed_at.isoformat() if run.completed_at else ''}"
     cached = _cache_get(key)
     if cached is None:
-        rows = list(BranchScore.objects.filter(run=run).values_list("pk", "total", "qualitative", "quantitative", "detail"))
-        components = {pk: (detail or {}).get("totals") for pk, *_, detail in rows}
-        kept = any("totals" in (detail or {}) for *_, detail in rows)
+        rows = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative", "detail", "cells"))
+        kept = any("totals" in (row[3] or {}) for row in rows)
         by_code: dict[str, list[tuple[Decimal, dict | None]]] = {}
-        cells = IndicatorScore.objects.filter(branch_score__run=run)
-        if kept:
-            for score_id, code, points in cells.values_list("branch_score_id", "indicator_code", "points"):
-                by_code.setdefault(code, []).append((points, components.get(score_id)))
-        else:  # a run written before runs kept their totals: the components its explanations recorded
-            for code, points, pairs in cells.values_list("indicator_code", "points", "explanation__inputs"):
-                by_code.setdefault(code, []).append((points, pairs))
-        cached = _average(columns, indicators, by_code, [r[1:4] for r in rows])
+        for *_totals, detail, cells in rows:
+            for cell in map(StoredCell.from_row, cells or []):
+                # a run written before runs kept their totals: the components its explanations recorded
+                components = (detail or {}).get("totals") if kept else cell.explanation.get("inputs")
+                by_code.setdefault(cell.indicator_code, []).append((cell.points, components))
+        cached = _average(columns, indicators, by_code, [r[:3] for r in rows])
         _cache_set(key, cached, AVERAGE_SECONDS)
     values, points, total, qualitative, quantitative = cached
     return Summary(_("平均"), values, points, total, qualitative, quantitative)

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 
@@ -24,7 +23,6 @@ from kpi.models import (
     CorrectionDecision,
     Deduction,
     DerivedCorrection,
-    IndicatorScore,
     LockedDerivedFigure,
     MonthlySubmission,
     Publication,
@@ -212,10 +210,8 @@ class BranchChange:
 
 
 def _scores(run: ScoreRun) -> dict[str, tuple]:
-    rows = run.branch_scores.select_related("branch").prefetch_related(
-        Prefetch("indicator_scores", queryset=IndicatorScore.objects.only("branch_score_id", "indicator_code", "points"))
-    )
-    return {bs.branch.code: (bs, {c.indicator_code: c.points for c in bs.indicator_scores.all()}) for bs in rows}
+    rows = run.branch_scores.select_related("branch")
+    return {bs.branch.code: (bs, {c.indicator_code: c.points for c in bs.cell_list()}) for bs in rows}
 
 
 def run_diff(old: ScoreRun, new: ScoreRun) -> list[BranchChange]:

@@ -6,6 +6,7 @@ the monthly-form preview and the what-if simulator call the same two, so a leagu
 together in one place.
 """
 
+import functools
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -67,12 +68,17 @@ class League:
     """A ranked league table: every cell with its explanation, and per branch its totals and rank.
 
     `table` is indexed by branch code in rank order with columns qualitative, quantitative,
-    deductions, total, vetoed, rank; `details` holds what the totals are made of, per branch.
+    deductions, total, vetoed, rank; `details` holds what the totals are made of, per branch. `rows` is the same
+    as lists (TABLE_COLUMNS and "branch", in rank order); the table is built when someone reads it.
     """
 
     window: WindowResult
-    table: pd.DataFrame
+    rows: dict[str, list]
     details: dict[str, dict]
+
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame({c: self.rows[c] for c in TABLE_COLUMNS}, index=pd.Index(self.rows["branch"], name="branch"))
 
     @property
     def order(self) -> list[str]:
@@ -182,8 +188,8 @@ def _ranked(inputs: LeagueInputs, window: WindowResult, quantitative: dict) -> L
         }
     codes = list(inputs.branches)
     order, ranks = rank_order(codes, columns["vetoed"], columns["total"], columns["quantitative"])
-    table = pd.DataFrame(
-        {**{name: [values[i] for i in order] for name, values in columns.items()}, "rank": ranks},
-        index=pd.Index([codes[i] for i in order], name="branch"),
-    )
-    return League(window=window, table=table, details=details)
+    rows = {**{name: [values[i] for i in order] for name, values in columns.items()}, "rank": ranks, "branch": [codes[i] for i in order]}
+    return League(window=window, rows=rows, details=details)
+
+
+TABLE_COLUMNS = ("qualitative", "quantitative", "deductions", "total", "vetoed", "rank")

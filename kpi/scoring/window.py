@@ -177,15 +177,15 @@ def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[lis
     per branch, in the order of `windows`."""
     rows = [(w, code) for w, inputs in enumerate(windows) for code in inputs.branches]
     starts = np.cumsum([0] + [len(inputs.branches) for inputs in windows]).tolist()
-    current = _stacked([inputs.totals for inputs in windows])
-    previous = _stacked([inputs.previous_totals for inputs in windows])
+    current = _stacked([inputs.totals for inputs in windows], rows)
+    previous = _stacked([inputs.previous_totals for inputs in windows], rows)
     cells = {c: [] for c in CELL_COLUMNS}
     resolved = [{} for _ in windows]
     for item in indicators:
         spec = item.spec
-        table = _rows_values(indicator_values(item.inputs, current[0]), current[1], rows)
+        table = _rows_values(indicator_values(item.inputs, current[0]), current[1])
         if spec.target_kind == "year_on_year":
-            table["previous"] = _rows_values(indicator_values(item.inputs, previous[0]), previous[1], rows)["value"]
+            table["previous"] = _rows_values(indicator_values(item.inputs, previous[0]), previous[1])["value"]
         targets = []
         for w, inputs in enumerate(windows):
             target, source = resolve_target(item, inputs.totals, inputs.overrides.get(spec.code))
@@ -219,12 +219,12 @@ def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[lis
     return results, quantitative
 
 
-def _stacked(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
+def _stacked(frames: list[pd.DataFrame], rows: list) -> tuple[pd.DataFrame, list]:
     """The windows' totals one under the other (components a window lacks are 0 in its rows), and the
-    position of each (window, branch) row."""
+    position there of each (window, branch) of `rows` (None: no figures)."""
     present = [(w, f) for w, f in enumerate(frames) if len(f.index)]
     if not present:
-        return pd.DataFrame(dtype=object), {}
+        return pd.DataFrame(dtype=object), [None] * len(rows)
     stacked = pd.concat([f for _, f in present], ignore_index=True, sort=True).astype(object)
     stacked = stacked.where(stacked.notna(), ZERO)
     where, position = {}, 0
@@ -232,13 +232,13 @@ def _stacked(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
         for code in f.index.tolist():
             where[(w, code)] = position
             position += 1
-    return stacked, where
+    return stacked, [where.get(row) for row in rows]
 
 
-def _rows_values(values: pd.DataFrame, where: dict, rows: list) -> pd.DataFrame:
-    """`values` (rows as in `_stacked`) taken for each (window, branch) of `rows`: None where it has no figures."""
-    columns = {col: values[col].tolist() if col in values else [] for col in ("value", "value2")}
+def _rows_values(values: pd.DataFrame, positions: list) -> pd.DataFrame:
+    """`values` (rows as in `_stacked`) taken at each row's position: None where it has no figures."""
     out = {}
-    for col, got in columns.items():
-        out[col] = [None if (p := where.get(row)) is None or is_missing(got[p]) else got[p] for row in rows]
+    for col in ("value", "value2"):
+        got = values[col].tolist() if col in values else []
+        out[col] = [None if p is None or is_missing(v := got[p]) else v for p in positions]
     return pd.DataFrame(out, dtype=object)

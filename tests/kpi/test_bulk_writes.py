@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 from core.bulk import delete_rows, insert_rows
-from kpi.models import BranchScore, Component, IndicatorScore
+from kpi.models import BranchScore, Component, StoredCell
 
-SCORE_FIELDS = ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail"]
+SCORE_FIELDS = ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail", "cells"]
 
 
 def test_text_values_empty_strings_commas_quotes_and_newlines_arrive_as_written(db):
@@ -15,26 +15,22 @@ def test_text_values_empty_strings_commas_quotes_and_newlines_arrive_as_written(
     assert list(Component.objects.filter(code__in=["a1", "a2"]).order_by("code").values_list(*fields)) == rows
 
 
-def test_ids_come_back_in_order_and_nulls_decimals_json_and_booleans_round_trip(run):
+def test_nulls_decimals_json_lists_and_booleans_round_trip_and_rows_delete_by_id(run):
     first, second = run.branch_scores.order_by("pk")[:2]
     BranchScore.objects.filter(pk__in=[first.pk, second.pk]).delete()
-    assert insert_rows(BranchScore, SCORE_FIELDS, [], ids=True) == []
-    ids = insert_rows(BranchScore, SCORE_FIELDS, [
-        (run.pk, first.branch_id, Decimal("1.5"), Decimal("80.25"), Decimal("-2"), Decimal("79.75"), 7, True, {"totals": {"x": "1.0000"}, "veto": None}),
-        (run.pk, second.branch_id, Decimal("0"), Decimal("0"), Decimal("0"), Decimal("0"), 8, False, {"veto": "否决原因"}),
-    ], ids=True)
-    a, b = BranchScore.objects.get(pk=ids[0]), BranchScore.objects.get(pk=ids[1])
-    assert (a.branch_id, a.total, a.vetoed, a.detail) == (first.branch_id, Decimal("79.75"), True, {"totals": {"x": "1.0000"}, "veto": None})
-    assert (b.branch_id, b.rank, b.vetoed, b.detail) == (second.branch_id, 8, False, {"veto": "否决原因"})
-
-    insert_rows(IndicatorScore, ["branch_score", "indicator_code", "value", "value2", "previous", "target", "points"],
-                [(ids[0], "sl_nonbank", Decimal("94.123456"), None, None, Decimal("95"), Decimal("3.90"))], constants={"explanation": {}})
-    cell = IndicatorScore.objects.get(branch_score_id=ids[0])
+    cells = [StoredCell.row("sl_nonbank", Decimal("94.123456"), None, None, Decimal("95"), Decimal("3.90"))]
+    insert_rows(BranchScore, SCORE_FIELDS, [
+        (run.pk, first.branch_id, Decimal("1.5"), Decimal("80.25"), Decimal("-2"), Decimal("79.75"), 7, True,
+         {"totals": {"x": "1.0000"}, "veto": None}, cells),
+        (run.pk, second.branch_id, Decimal("0"), Decimal("0"), Decimal("0"), Decimal("0"), 8, False, {"veto": "否决原因"}, []),
+    ])
+    a, b = BranchScore.objects.get(run=run, branch_id=first.branch_id), BranchScore.objects.get(run=run, branch_id=second.branch_id)
+    assert (a.total, a.vetoed, a.detail) == (Decimal("79.75"), True, {"totals": {"x": "1.0000"}, "veto": None})
+    assert (b.rank, b.vetoed, b.detail, b.cells) == (8, False, {"veto": "否决原因"}, [])
+    assert a.cells == [["sl_nonbank", "94.123456", None, None, "95", "3.90"]]
+    cell = a.cell("sl_nonbank")
     assert (cell.value, cell.value2, cell.target, cell.points, cell.explanation) == (Decimal("94.123456"), None, Decimal("95"), Decimal("3.90"), {})
+    assert str(cell.target) == "95.0000000000" and a.cell("other") is None  # read at the places the table shows
 
-    IndicatorScore.objects.filter(branch_score_id=ids[0]).delete()
-    delete_rows(BranchScore, [ids[0]])
-    assert list(BranchScore.objects.filter(pk__in=ids).values_list("pk", flat=True)) == [ids[1]]
-    # the next ordinary insert takes an id past those taken (the sequence moved on)
-    again = BranchScore.objects.create(run=run, branch_id=first.branch_id, qualitative=0, quantitative=0, deductions=0, total=0, rank=9)
-    assert again.pk > max(ids)
+    delete_rows(BranchScore, [a.pk])
+    assert list(BranchScore.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", flat=True)) == [b.pk]

@@ -41,4 +41,4 @@ def test_a_real_worker_computes_the_window_and_twice_leaves_one_current_run(sche
     assert len(ids) == 1  # the second delivery finds the window computed and nothing pending: coalesced
     current = ScoreRun.objects.get(scheme=scheme, month=1, is_current=True)
     assert current.pk in ids
-    assert current.branch_scores.get(branch__code="nanjing").indicator_scores.get(indicator_code="sl_nonbank").points == Decimal("3.90")
+    assert current.branch_scores.get(branch__code="nanjing").cell("sl_nonbank").points == Decimal("3.90")

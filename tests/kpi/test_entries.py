@@ -332,13 +332,14 @@ def test_a_month_counts_in_the_league_table_once_approved(client_for, users, ful
     with django_capture_on_commit_callbacks(execute=True):
         post_form(staff, full(sl_nonbank_passed="9448", sl_nonbank_checked="10000"), action="submit")
     run = ScoreRun.objects.get(month=1, is_current=True)
-    cell = run.branch_scores.get(branch__code="nanjing").indicator_scores.get(indicator_code="sl_nonbank")
-    explanation = kpi_selectors.cell_explanation(run=run, score=cell.branch_score, indicator_code="sl_nonbank")
+    score = run.branch_scores.get(branch__code="nanjing")
+    cell = score.cell("sl_nonbank")
+    explanation = kpi_selectors.cell_explanation(run=run, score=score, indicator_code="sl_nonbank")
     assert cell.points == 0 and "缺少数据" in explanation["steps"][0]  # submitted, not yet approved
     with django_capture_on_commit_callbacks(execute=True):
         officer.post(url(action="approve"), {"revision": 1})
     newer = ScoreRun.objects.get(month=1, is_current=True)
-    cell = newer.branch_scores.get(branch__code="nanjing").indicator_scores.get(indicator_code="sl_nonbank")
+    cell = newer.branch_scores.get(branch__code="nanjing").cell("sl_nonbank")
     assert newer.pk != run.pk and cell.points == Decimal("3.90")
     page = staff.get(url()).content.decode()
     assert "排名计算于" in page

@@ -61,8 +61,8 @@ def test_the_exact_engine_reproduces_the_runs_221_cells_and_every_total_and_rank
     cells = {(c.branch, c.indicator): c.points for c in fast.window.cells.itertuples()}
     stored = {
         (bs.branch.code, c.indicator_code): c.points
-        for bs in demo_run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
-        for c in bs.indicator_scores.all()
+        for bs in demo_run.branch_scores.select_related("branch")
+        for c in bs.cell_list()
     }
     assert len(stored) == 221 and cells == stored
     published = {(r["branch"], r["indicator"]): Decimal(r["published_score"])
@@ -77,7 +77,7 @@ def test_every_explanation_rendered_from_what_the_run_kept_is_the_fully_explaine
     inputs = selectors.league_inputs(scheme=demo_run.scheme, month=demo_run.month)
     explained = league_assemble(inputs, engine="decimal", explain=True).window.cells
     full = {(c.branch, c.indicator): {**c.explanation, "points": f"{c.points:.2f}"} for c in explained.itertuples()}
-    scores = list(demo_run.branch_scores.select_related("branch").prefetch_related("indicator_scores"))
+    scores = list(demo_run.branch_scores.select_related("branch"))
     rendered = selectors.cell_explanations(run=demo_run, branch_scores=scores)
     on_demand = {(s.branch.code, code): e for s in scores for code, e in rendered[s.pk].items()}
     assert len(on_demand) == 221 and on_demand == full

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kpi import selectors, services
 from kpi.benchmarks.reads import synthetic_run
-from kpi.models import BranchScore, IndicatorScore, MonthlyFigure
+from kpi.models import BranchScore, MonthlyFigure
 from kpi.publishing.services import window_publish
 from tests.kpi.demo_clients import token_client as api
 
@@ -51,8 +51,7 @@ def test_cells_come_without_explanations_unless_asked(users, published):
 
 
 def test_one_cells_url_answers_its_explanation_within_scope_only(users, published):
-    stored = IndicatorScore.objects.get(branch_score__run=published.run, branch_score__branch__code="wuxi",
-                                        indicator_code="sl_nonbank")
+    stored = BranchScore.objects.get(run=published.run, branch__code="wuxi").cell("sl_nonbank")
     for role in ("officer", "admin", "wuxi_staff"):
         response = api(users[role]).get(CELL + "wuxi")
         assert response.status_code == 200, role
@@ -126,8 +125,8 @@ def test_queries_do_not_grow_with_the_number_of_branches(users, published, schem
         page_queries = _queries(client_for(users["officer"]), "/league/jiangsu-2023/2023-01/")
         counts[n] = (len(api_queries), len(staff_queries), len(page_queries))
         # The rows are read once, as values; the cells of just the page, in one query; no explanation read.
-        cell_reads = [q for q in api_queries if "kpi_indicatorscore" in q]
-        assert len(cell_reads) == 1 and '"explanation"' not in cell_reads[0]
+        cell_reads = [q for q in api_queries if '"kpi_branchscore"."cells"' in q]
+        assert len(cell_reads) == 1 and '"detail"' not in cell_reads[0]
     assert counts[13] == counts[200], counts
     assert counts[13][0] <= 20
 
@@ -140,7 +139,7 @@ def test_a_cached_answer_reads_no_rows(users, published):
     assert again.content == first.content
     # The token, the scheme's stamp (which runs and revisions exist) and the caller's branch: nothing else.
     assert len(captured) <= 4, [q["sql"][:80] for q in captured.captured_queries]
-    assert not any("kpi_branchscore" in q["sql"] or "kpi_indicatorscore" in q["sql"] for q in captured.captured_queries)
+    assert not any("kpi_branchscore" in q["sql"] for q in captured.captured_queries)
 
 
 # ── ETag and 304 ─────────────────────────────────────────────────────────────────────────────────
@@ -230,7 +229,7 @@ def test_the_page_shows_100_rows_a_page_with_the_whole_tables_average(users, pub
     with CaptureQueriesContext(connection) as captured:
         again = client.get("/league/jiangsu-2023/2023-01/r2/?page=2").content.decode()
     assert re.findall(r'<tr class="[^"]*" data-branch="([a-z0-9]+)"', again) == ranks[1]
-    assert not any("kpi_indicatorscore" in q["sql"] for q in captured.captured_queries)  # the table from the cache
+    assert not any('"kpi_branchscore"."cells"' in q["sql"] for q in captured.captured_queries)  # the table from the cache
 
 
 def test_a_small_table_is_one_page_without_a_pager(users, published, client_for):

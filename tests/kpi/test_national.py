@@ -11,7 +11,7 @@ from django.db import transaction
 from branches.models import Branch, Role, User
 from branches.permissions import visible_branch_ids
 from kpi import demo, selectors, services, tasks
-from kpi.models import IndicatorScore, MonthlyFigure, RecomputeRequest, ScoreRun
+from kpi.models import MonthlyFigure, RecomputeRequest, ScoreRun
 from kpi.scoring.aggregation import window_totals
 from kpi.scoring.league import league_assemble
 
@@ -83,7 +83,7 @@ def test_a_province_scores_the_sum_of_its_branches_components_never_the_average_
     figure("hangzhou", "sl_nonbank_passed", 2023, 1, "96")
     figure("hangzhou", "sl_nonbank_checked", 2023, 1, "100")
     run = services.score_run_compute(scheme=schemes["hq"], month=1)
-    cells = dict(IndicatorScore.objects.filter(branch_score__run=run, indicator_code="sl_nonbank").values_list("branch_score__branch__code", "value"))
+    cells = {s.branch.code: s.cell("sl_nonbank").value for s in run.branch_scores.select_related("branch")}
     # Σ passed ÷ Σ checked × 100 = (90 + 990 + 5) ÷ (100 + 1000 + 10) × 100 = 97.7477…; the mean of rates would be 94.5.
     assert cells["jiangsu"] == (Decimal(1085) / Decimal(1110) * 100).quantize(Decimal("0.000001"))
     assert cells["zhejiang"] == Decimal("96.000000")
@@ -128,7 +128,7 @@ def test_windows_computed_in_one_pass_equal_windows_computed_one_by_one(scheme, 
         alone = league_assemble(selectors.league_inputs_by_month(scheme=scheme, months=[month])[month])
         stored = {bs.branch.code: (bs.total, bs.rank) for bs in run.branch_scores.select_related("branch")}
         assert stored == {code: (row.total, row["rank"]) for code, row in alone.table.iterrows()}
-        points = {(c.branch_score.branch.code, c.indicator_code): c.points for c in IndicatorScore.objects.filter(branch_score__run=run).select_related("branch_score__branch")}
+        points = {(s.branch.code, c.indicator_code): c.points for s in run.branch_scores.select_related("branch") for c in s.cell_list()}
         assert points == {(c.branch, c.indicator): c.points for c in alone.window.cells.itertuples()}
 
 
@@ -227,12 +227,12 @@ def _stored(scheme, months):
     """Everything a scheme's current runs of `months` say, by window: targets, sums, each branch's row and cells."""
     out = {}
     for run in ScoreRun.objects.filter(scheme=scheme, month__in=months, is_current=True):
-        scores = run.branch_scores.select_related("branch").prefetch_related("indicator_scores")
+        scores = run.branch_scores.select_related("branch")
         out[run.month] = (
             run.targets, run.sums,
             sorted(
                 (s.branch.code, s.total, s.rank, s.quantitative, s.detail,
-                 sorted((c.indicator_code, c.value, c.value2, c.previous, c.target, c.points) for c in s.indicator_scores.all()))
+                 sorted((c.indicator_code, c.value, c.value2, c.previous, c.target, c.points) for c in s.cell_list()))
                 for s in scores
             ),
         )

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from kpi.demo import DEMO_DIR, read_csv
-from kpi.models import IndicatorScore, ScoreRun
+from kpi.models import BranchScore, ScoreRun
 
 HEADER = "branch,indicator,value,value2,previous\n"
 
@@ -89,6 +89,6 @@ def test_unknown_scheme_and_bad_target_are_refused(scheme, tmp_path):
 
 
 def test_score_sheet_writes_nothing_to_the_database(scheme, tmp_path):
-    before = (ScoreRun.objects.count(), IndicatorScore.objects.count())
+    before = (ScoreRun.objects.count(), BranchScore.objects.count())
     run_sheet(tmp_path, "甲,sl_nonbank,95,,\n")
-    assert (ScoreRun.objects.count(), IndicatorScore.objects.count()) == before
+    assert (ScoreRun.objects.count(), BranchScore.objects.count()) == before

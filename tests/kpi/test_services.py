@@ -1,5 +1,6 @@
 """Scoring runs, scheme versions and targets, through the services the app and tasks use."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -8,16 +9,29 @@ from django.core.exceptions import ValidationError
 from core.errors import ApplicationError
 from kpi import selectors, services
 from kpi.choices import SchemeStatus
-from kpi.models import Deduction, IndicatorScore, QualitativeScore, ScoreRun, TargetOverride, Veto
+from kpi.models import BranchScore, Deduction, QualitativeScore, ScoreRun, StoredCell, TargetOverride, Veto
 
 
 def explained(run, c):
     """The cell's explanation as the pages show it (rendered from the run's kept inputs)."""
-    return selectors.cell_explanation(run=run, score=c.branch_score, indicator_code=c.indicator_code)
+    return selectors.cell_explanation(run=run, score=c.score, indicator_code=c.indicator_code)
+
+
+@dataclass
+class Found:
+    """A stored cell (its value, target, points…) and the branch score it belongs to."""
+
+    score: BranchScore
+    stored: StoredCell
+
+    def __getattr__(self, name):
+        return getattr(self.stored, name)
 
 
 def cell(run, branch, code):
-    return IndicatorScore.objects.get(branch_score__run=run, branch_score__branch__code=branch, indicator_code=code)
+    score = run.branch_scores.select_related("branch").get(branch__code=branch)
+    assert score.cell(code) is not None
+    return Found(score, score.cell(code))
 
 
 def test_a_run_scores_each_branch_from_year_to_date_sums(scheme, figure):
@@ -61,10 +75,9 @@ def test_a_failed_run_leaves_the_previous_table_visible(scheme, figure, monkeypa
 
     real = kpi_services.insert_rows
 
-    def broken(model, *args, **kwargs):  # the branch scores are written, then the cells fail
-        if model is IndicatorScore:
-            raise RuntimeError("boom")
-        return real(model, *args, **kwargs)
+    def broken(model, *args, **kwargs):  # the branch scores are written, then the run fails
+        real(model, *args, **kwargs)
+        raise RuntimeError("boom")
 
     monkeypatch.setattr(kpi_services, "insert_rows", broken)
     with pytest.raises(RuntimeError):

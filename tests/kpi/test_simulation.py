@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from branches.models import User
 from kpi import selectors, services
 from kpi.choices import SchemeStatus
-from kpi.models import BranchScore, IndicatorScore, MonthlyFigure, Publication, SchemeVersion, ScoreRun
+from kpi.models import BranchScore, MonthlyFigure, Publication, SchemeVersion, ScoreRun
 from kpi.simulation.changes import SimulationError, parse_changes
 from kpi.simulation.selectors import simulate, simulation_backtest, simulation_base, simulation_sensitivity
 from kpi.simulation.services import simulation_save_draft
@@ -44,8 +44,7 @@ def stored(scheme):
     """The published 1–8月 run: total and rank per branch, and each branch's cell points."""
     run = ScoreRun.objects.get(scheme=scheme, month=8, is_current=True)
     rows = {b.branch.code: b for b in BranchScore.objects.filter(run=run).select_related("branch")}
-    cells = {(c.branch_score.branch.code, c.indicator_code): c
-             for c in IndicatorScore.objects.filter(branch_score__run=run).select_related("branch_score__branch")}
+    cells = {(code, c.indicator_code): c for code, score in rows.items() for c in score.cell_list()}
     return rows, cells
 
 
@@ -56,7 +55,7 @@ def command(*args) -> list[dict]:
 
 
 def counts():
-    return [m.objects.count() for m in (ScoreRun, BranchScore, IndicatorScore, MonthlyFigure, Publication, SchemeVersion)]
+    return [m.objects.count() for m in (ScoreRun, BranchScore, MonthlyFigure, Publication, SchemeVersion)]
 
 
 # 双录首次质检合格率(非银邮代理) sl_nonbank: base 4, cap 1; steps of 1 point (started), +0.2 above the target,
