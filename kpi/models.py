@@ -380,19 +380,27 @@ class StoredCell:
         values = [_stored_decimal(v, cls.PLACES[name]) for name, v in zip(cls.ROW[1:], numbers, strict=True)]
         return cls(code, *values, row[6] if len(row) > 6 else {})
 
-    @staticmethod
-    def row(indicator_code: str, value, value2, previous, target, points) -> list:
-        """The stored row of a cell: each number as its exact text (None stays None)."""
-        return [indicator_code, *(None if v is None else str(v) for v in (value, value2, previous, target, points))]
+    @classmethod
+    def rows(cls, columns: dict[str, list]) -> list[list]:
+        """The stored rows of many cells given as columns (`ROW`'s names): each number as the text of its value at
+        the places it is read at (points as they are), None as None."""
+        texts = [columns["indicator_code"]]
+        with decimal.localcontext(_WIDE):
+            for name in cls.ROW[1:]:
+                exponent = Decimal(1).scaleb(-cls.PLACES[name])
+                quantize = name != "points"
+                texts.append([None if v is None else str(v.quantize(exponent) if quantize else v) for v in columns[name]])
+        return [list(row) for row in zip(*texts, strict=True)]
 
 
-_WIDE = decimal.Context(prec=100)
+# Rounding to the places a cell is read at, as PostgreSQL's numeric rounds (half away from zero), whatever the size.
+_WIDE = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
 
 
 def _stored_decimal(text: str | None, places: int) -> Decimal | None:
     if text is None:
         return None
-    return Decimal(text).quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP, context=_WIDE)
+    return Decimal(text).quantize(Decimal(1).scaleb(-places), context=_WIDE)
 
 
 # ── Branch data entry: a month's review state, its timeline, and in-app notices ─────────────────────

@@ -510,19 +510,21 @@ class _Sums:
         if not kept.any():
             return pd.DataFrame(dtype=object)
         columns = np.flatnonzero(seen[kept].any(axis=0))
-        index, seen = index[kept], seen[kept]
-        sums = self.sums[index][:, columns, month - 1]
-        places = self.places[index][:, columns, month - 1]
-        seen = seen[:, columns]
-        scales = [self.scale[self.components[c]] for c in columns.tolist()]
+        index, seen = index[kept], seen[kept][:, columns]
+        at = np.ix_(index, columns)
+        sums, places = self.sums[:, :, month - 1][at], self.places[:, :, month - 1][at]
+        # each Σ from its component's scale to the places its own figures have
+        shift = np.array([self.scale[self.components[c]] for c in columns.tolist()], dtype=np.int64)[None, :] - places
+        if shift.any():
+            sums = sums // (10**shift).astype(sums.dtype)
+        flat = [
+            Decimal(n).scaleb(-p) if present else ZERO
+            for n, p, present in zip(sums.ravel().tolist(), places.ravel().tolist(), seen.ravel().tolist(), strict=True)
+        ]
         values = np.empty(sums.shape, dtype=object)
-        for j, scale in enumerate(scales):
-            values[:, j] = [
-                Decimal(n // 10 ** (scale - p)).scaleb(-p) if present else ZERO
-                for n, p, present in zip(sums[:, j].tolist(), places[:, j].tolist(), seen[:, j].tolist(), strict=True)
-            ]
+        values.ravel()[:] = flat
         codes = [code for (code, _), k in zip(rows, kept.tolist(), strict=True) if k]
-        return pd.DataFrame(values, index=pd.Index(codes, name="branch"), columns=[self.components[c] for c in columns.tolist()])
+        return pd.DataFrame(values, index=pd.Index(codes, name="branch"), columns=[self.components[c] for c in columns.tolist()], dtype=object)
 
 
 def _parent_code(path: str) -> str | None:

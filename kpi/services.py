@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from branches.models import Branch
-from core.bulk import delete_rows, insert_rows
+from core.bulk import collector_paused, delete_rows, insert_rows
 from core.errors import ApplicationError
 from kpi import outbox, selectors
 from kpi.choices import RunStatus, SchemeStatus
@@ -117,7 +117,8 @@ def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, S
             work[scheme] = sorted({*claims[scheme.pk], *months, *missing})
             if set(work[scheme]) == set(claims[scheme.pk]):  # only what was asked for, by changes that say where
                 changed[scheme.pk] = outbox.changed_branches(claims[scheme.pk].values())
-        runs = _compute_windows(work, changed)
+        with collector_paused():
+            runs = _compute_windows(work, changed)
         for pending in claims.values():
             for claim in pending.values():
                 outbox.request_done(claim)
@@ -230,9 +231,10 @@ def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> lis
 
 def _cells_by_branch(window) -> dict[str, list[list]]:
     """A window's cells as each branch score stores them (BranchScore.cells), in the indicators' order."""
+    columns = {name: window.column(column) for name, column in zip(StoredCell.ROW, ("indicator", *StoredCell.ROW[1:]), strict=True)}
     out: dict[str, list[list]] = {}
-    for code, *cell in zip(*(window.column(c) for c in ("branch", "indicator", "value", "value2", "previous", "target", "points")), strict=True):
-        out.setdefault(code, []).append(StoredCell.row(*cell))
+    for code, row in zip(window.column("branch"), StoredCell.rows(columns), strict=True):
+        out.setdefault(code, []).append(row)
     return out
 
 

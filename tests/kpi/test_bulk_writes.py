@@ -18,7 +18,9 @@ def test_text_values_empty_strings_commas_quotes_and_newlines_arrive_as_written(
 def test_nulls_decimals_json_lists_and_booleans_round_trip_and_rows_delete_by_id(run):
     first, second = run.branch_scores.order_by("pk")[:2]
     BranchScore.objects.filter(pk__in=[first.pk, second.pk]).delete()
-    cells = [StoredCell.row("sl_nonbank", Decimal("94.123456"), None, None, Decimal("95"), Decimal("3.90"))]
+    cells = StoredCell.rows({"indicator_code": ["sl_nonbank", "own_yoy"], "value": [Decimal("94.1234565"), Decimal("-0.0000005")],
+                             "value2": [None, None], "previous": [None, Decimal("4")], "target": [Decimal("95"), None],
+                             "points": [Decimal("3.90"), Decimal("4")]})
     insert_rows(BranchScore, SCORE_FIELDS, [
         (run.pk, first.branch_id, Decimal("1.5"), Decimal("80.25"), Decimal("-2"), Decimal("79.75"), 7, True,
          {"totals": {"x": "1.0000"}, "veto": None}, cells),
@@ -27,10 +29,11 @@ def test_nulls_decimals_json_lists_and_booleans_round_trip_and_rows_delete_by_id
     a, b = BranchScore.objects.get(run=run, branch_id=first.branch_id), BranchScore.objects.get(run=run, branch_id=second.branch_id)
     assert (a.total, a.vetoed, a.detail) == (Decimal("79.75"), True, {"totals": {"x": "1.0000"}, "veto": None})
     assert (b.rank, b.vetoed, b.detail, b.cells) == (8, False, {"veto": "否决原因"}, [])
-    assert a.cells == [["sl_nonbank", "94.123456", None, None, "95", "3.90"]]
+    # each number at the places it is read at, rounded half away from zero as PostgreSQL's numeric rounds
+    assert a.cells == [["sl_nonbank", "94.123457", None, None, "95.0000000000", "3.90"], ["own_yoy", "-0.000001", None, "4.000000", None, "4"]]
     cell = a.cell("sl_nonbank")
-    assert (cell.value, cell.value2, cell.target, cell.points, cell.explanation) == (Decimal("94.123456"), None, Decimal("95"), Decimal("3.90"), {})
-    assert str(cell.target) == "95.0000000000" and a.cell("other") is None  # read at the places the table shows
+    assert (cell.value, cell.value2, cell.target, cell.points, cell.explanation) == (Decimal("94.123457"), None, Decimal("95"), Decimal("3.90"), {})
+    assert str(a.cell("own_yoy").points) == "4.00" and a.cell("other") is None  # read at the places the table shows
 
     delete_rows(BranchScore, [a.pk])
     assert list(BranchScore.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", flat=True)) == [b.pk]
