@@ -81,11 +81,11 @@ def delete_rows(model, pks: list[int]) -> None:
 
 @contextlib.contextmanager
 def collector_paused():
-    """Python's cyclic garbage collector paused for a bulk computation, then one collection.
+    """Python's cyclic garbage collector paused for a bulk computation.
 
     A national recompute makes millions of short-lived objects; each of the collector's passes over a heap that size
     scanned everything alive, ~10 of a 40-second run (kpi.services.recompute_schemes). Reference counting still frees
-    nearly everything as it goes; what only the collector frees waits until the end."""
+    nearly everything as it goes; what only the collector frees waits for its next pass after the computation."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -93,4 +93,3 @@ def collector_paused():
     finally:
         if enabled:
             gc.enable()
-        gc.collect()

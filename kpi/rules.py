@@ -2,6 +2,7 @@
 
 import json
 from decimal import Decimal
+from types import SimpleNamespace
 
 from kpi.scoring.aggregation import Inputs, parse_inputs
 from kpi.scoring.engine import IndicatorSpec
@@ -62,6 +63,17 @@ def indicator_inputs(indicator) -> Inputs:
 def scored_indicators(version) -> list[ScoredIndicator]:
     """Every indicator of a scheme version, ready for the window scorer (its indicators prefetched or read)."""
     return [_scored(i) for i in sorted(version.indicators.all(), key=lambda i: i.order)]
+
+
+def scored_indicators_of(version_ids) -> dict[int, tuple[ScoredIndicator, ...]]:
+    """`scored_indicators` of many versions in one query, read as values (no model object per indicator)."""
+    from kpi.models import Indicator
+
+    out: dict[int, list[ScoredIndicator]] = {pk: [] for pk in version_ids}
+    rows = Indicator.objects.filter(version_id__in=list(out)).order_by("version_id", "order").values("version_id", *INDICATOR_FIELDS)
+    for row in rows:
+        out[row.pop("version_id")].append(_scored(SimpleNamespace(**row)))
+    return {pk: tuple(indicators) for pk, indicators in out.items()}
 
 
 # Parsed indicators by definition: the company's hundreds of scheme versions mostly share the same few rules.

@@ -25,7 +25,7 @@ from kpi.models import (
     TargetOverride,
     Veto,
 )
-from kpi.rules import scored_indicators
+from kpi.rules import scored_indicators, scored_indicators_of
 from kpi.scoring.aggregation import window_totals
 from kpi.scoring.decimals import ZERO, fmt
 from kpi.scoring.league import DeductionEntry, LeagueInputs, QualitativeEntry, explain_cells
@@ -145,45 +145,61 @@ class FigureColumns:
 
 def window_columns(*, branch_ids, year: int, month: int, components=None) -> FigureColumns:
     """`window_figures` as columns: the entered figures in months that count, and the derived ones (_derived_rows)."""
+    return windows_columns(branch_ids=branch_ids, month=month, wanted={year: components})[year]
+
+
+def windows_columns(*, branch_ids, month: int, wanted: dict[int, set | None]) -> dict[int, FigureColumns]:
+    """`window_columns` of January..month of several years ({year: its components, None for all}): the entered
+    figures one query a year, the complaint counts of all the years together (one scan per date field)."""
+    if not wanted:
+        return {}
+    code_of = dict(Component.objects.values_list("pk", "code"))
+    rows = {year: _entered_rows(branch_ids=branch_ids, year=year, month=month, components=components) for year, components in wanted.items()}
+    derived = _derived_codes()
+    asked = set().union(*(derived if c is None else derived & set(c) for c in wanted.values()))
+    if asked:
+        start, end = window_months(min(wanted), 1)[0], window_months(max(wanted), month)[1]
+        for b, c, m, units, places in _derived_rows(branch_ids=branch_ids, start=start, end=end, components=asked):
+            components = wanted.get(m.year, ())
+            if m.month <= month and (components is None or code_of[c] in components):
+                rows[m.year].append((b, c, m.month, units, places))
+    return {year: FigureColumns.of(year, rows[year], code_of) for year in wanted}
+
+
+def _entered_rows(*, branch_ids, year: int, month: int, components=None) -> list[tuple[int, int, int, int, int]]:
+    """The entered figures of January..month that count (their month approved, or never reviewed), as FigureColumns
+    rows (branch id, component id, month number, units, places)."""
     start, end = window_months(year, month)
     entered = MonthlyFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED)
     if components is not None:
         entered = entered.filter(component__code__in=list(components))
-    code_of = dict(Component.objects.values_list("pk", "code"))
     scale = 10**FIGURE_PLACES
-    rows = [
+    return [
         (b, c, m.month, int(v * scale), FIGURE_PLACES)
         for b, c, m, v in entered.exclude(Exists(_unapproved_month)).values_list("branch_id", "component_id", "month", "value")
     ]
-    rows += _derived_rows(branch_ids=branch_ids, start=start, end=end, components=components)
-    return FigureColumns.of(year, rows, code_of)
 
 
-def _derived_rows(*, branch_ids, start, end, components=None) -> list[tuple[int, int, int, int, int]]:
-    """Components of source 'derived' (those of `components` if given), as FigureColumns rows: as the complaints
-    app counts them now, except in approved months, which keep the values locked when they were approved (a
-    later case change waits as a correction)."""
-    derived_codes = _derived_codes(components)
-    if not derived_codes:
-        return []
+def _derived_rows(*, branch_ids, start, end, components) -> list[tuple[int, int, datetime.date, int, int]]:
+    """The derived components of `components` of months start..end, as FigureColumns rows but with the month's date:
+    as the complaints app counts them now, except in approved months, which keep the values locked when they were
+    approved (a later case change waits as a correction)."""
     from complaints.selectors import derived_component_counts
 
-    live = derived_component_counts(branch_ids=branch_ids, start=start, end=end, components=derived_codes)
+    live = derived_component_counts(branch_ids=branch_ids, start=start, end=end, components=components)
     pk_of = dict(Component.objects.values_list("code", "pk"))
-    rows = [(b, pk_of[c], m.month, n, 0) for (b, c, m), n in live.items()]
+    rows = [(b, pk_of[c], m, n, 0) for (b, c, m), n in live.items()]
     locked_keys = locked_months(branch_ids=branch_ids, start=start, end=end)
     if not locked_keys:
         return rows
     # A month locked for a branch covers the cases of its whole subtree: a live count of a branch below a
     # locked one (read when figures roll up) gives way to the lock too.
     path_of = dict(Branch.objects.filter(pk__in={*branch_ids, *(b for b, _ in locked_keys)}).values_list("pk", "path"))
-    locked_at = {(path_of[b], m.month) for b, m in locked_keys}
+    locked_at = {(path_of[b], m) for b, m in locked_keys}
     rows = [r for r in rows if not any((p, r[2]) in locked_at for p in _path_prefixes(path_of[r[0]]))]
-    locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end))
-    if components is not None:
-        locked = locked.filter(component__code__in=list(components))
+    locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__code__in=list(components))
     for b, c, m, v in locked.filter(_locked_month).values_list("branch_id", "component_id", "month", "value"):
-        rows.append((b, c, m.month, int(v * 10**FIGURE_PLACES), FIGURE_PLACES))
+        rows.append((b, c, m, int(v * 10**FIGURE_PLACES), FIGURE_PLACES))
     return rows
 
 
@@ -334,8 +350,8 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
     """
     given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
-    prefetch_related_objects([version for _, version in schemes], "indicators", "qualitative_items")
-    indicators_of = {version.pk: tuple(scored_indicators(version)) for _, version in schemes}
+    prefetch_related_objects([version for _, version in schemes], "qualitative_items")
+    indicators_of = scored_indicators_of([version.pk for _, version in schemes])
     tree = _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
     kept = {}
@@ -354,10 +370,8 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
         of_year = [(s, v) for s, v in schemes if s.year == year]
         # last year is read only for what it is scored on: the components of the year-on-year indicators
         wanted = {year: None, year - 1: {c for _, v in of_year for i in indicators_of[v.pk] if i.spec.target_kind == "year_on_year" for c in i.inputs.components}}
-        read = {
-            y: _Sums(window_columns(branch_ids=tree.ids(reached), year=y, month=months[-1], components=wanted[y]), tree, months[-1], reached)
-            for y in (year, year - 1) if y not in given
-        }
+        columns = windows_columns(branch_ids=tree.ids(reached), month=months[-1], wanted={y: c for y, c in wanted.items() if y not in given})
+        read = {y: _Sums(figures, tree, months[-1], reached) for y, figures in columns.items()}
         for scheme, version in of_year:
             codes = [code for _, code, _ in read_of[scheme.pk]]
             totals = {y: {m: sums.window(codes, m) for m in months} for y, sums in read.items()}
