@@ -10,6 +10,7 @@ import pandas as pd
 from django.db.models import Exists, OuterRef, prefetch_related_objects
 
 from branches.models import Branch, path_codes
+from complaints.selectors import derived_component_counts, derived_component_figures
 from kpi.choices import Source
 from kpi.models import (
     BranchScore,
@@ -184,8 +185,6 @@ def _derived_rows(*, branch_ids, start, end, components) -> list[tuple[int, int,
     """The derived components of `components` of months start..end, as FigureColumns rows but with the month's date:
     as the complaints app counts them now, except in approved months, which keep the values locked when they were
     approved (a later case change waits as a correction)."""
-    from complaints.selectors import derived_component_counts
-
     live = derived_component_counts(branch_ids=branch_ids, start=start, end=end, components=components)
     pk_of = dict(Component.objects.values_list("code", "pk"))
     rows = [(b, pk_of[c], m, n, 0) for (b, c, m), n in live.items()]
@@ -213,8 +212,6 @@ def live_derived_figures(*, branch_ids, start, end, components=None) -> pd.DataF
     derived_codes = _derived_codes(components)
     if not derived_codes:
         return pd.DataFrame(columns=FIGURE_COLUMNS)
-    from complaints.selectors import derived_component_figures
-
     return derived_component_figures(branch_ids=branch_ids, start=start, end=end, components=derived_codes)
 
 
@@ -418,15 +415,16 @@ def _with_kept(fresh: pd.DataFrame, kept: dict[str, dict | None]) -> pd.DataFram
     cell no figure reached ZERO, a column no figure reached absent. Such a cell is the only total written "0"
     (a Σ of figures keeps their 4 places, MonthlyFigure.value; a count of cases is never 0)."""
     rows = {code: {c: Decimal(v) for c, v in t.items()} for code, t in kept.items() if t}
-    rows.update(fresh.to_dict(orient="index") if len(fresh.index) else {})
+    columns = fresh.columns.tolist()
+    for code, values in zip(fresh.index.tolist(), fresh.to_numpy().tolist(), strict=True):
+        rows[code] = dict(zip(columns, values, strict=True))
     if not rows:
         return pd.DataFrame(dtype=object)
-    frame = pd.DataFrame.from_dict(rows, orient="index").astype(object)
-    frame = frame.where(frame.notna(), ZERO)
-    reached = [c for c in frame.columns if any(not _unreached(v) for v in frame[c].tolist())]
-    frame = frame[reached]
-    frame.index.name = "branch"
-    return frame.sort_index().sort_index(axis=1)
+    codes = sorted(rows)
+    components = sorted({c for row in rows.values() for c in row})
+    reached = [c for c in components if any(not _unreached(rows[code].get(c, ZERO)) for code in codes)]
+    values = [[rows[code].get(c, ZERO) for c in reached] for code in codes]
+    return pd.DataFrame(values, index=pd.Index(codes, name="branch"), columns=reached, dtype=object)
 
 
 def _unreached(value: Decimal) -> bool:
