@@ -68,9 +68,10 @@ def scheme_figures(*, scheme: Scheme, year: int, month: int) -> pd.DataFrame:
     return _ByBranch(window_figures(branch_ids=tree.ids(owners), year=year, month=month)).rolled_up(owners)
 
 
-def branch_figures(*, branch: Branch, year: int, month: int) -> pd.DataFrame:
-    """`window_figures` of one scored branch with its subtree's rolled up into it."""
-    figures = window_figures(branch_ids=list(Branch.objects.subtree(branch).values_list("pk", flat=True)), year=year, month=month)
+def branch_figures(*, branch: Branch, year: int, month: int, first: int = 1) -> pd.DataFrame:
+    """`window_figures` of one scored branch with its subtree's rolled up into it (of months first..month)."""
+    ids = list(Branch.objects.subtree(branch).values_list("pk", flat=True))
+    figures = window_figures(branch_ids=ids, year=year, month=month, first=first)
     if not figures.empty:
         figures["branch"] = branch.code
     return figures
@@ -87,10 +88,10 @@ _unapproved_month = MonthlySubmission.objects.filter(
 ).exclude(status=SubmissionStatus.APPROVED)
 
 
-def window_figures(*, branch_ids, year: int, month: int, components=None) -> pd.DataFrame:
-    """Monthly figures of January..month of a year: columns branch (code), component, month, value; only the
-    components of `components` if given."""
-    return window_columns(branch_ids=branch_ids, year=year, month=month, components=components).frame()
+def window_figures(*, branch_ids, year: int, month: int, components=None, first: int = 1) -> pd.DataFrame:
+    """Monthly figures of January (or month `first`)..month of a year: columns branch (code), component, month,
+    value; only the components of `components` if given."""
+    return windows_columns(branch_ids=branch_ids, month=month, wanted={year: components}, first=first)[year].frame()
 
 
 FIGURE_COLUMNS = ["branch", "component", "month", "value"]
@@ -149,28 +150,31 @@ def window_columns(*, branch_ids, year: int, month: int, components=None) -> Fig
     return windows_columns(branch_ids=branch_ids, month=month, wanted={year: components})[year]
 
 
-def windows_columns(*, branch_ids, month: int, wanted: dict[int, set | None]) -> dict[int, FigureColumns]:
-    """`window_columns` of January..month of several years ({year: its components, None for all}): the entered
-    figures one query a year, the complaint counts of all the years together (one scan per date field)."""
+def windows_columns(*, branch_ids, month: int, wanted: dict[int, set | None], first: int = 1) -> dict[int, FigureColumns]:
+    """`window_columns` of January (or month `first`)..month of several years ({year: its components, None for
+    all}): the entered figures one query a year, the complaint counts of all the years together (one scan per
+    date field)."""
     if not wanted:
         return {}
     code_of = dict(Component.objects.values_list("pk", "code"))
-    rows = {year: _entered_rows(branch_ids=branch_ids, year=year, month=month, components=components) for year, components in wanted.items()}
+    rows = {
+        year: _entered_rows(branch_ids=branch_ids, start=datetime.date(year, first, 1), end=datetime.date(year, month, 1), components=components)
+        for year, components in wanted.items()
+    }
     derived = _derived_codes()
     asked = set().union(*(derived if c is None else derived & set(c) for c in wanted.values()))
     if asked:
-        start, end = window_months(min(wanted), 1)[0], window_months(max(wanted), month)[1]
+        start, end = datetime.date(min(wanted), first, 1), datetime.date(max(wanted), month, 1)
         for b, c, m, units, places in _derived_rows(branch_ids=branch_ids, start=start, end=end, components=asked):
             components = wanted.get(m.year, ())
-            if m.month <= month and (components is None or code_of[c] in components):
+            if first <= m.month <= month and (components is None or code_of[c] in components):
                 rows[m.year].append((b, c, m.month, units, places))
     return {year: FigureColumns.of(year, rows[year], code_of) for year in wanted}
 
 
-def _entered_rows(*, branch_ids, year: int, month: int, components=None) -> list[tuple[int, int, int, int, int]]:
-    """The entered figures of January..month that count (their month approved, or never reviewed), as FigureColumns
-    rows (branch id, component id, month number, units, places)."""
-    start, end = window_months(year, month)
+def _entered_rows(*, branch_ids, start, end, components=None) -> list[tuple[int, int, int, int, int]]:
+    """The entered figures of months start..end that count (their month approved, or never reviewed), as
+    FigureColumns rows (branch id, component id, month number, units, places)."""
     entered = MonthlyFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED)
     if components is not None:
         entered = entered.filter(component__code__in=list(components))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from branches.models import Branch
 from kpi import selectors as kpi_selectors
-from kpi.entries.selectors import REST, EntryLayout, scheme_window_figures
+from kpi.entries.selectors import REST, EntryLayout, previous_window_figures, scheme_window_figures
 from kpi.models import Scheme
 from kpi.rules import indicator_inputs
 from kpi.scoring.aggregation import indicator_values, window_totals
@@ -106,7 +106,7 @@ def entries_preview(
     # The rest of the scheme summed in one row (scheme_window_figures' compact form): last year is needed of this
     # branch only (its year-on-year indicators), never of every branch.
     compact = not figures.empty and (figures["branch"] == REST).any()
-    previous = kpi_selectors.branch_figures(branch=branch, year=month.year - 1, month=month.month) if compact else None
+    previous = previous_window_figures(scheme=scheme, branch=branch, month=month) if compact else None
     # The league's own inputs with the typed month in place, scored by the league's own scorer.
     inputs = kpi_selectors.league_inputs(
         scheme=scheme, month=month.month, version=layout.version, figures=window, previous_figures=previous

@@ -14,6 +14,7 @@ from branches.permissions import can_edit_branch_figures, can_review_figures, vi
 from kpi import selectors as kpi_selectors
 from kpi.choices import SchemeStatus, Source
 from kpi.models import (
+    BranchScore,
     Component,
     Deduction,
     Indicator,
@@ -185,6 +186,47 @@ def scheme_window_figures(*, scheme: Scheme, month: datetime.date, branch: Branc
 
 
 def _compact_window_figures(*, scheme: Scheme, branch: Branch, month: datetime.date) -> pd.DataFrame | None:
+    """The branch's figures of this month (read), its January..last month and the rest of the scheme as one row per
+    component, from what the windows' current runs kept (the scheme's Σ, the branch's totals); None when a run is
+    missing, pending or from before runs kept totals."""
+    kept = _kept_runs(scheme=scheme, branch=branch, month=month)
+    if kept is None:
+        return None
+    m = month.month
+    sums, own = kept
+    mine = kpi_selectors.branch_figures(branch=branch, year=month.year, month=m, first=m)
+    own_month = component_sums(window_totals(mine)) if not mine.empty else {}
+    own_before = _texts_as_decimals(own.get(m - 1, {}).get("totals"))
+    before = sums.get(m - 1, {})
+    january = month.replace(month=1)
+    rows = [(branch.code, code, january, total) for code, total in own_before.items()]
+    for code, total in sums[m].items():
+        rows.append((REST, code, month, total - before.get(code, ZERO) - own_month.get(code, ZERO)))
+        if m > 1:
+            rows.append((REST, code, january, before.get(code, ZERO) - own_before.get(code, ZERO)))
+    rest = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
+    frames = [f for f in (mine, rest) if not f.empty]
+    out = pd.concat(frames, ignore_index=True) if frames else rest
+    out["value"] = out["value"].astype(object)
+    return out
+
+
+def previous_window_figures(*, scheme: Scheme, branch: Branch, month: datetime.date) -> pd.DataFrame:
+    """The branch's figures of last year's January..month as far as it is scored on them (the components of the
+    year-on-year indicators): from the window's current run when it is up to date, else read."""
+    kept = _kept_runs(scheme=scheme, branch=branch, month=month)
+    if kept is None:
+        return kpi_selectors.branch_figures(branch=branch, year=month.year - 1, month=month.month)
+    totals = _texts_as_decimals(kept[1][month.month].get("previous_totals"))
+    january = datetime.date(month.year - 1, 1, 1)
+    frame = pd.DataFrame([(branch.code, c, january, v) for c, v in totals.items()], columns=["branch", "component", "month", "value"])
+    frame["value"] = frame["value"].astype(object)
+    return frame
+
+
+def _kept_runs(*, scheme: Scheme, branch: Branch, month: datetime.date):
+    """({month: the scheme's Σ of each component}, {month: the branch's kept detail}) of the current runs of this
+    window and the one before, when both are up to date and kept the branch's totals; else None."""
     m = month.month
     if scheme.year != month.year or branch.level != scheme.level or not branch.path.startswith(scheme.province.path):
         return None
@@ -192,23 +234,15 @@ def _compact_window_figures(*, scheme: Scheme, branch: Branch, month: datetime.d
     runs = {r.month: r for r in ScoreRun.objects.filter(scheme=scheme, is_current=True, month__in=wanted).only("month", "sums")}
     if set(runs) != wanted or not all(r.sums for r in runs.values()) or wanted & pending_recompute_months(scheme=scheme):
         return None
-    mine = kpi_selectors.branch_figures(branch=branch, year=month.year, month=m)
-    own_window = component_sums(window_totals(mine)) if not mine.empty else {}
-    own_month = component_sums(window_totals(mine[mine["month"] == month])) if not mine.empty else {}
-    window = {c: Decimal(v) for c, v in runs[m].sums.items()}
-    before = {c: Decimal(v) for c, v in runs[m - 1].sums.items()} if m > 1 else {}
-    rows = []
-    for code, total in window.items():
-        rest_month = total - before.get(code, ZERO) - own_month.get(code, ZERO)
-        rest_before = before.get(code, ZERO) - (own_window.get(code, ZERO) - own_month.get(code, ZERO))
-        rows.append((REST, code, month, rest_month))
-        if m > 1:
-            rows.append((REST, code, month.replace(month=1), rest_before))
-    rest = pd.DataFrame(rows, columns=["branch", "component", "month", "value"])
-    frames = [f for f in (mine, rest) if not f.empty]
-    out = pd.concat(frames, ignore_index=True) if frames else rest
-    out["value"] = out["value"].astype(object)
-    return out
+    own = dict(BranchScore.objects.filter(run__in=list(runs.values()), branch=branch).values_list("run__month", "detail"))
+    if set(own) != wanted or not all("totals" in d for d in own.values()):
+        return None
+    return {k: {c: Decimal(v) for c, v in r.sums.items()} for k, r in runs.items()}, own
+
+
+def _texts_as_decimals(totals: dict | None) -> dict[str, Decimal]:
+    """Kept totals as Decimals, without those no figure reached (kept as "0": kpi.selectors._with_kept)."""
+    return {c: Decimal(v) for c, v in (totals or {}).items() if v != "0"}
 
 
 @dataclass

@@ -188,12 +188,19 @@ def test_the_preview_reads_the_rest_of_the_scheme_from_the_runs_and_scores_exact
     from kpi.entries.validation import figures_check
 
     _month_figures(figure, [1, 2, 3])
+    for branch, count in (("nanjing", "7"), ("wuxi", "3")):  # last year, for the year-on-year indicator
+        figure(branch, "own_complaints", 2022, 2, count)
+        figure(branch, "premium_wan", 2022, 2, "5000")
     services.recompute_pending(scheme=scheme, months=[2, 3])
     nanjing, month = Branch.objects.get(code="nanjing"), datetime.date(2023, 3, 1)
     layout = entry_layout(version=scheme.version_in_force())
     compact = scheme_window_figures(scheme=scheme, month=month, branch=nanjing)
     full = scheme_window_figures(scheme=scheme, month=month)
     assert set(compact["branch"]) == {"nanjing", REST} and set(full["branch"]) == {"nanjing", "wuxi"}
+    # the branch's own months before this one come from what February's run kept: one row per component
+    own = compact[compact["branch"] == "nanjing"]
+    assert set(own["month"]) == {month, datetime.date(2023, 1, 1)}
+    assert not own[own["month"] == datetime.date(2023, 1, 1)]["component"].duplicated().any()
     typed = {"sl_nonbank_passed": Decimal("61"), "sl_nonbank_checked": Decimal("90"), "premium_wan": Decimal("7000")}
     previews, warnings = [], []
     for figures in (compact, full):
@@ -208,7 +215,9 @@ def test_the_preview_reads_the_rest_of_the_scheme_from_the_runs_and_scores_exact
     assert a.indicators["reg_complaints_per_100m"].target > 0  # the pooled average includes the other branches' cases
     for code in a.indicators:
         x, y = a.indicators[code], b.indicators[code]
-        assert (x.points, x.target, x.ytd_value, x.month_value, x.steps, x.hints) == (y.points, y.target, y.ytd_value, y.month_value, y.steps, y.hints), code
+        assert (x.points, x.target, x.ytd_value, x.month_value, x.previous, x.steps, x.hints) == (
+            y.points, y.target, y.ytd_value, y.month_value, y.previous, y.steps, y.hints), code
+    assert a.indicators["own_complaints_per_100m"].previous is not None  # last year's, from the run's kept totals
 
 
 def test_the_preview_reads_every_branch_while_a_recompute_is_pending(scheme, figure, django_capture_on_commit_callbacks):
