@@ -268,7 +268,7 @@ def prepare(spec: IndicatorSpec, table: pd.DataFrame, target: Decimal | None):
     if target is None and spec.target_kind != "year_on_year":
         flags = [False] * n
     else:
-        flags = [all(columns[col][i] is not None for col in needed) for i in range(n)]
+        flags = [None not in row for row in zip(*(columns[col] for col in needed), strict=True)]
     complete = pd.Series(flags, index=table.index, dtype=bool)
     return df, needed, complete, target
 
