@@ -183,16 +183,9 @@ def build_company(*, seed: int = 2023, county_schemes: bool = True, complaints: 
     reporters = [b.pk for b in levels[reporting_level]]
     figures = build_figures(rng, reporters, months=months)
     cases = build_complaints(rng, [b.pk for b in levels[BranchLevel.COUNTY]], count=complaints)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return Company(
         branches={str(level.label): len(branches) for level, branches in levels.items()},
         schemes=schemes, reporters=reporters, figures=figures, complaints=cases,
     )
-
-
-
-
-def settle() -> None:
-    """VACUUM ANALYZE the freshly written database (outside any transaction): the state a production database is
-    in, with statistics and visibility maps, and no autovacuum of the new rows running under the measurements."""
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")

@@ -55,7 +55,6 @@ class Command(BaseCommand):
         try:
             if build_only:
                 company = national.build_company(complaints=complaints, county_schemes=not no_county_schemes)
-                national.settle()
                 self.stdout.write(f"已构建 {name}：{company.branches} 家机构，{len(company.schemes)} 个方案")
                 return
             self._run(complaints=complaints, county_schemes=not no_county_schemes, month=month, workers=workers, name=name)
@@ -89,7 +88,6 @@ class Command(BaseCommand):
         out = self.stdout.write
         start = time.perf_counter()
         company = national.build_company(complaints=complaints, county_schemes=county_schemes)
-        national.settle()
         schemes = company.schemes
         out(
             f"构建：{company.branches} 家机构，{len(schemes)} 个方案，{company.figures:,} 条月度数据，"
