@@ -98,6 +98,7 @@ FIGURE_COLUMNS = ["branch", "component", "month", "value"]
 # MonthlyFigure.value's (and LockedDerivedFigure.value's) decimal places: every value read from them has exactly
 # these (PostgreSQL's numeric(18, 4) prints them, Django quantizes SQLite's to them); a count of cases has none.
 FIGURE_PLACES = MonthlyFigure._meta.get_field("value").decimal_places
+FIGURE_SCALE = 10**FIGURE_PLACES
 
 
 @dataclass(frozen=True)
@@ -145,18 +146,14 @@ class FigureColumns:
         return frame
 
 
-def window_columns(*, branch_ids, year: int, month: int, components=None) -> FigureColumns:
-    """`window_figures` as columns: the entered figures in months that count, and the derived ones (_derived_rows)."""
-    return windows_columns(branch_ids=branch_ids, month=month, wanted={year: components})[year]
-
-
 def windows_columns(*, branch_ids, month: int, wanted: dict[int, set | None], first: int = 1) -> dict[int, FigureColumns]:
-    """`window_columns` of January (or month `first`)..month of several years ({year: its components, None for
-    all}): the entered figures one query a year, the complaint counts of all the years together (one scan per
-    date field)."""
+    """`window_figures` as columns (FigureColumns) of January (or month `first`)..month of several years ({year: its
+    components, None for all}): the entered figures in months that count, one query a year, and the derived ones
+    (_derived_rows) of all the years together (one scan per date field)."""
     if not wanted:
         return {}
     code_of = dict(Component.objects.values_list("pk", "code"))
+    pk_of = {code: pk for pk, code in code_of.items()}
     rows = {
         year: _entered_rows(branch_ids=branch_ids, start=datetime.date(year, first, 1), end=datetime.date(year, month, 1), components=components)
         for year, components in wanted.items()
@@ -165,7 +162,7 @@ def windows_columns(*, branch_ids, month: int, wanted: dict[int, set | None], fi
     asked = set().union(*(derived if c is None else derived & set(c) for c in wanted.values()))
     if asked:
         start, end = datetime.date(min(wanted), first, 1), datetime.date(max(wanted), month, 1)
-        for b, c, m, units, places in _derived_rows(branch_ids=branch_ids, start=start, end=end, components=asked):
+        for b, c, m, units, places in _derived_rows(branch_ids=branch_ids, start=start, end=end, components=asked, pk_of=pk_of):
             components = wanted.get(m.year, ())
             if first <= m.month <= month and (components is None or code_of[c] in components):
                 rows[m.year].append((b, c, m.month, units, places))
@@ -178,19 +175,17 @@ def _entered_rows(*, branch_ids, start, end, components=None) -> list[tuple[int,
     entered = MonthlyFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__source=Source.ENTERED)
     if components is not None:
         entered = entered.filter(component__code__in=list(components))
-    scale = 10**FIGURE_PLACES
     return [
-        (b, c, m.month, int(v * scale), FIGURE_PLACES)
+        (b, c, m.month, int(v * FIGURE_SCALE), FIGURE_PLACES)
         for b, c, m, v in entered.exclude(Exists(_unapproved_month)).values_list("branch_id", "component_id", "month", "value")
     ]
 
 
-def _derived_rows(*, branch_ids, start, end, components) -> list[tuple[int, int, datetime.date, int, int]]:
+def _derived_rows(*, branch_ids, start, end, components, pk_of: dict[str, int]) -> list[tuple[int, int, datetime.date, int, int]]:
     """The derived components of `components` of months start..end, as FigureColumns rows but with the month's date:
     as the complaints app counts them now, except in approved months, which keep the values locked when they were
     approved (a later case change waits as a correction)."""
     live = derived_component_counts(branch_ids=branch_ids, start=start, end=end, components=components)
-    pk_of = dict(Component.objects.values_list("code", "pk"))
     rows = [(b, pk_of[c], m, n, 0) for (b, c, m), n in live.items()]
     locked_keys = locked_months(branch_ids=branch_ids, start=start, end=end)
     if not locked_keys:
@@ -202,7 +197,7 @@ def _derived_rows(*, branch_ids, start, end, components) -> list[tuple[int, int,
     rows = [r for r in rows if not any((p, r[2]) in locked_at for p in _path_prefixes(path_of[r[0]]))]
     locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__code__in=list(components))
     for b, c, m, v in locked.filter(_locked_month).values_list("branch_id", "component_id", "month", "value"):
-        rows.append((b, c, m, int(v * 10**FIGURE_PLACES), FIGURE_PLACES))
+        rows.append((b, c, m, int(v * FIGURE_SCALE), FIGURE_PLACES))
     return rows
 
 
@@ -418,7 +413,7 @@ def _with_kept(fresh: pd.DataFrame, kept: dict[str, dict | None]) -> pd.DataFram
     for a branch with no figures}) added, as one read of every branch gives them: rows and columns sorted, a
     cell no figure reached ZERO, a column no figure reached absent. Such a cell is the only total written "0"
     (a Σ of figures keeps their 4 places, MonthlyFigure.value; a count of cases is never 0)."""
-    rows = {code: {c: Decimal(v) for c, v in t.items()} for code, t in kept.items() if t}
+    rows = {code: kept_decimals(t) for code, t in kept.items() if t}
     columns = fresh.columns.tolist()
     for code, values in zip(fresh.index.tolist(), fresh.to_numpy().tolist(), strict=True):
         rows[code] = dict(zip(columns, values, strict=True))
@@ -429,6 +424,11 @@ def _with_kept(fresh: pd.DataFrame, kept: dict[str, dict | None]) -> pd.DataFram
     reached = [c for c in components if any(not _unreached(rows[code].get(c, ZERO)) for code in codes)]
     values = [[rows[code].get(c, ZERO) for c in reached] for code in codes]
     return pd.DataFrame(values, index=pd.Index(codes, name="branch"), columns=reached, dtype=object)
+
+
+def kept_decimals(totals: dict[str, str] | None) -> dict[str, Decimal]:
+    """A branch's totals as a run kept them (text), as Decimals, without the cells no figure reached (kept "0")."""
+    return {c: Decimal(v) for c, v in (totals or {}).items() if v != "0"}
 
 
 def _unreached(value: Decimal) -> bool:

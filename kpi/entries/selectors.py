@@ -196,7 +196,7 @@ def _compact_window_figures(*, scheme: Scheme, branch: Branch, month: datetime.d
     sums, own = kept
     mine = kpi_selectors.branch_figures(branch=branch, year=month.year, month=m, first=m)
     own_month = component_sums(window_totals(mine)) if not mine.empty else {}
-    own_before = _texts_as_decimals(own.get(m - 1, {}).get("totals"))
+    own_before = kpi_selectors.kept_decimals(own.get(m - 1, {}).get("totals"))
     before = sums.get(m - 1, {})
     january = month.replace(month=1)
     rows = [(branch.code, code, january, total) for code, total in own_before.items()]
@@ -217,7 +217,7 @@ def previous_window_figures(*, scheme: Scheme, branch: Branch, month: datetime.d
     kept = _kept_runs(scheme=scheme, branch=branch, month=month)
     if kept is None:
         return kpi_selectors.branch_figures(branch=branch, year=month.year - 1, month=month.month)
-    totals = _texts_as_decimals(kept[1][month.month].get("previous_totals"))
+    totals = kpi_selectors.kept_decimals(kept[1][month.month].get("previous_totals"))
     january = datetime.date(month.year - 1, 1, 1)
     frame = pd.DataFrame([(branch.code, c, january, v) for c, v in totals.items()], columns=["branch", "component", "month", "value"])
     frame["value"] = frame["value"].astype(object)
@@ -238,11 +238,6 @@ def _kept_runs(*, scheme: Scheme, branch: Branch, month: datetime.date):
     if set(own) != wanted or not all("totals" in d for d in own.values()):
         return None
     return {k: {c: Decimal(v) for c, v in r.sums.items()} for k, r in runs.items()}, own
-
-
-def _texts_as_decimals(totals: dict | None) -> dict[str, Decimal]:
-    """Kept totals as Decimals, without those no figure reached (kept as "0": kpi.selectors._with_kept)."""
-    return {c: Decimal(v) for c, v in (totals or {}).items() if v != "0"}
 
 
 @dataclass

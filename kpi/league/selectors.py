@@ -397,7 +397,8 @@ def _run_average(run: ScoreRun, columns, indicators) -> Summary:
         rows = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative", "detail", "cells"))
         kept = any("totals" in (row[3] or {}) for row in rows)
         by_code: dict[str, list[tuple[Decimal, dict | None]]] = {}
-        for *_totals, detail, cells in rows:
+        for row in rows:
+            detail, cells = row[3], row[4]
             for cell in map(StoredCell.from_row, cells or []):
                 # a run written before runs kept their totals: the components its explanations recorded
                 components = (detail or {}).get("totals") if kept else cell.explanation.get("inputs")

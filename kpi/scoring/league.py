@@ -83,7 +83,7 @@ class League:
     @property
     def order(self) -> list[str]:
         """Branch codes in rank order."""
-        return list(self.table.index)
+        return list(self.rows["branch"])
 
     def cell(self, branch: str, indicator: str):
         """One branch × indicator cell (a row of `window.cells`)."""
