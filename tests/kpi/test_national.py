@@ -156,6 +156,38 @@ def test_every_schemes_window_totals_are_the_sum_of_its_subtrees_rows_to_the_dig
             assert all(isinstance(v, Decimal) for v in got.to_numpy().ravel())
 
 
+def test_windows_that_start_later_read_the_months_before_as_one_sum_and_keep_locked_months_apart(schemes, figure, company):
+    """A recompute of windows from month N on reads months 1..N as one sum per branch and component (summed by
+    the database); every window's totals, this year's and last year's, equal a month-by-month read of all twelve,
+    with a month under review left out and a locked month's counts (not the cases' live ones) in."""
+    from django.utils import timezone
+
+    from kpi.models import Component, LockedDerivedFigure, MonthlySubmission
+
+    _month_figures(figure, [1, 2, 4, 5, 8])
+    figure("hangzhou", "own_complaints", 2022, 3, "4")  # last year, for the year-on-year indicator
+    figure("hangzhou", "premium_wan", 2022, 7, "1234.5678")
+    figure("wuxi", "premium_wan", 2022, 1, "10")
+    # February of wuxi approved with its counts locked (5, while its cases count 2 now); April of nanjing under review
+    MonthlySubmission.objects.create(branch=company["wuxi"], month=datetime.date(2023, 2, 1), status="approved", derived_locked_at=timezone.now())
+    LockedDerivedFigure.objects.create(
+        branch=company["wuxi"], month=datetime.date(2023, 2, 1), component=Component.objects.get(code="reg_complaints"), value=5
+    )
+    MonthlySubmission.objects.create(branch=company["nanjing"], month=datetime.date(2023, 4, 1), status="submitted")
+    for scheme in schemes.values():
+        every = selectors.league_inputs_by_month(scheme=scheme, months=range(1, 13))
+        for later in ([3, 7, 12], [2, 5], [12]):
+            read = selectors.league_inputs_by_month(scheme=scheme, months=later)
+            for month in later:
+                for part in ("totals", "previous_totals"):
+                    got, want = getattr(read[month], part), getattr(every[month], part)
+                    assert (list(got.index), list(got.columns)) == (list(want.index), list(want.columns)), (scheme.code, later, month, part)
+                    assert [[str(v) for v in r] for r in got.to_numpy().tolist()] == [[str(v) for v in r] for r in want.to_numpy().tolist()], (
+                        scheme.code, later, month, part)
+    wuxi = selectors.league_inputs_by_month(scheme=schemes["jiangsu"], months=[12])[12].totals.loc["wuxi", "reg_complaints"]
+    assert wuxi == 5  # the locked February (5), not its live cases (2); no other wuxi case
+
+
 def _complaint(n, branch, day):
     from complaints.models import Complaint
 
