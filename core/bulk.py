@@ -5,8 +5,8 @@ import contextlib
 import csv
 import gc
 import io
-import json
 
+import orjson
 from django.db import connection
 
 COPY_CHUNK = 100_000
@@ -64,7 +64,11 @@ def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
 
 
 def _json(value, encoder):
-    return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)
+    """A JSONField's value as its JSON text (orjson: ~10× the json module, which took ~2 s of a national recompute's
+    54,000 branch scores); the field's encoder, if any, for what JSON has no type of its own."""
+    if value is None:
+        return None
+    return orjson.dumps(value, default=encoder().default if encoder else None, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def delete_rows(model, pks: list[int]) -> None:

@@ -565,7 +565,9 @@ class _Sums:
         values = np.empty(sums.shape, dtype=object)
         values.ravel()[:] = flat
         codes = [code for (code, _), k in zip(rows, kept.tolist(), strict=True) if k]
-        return pd.DataFrame(values, index=pd.Index(codes, name="branch"), columns=[self.components[c] for c in columns.tolist()], dtype=object)
+        # object labels, as given: pandas would otherwise infer its string type for every small window's codes
+        index, labels = pd.Index(codes, name="branch", dtype=object), pd.Index([self.components[c] for c in columns.tolist()], dtype=object)
+        return pd.DataFrame(values, index=index, columns=labels, dtype=object)
 
 
 def _parent_code(path: str) -> str | None:
