@@ -29,6 +29,7 @@ from kpi.models import (
     QualitativeScore,
     Scheme,
     ScoreRun,
+    StoredCell,
     SubmissionEvent,
     SubmissionStatus,
     TargetOverride,
@@ -210,29 +211,39 @@ class BranchChange:
 
 
 def _scores(run: ScoreRun) -> dict[str, tuple]:
-    rows = run.branch_scores.select_related("branch")
-    return {bs.branch.code: (bs, {c.indicator_code: c.points for c in bs.cell_list()}) for bs in rows}
+    """Each branch's (name, total, rank, stored cells) of a run, as values: no model object per row."""
+    rows = run.branch_scores.values_list("branch__code", "branch__name", "total", "rank", "cells")
+    return {code: (name, total, rank, cells or []) for code, name, total, rank, cells in rows}
+
+
+def _points(cells: list) -> dict[str, Decimal]:
+    return {c.indicator_code: c.points for c in map(StoredCell.from_row, cells)}
 
 
 def run_diff(old: ScoreRun, new: ScoreRun) -> list[BranchChange]:
-    """Every branch whose total, rank or any indicator's points differ from `old` to `new`, in the new rank order."""
+    """Every branch whose total, rank or any indicator's points differ from `old` to `new`, in the new rank order.
+
+    A branch whose total, rank and stored cells are the same text in both runs is passed over without reading its
+    cells (most of a republished window's 4,500 branches)."""
     if old.pk == new.pk:
         return []
     before, after = _scores(old), _scores(new)
     names = dict(new.version.indicators.values_list("code", "name"))
     changes = []
-    for code in sorted(set(before) | set(after), key=lambda c: (after[c][0].rank if c in after else 10**6, c)):
-        (bs_old, cells_old), (bs_new, cells_new) = before.get(code, (None, {})), after.get(code, (None, {}))
+    for code in sorted(set(before) | set(after), key=lambda c: (after[c][2] if c in after else 10**6, c)):
+        was, now = before.get(code), after.get(code)
+        if was is not None and now is not None and was[1:] == now[1:]:
+            continue
+        cells_old, cells_new = _points(was[3]) if was else {}, _points(now[3]) if now else {}
         cells = [
             CellChange(ind, names.get(ind, ind), cells_old.get(ind), cells_new.get(ind))
             for ind in dict.fromkeys([*cells_new, *cells_old])
             if cells_old.get(ind) != cells_new.get(ind)
         ]
-        old_total, new_total = (bs_old.total if bs_old else None), (bs_new.total if bs_new else None)
-        old_rank, new_rank = (bs_old.rank if bs_old else None), (bs_new.rank if bs_new else None)
+        old_total, new_total = (was[1] if was else None), (now[1] if now else None)
+        old_rank, new_rank = (was[2] if was else None), (now[2] if now else None)
         if cells or old_total != new_total or old_rank != new_rank:
-            name = (bs_new or bs_old).branch.name
-            changes.append(BranchChange(code, name, old_total, new_total, old_rank, new_rank, cells))
+            changes.append(BranchChange(code, (now or was)[0], old_total, new_total, old_rank, new_rank, cells))
     return changes
 
 
@@ -257,6 +268,19 @@ class Restatement:
     @property
     def needed(self) -> bool:
         return bool(self.changes or self.corrections)
+
+    @property
+    def shown_changes(self) -> list[BranchChange]:
+        """The changes the notice lists (the first RESTATEMENT_SHOWN, in the live table's order)."""
+        return self.changes[:RESTATEMENT_SHOWN]
+
+    @property
+    def more_changes(self) -> int:
+        return max(0, len(self.changes) - RESTATEMENT_SHOWN)
+
+
+# The office's notice lists this many changed branches; the rest are counted (a republish records them all).
+RESTATEMENT_SHOWN = 20
 
 
 def restatement(*, scheme: Scheme, month: int) -> Restatement | None:

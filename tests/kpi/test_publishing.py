@@ -181,3 +181,25 @@ def test_a_september_draft_changes_nobodys_landing_page_and_its_window_says_prov
 def live_nanjing(scheme):
     """nanjing in the live 1–8月 table."""
     return selectors.current_run(scheme=scheme, month=8).branch_scores.get(branch__code="nanjing")
+
+
+def test_the_office_notice_lists_the_first_changed_branches_and_counts_the_rest(demo, monkeypatch):
+    """A republish that would move thousands of branches does not put thousands of rows on the office's page: the
+    notice lists the first RESTATEMENT_SHOWN in the live table's order and counts the others."""
+    from django.db.models import F
+
+    from kpi import services
+    from kpi.models import MonthlyFigure
+
+    # every branch's August self-service passes wiped out, then the window recomputed: most totals move
+    MonthlyFigure.objects.filter(month=datetime.date(2023, 8, 1), component__code="sl_nonbank_passed").update(value=F("value") * 0)
+    services.score_run_compute(scheme=demo, month=8)
+    changes = league.restatement(scheme=demo, month=8).changes
+    assert len(changes) > 3
+    assert [c.new_rank for c in changes] == sorted(c.new_rank for c in changes)
+    monkeypatch.setattr(league, "RESTATEMENT_SHOWN", 3)
+    page = browser("province").get(WINDOW).content.decode()
+    notice = page[page.index('id="restatement"'):page.index("</section>", page.index('id="restatement"'))]
+    listed = [c.branch for c in changes if f'data-branch="{c.branch}"' in notice]
+    assert listed == [c.branch for c in changes[:3]]
+    assert f"另有 {len(changes) - 3} 家机构会变化" in notice
