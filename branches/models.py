@@ -26,6 +26,12 @@ def path_codes(path: str) -> list[str]:
     return path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
 
 
+def path_prefixes(path: str) -> list[str]:
+    """"/a/b/c/" → ["/a/b/c/", "/a/b/", "/a/"]: the branch's own path, then its ancestors' upwards."""
+    codes = path_codes(path)
+    return [PATH_SEPARATOR + PATH_SEPARATOR.join(codes[:n]) + PATH_SEPARATOR for n in range(len(codes), 0, -1)]
+
+
 class BranchQuerySet(models.QuerySet):
     def subtree(self, branch: "Branch") -> "BranchQuerySet":
         """The branch and every branch below it: one indexed prefix query on the path."""

@@ -2,15 +2,17 @@
 
 import bisect
 import datetime
+import functools
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Sum, Value, When, prefetch_related_objects
+from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Sum, Value, When, prefetch_related_objects
 from django.db.models.functions import Cast, ExtractMonth, Round
 
-from branches.models import Branch, path_codes
+from branches.models import Branch, path_codes, path_prefixes
 from complaints.selectors import derived_component_counts, derived_component_figures
 from kpi.choices import Source
 from kpi.models import (
@@ -51,14 +53,8 @@ def ancestor_paths(*, branch_ids) -> set[str]:
     """The paths of these branches and of every branch above them: the owners whose schemes read their figures."""
     paths = set()
     for path in Branch.objects.filter(pk__in=list(branch_ids)).values_list("path", flat=True):
-        paths.update(_path_prefixes(path))
+        paths.update(path_prefixes(path))
     return paths
-
-
-def _path_prefixes(path: str) -> list[str]:
-    """"/a/b/c/" → ["/a/b/c/", "/a/b/", "/a/"]: the branch's own path, then its ancestors' upwards."""
-    codes = path_codes(path)
-    return ["/" + "/".join(codes[:n]) + "/" for n in range(len(codes), 0, -1)]
 
 
 def scheme_figures(*, scheme: Scheme, year: int, month: int) -> pd.DataFrame:
@@ -216,7 +212,7 @@ def _derived_rows(*, branch_ids, start, end, components, pk_of: dict[str, int], 
     # locked one (read when figures roll up) gives way to the lock too.
     path_of = dict(Branch.objects.filter(pk__in={*branch_ids, *(b for b, _ in locked_keys)}).values_list("pk", "path"))
     locked_at = {(path_of[b], m) for b, m in locked_keys}
-    rows = [r for r in rows if not any((p, r[2]) in locked_at for p in _path_prefixes(path_of[r[0]]))]
+    rows = [r for r in rows if not any((p, r[2]) in locked_at for p in path_prefixes(path_of[r[0]]))]
     locked = LockedDerivedFigure.objects.filter(branch_id__in=branch_ids, month__range=(start, end), component__code__in=list(components))
     for b, c, m, v in locked.filter(_locked_month).values_list("branch_id", "component_id", "month", "value"):
         rows.append((b, c, m, int(v * FIGURE_SCALE), FIGURE_PLACES))
@@ -370,7 +366,9 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
     months = sorted(set(months))
     prefetch_related_objects([version for _, version in schemes], "qualitative_items")
     indicators_of = scored_indicators_of([version.pk for _, version in schemes])
-    tree = _Tree()
+    # every figure given (the monthly form's preview): only the scored branches are needed, not the whole tree
+    every_given = bool(given) and all({scheme.year, scheme.year - 1} <= set(given) for scheme, _ in schemes)
+    tree = _Tree.scored_only([scheme for scheme, _ in schemes]) if every_given else _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
     kept = {}
     for scheme, _ in schemes:
@@ -464,11 +462,21 @@ class _Tree:
     """The whole branch tree in memory, sorted by path: a subtree is one contiguous slice (bisect), so finding
     what many schemes score and read costs the size of their subtrees, not the tree times the schemes."""
 
-    def __init__(self):
-        self.rows = sorted(Branch.objects.values_list("path", "pk", "code", "level", "sort_order"))
+    FIELDS = ("path", "pk", "code", "level", "sort_order")
+
+    def __init__(self, branches=None):
+        """`branches`: the part of the tree to hold (default: all of it)."""
+        self.rows = sorted((branches if branches is not None else Branch.objects.all()).values_list(*self.FIELDS))
         self.paths = [row[0] for row in self.rows]
         self.by_pk = {row[1]: row for row in self.rows}
         self.by_code = {row[2]: row for row in self.rows}
+
+    @classmethod
+    def scored_only(cls, schemes) -> "_Tree":
+        """The schemes' owners and the branches they score: enough for `scored`, not for reading figures."""
+        owners = dict(Branch.objects.filter(pk__in={s.province_id for s in schemes}).values_list("pk", "path"))
+        scored = functools.reduce(operator.or_, (Q(path__startswith=owners[s.province_id], level=s.level) for s in schemes))
+        return cls(Branch.objects.filter(scored | Q(pk__in=list(owners))))
 
     def subtree(self, path: str):
         return self.rows[bisect.bisect_left(self.paths, path) : bisect.bisect_left(self.paths, path + "\U0010ffff")]

@@ -20,6 +20,7 @@ import pandas as pd
 from kpi.scoring.decimals import ZERO, quantize
 from kpi.scoring.engine import IndicatorSpec
 from kpi.scoring.exact import exact_points
+from kpi.scoring.memo import Memo
 from kpi.scoring.rules import AttainmentRule, Band, BandsRule
 
 HUNDRED = Decimal(100)
@@ -140,6 +141,10 @@ def _end_of_rise(spec, rule, v0, sign, target, previous, bound) -> list[Decimal]
     return [bound] if edge is None else [_value_at(rule, edge, target, previous)]
 
 
+# Next steps by their exact inputs: a keystroke of the preview changes the few indicators reading the typed component.
+_FOUND = Memo(4096)
+
+
 def next_step(
     spec: IndicatorSpec,
     value: Decimal | None,
@@ -153,8 +158,16 @@ def next_step(
     """The nearest move of the value (part 1) or value2 (part 2) that raises the score; None if none can.
 
     `target` is the resolved target as the engine takes it; `upper` bounds a higher-is-better value
-    (default 100 for a percentage, else ten times the larger of value and target).
+    (default 100 for a percentage, else ten times the larger of value and target). Looked up when the same
+    inputs were searched before (NextStep is immutable).
     """
+    return _FOUND.get(
+        spec, (value, target, value2, previous, part, upper),
+        lambda: _next_step(spec, value, target, value2=value2, previous=previous, part=part, upper=upper),
+    )
+
+
+def _next_step(spec: IndicatorSpec, value, target, *, value2, previous, part, upper) -> NextStep | None:
     moving = value2 if part == 2 else value
     if moving is None:
         return None

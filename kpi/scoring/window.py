@@ -1,5 +1,6 @@
 """Score a whole scheme over one year-to-date window from component totals (pure: no ORM)."""
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from kpi.scoring.aggregation import Inputs, indicator_values, pooled_value
 from kpi.scoring.decimals import ONE, ZERO, fmt
 from kpi.scoring.engine import IndicatorSpec, is_missing, prepare, score_indicator
 from kpi.scoring.exact import ENGINES, prepared_points
+from kpi.scoring.memo import Memo
 
 TARGET_SOURCES = {
     "fixed": "方案规定的固定考核值",
@@ -63,9 +65,8 @@ def _present(values: pd.DataFrame, branches: list[str] | None) -> pd.DataFrame:
     if branches is not None:
         values = values.reindex(branches)
     return pd.DataFrame(
-        {col: pd.Series([None if is_missing(v) else v for v in values[col].tolist()], index=values.index, dtype=object)
-         for col in values.columns},
-        index=values.index,
+        {col: [None if is_missing(v) else v for v in values[col].tolist()] for col in values.columns},
+        index=values.index, columns=values.columns, dtype=object,
     )
 
 
@@ -136,7 +137,7 @@ def score_window(
             columns["indicator"].extend([spec.code] * n)
             columns["branch"].extend(df.index.tolist())
             continue
-        scored = score_indicator(spec, table, target)
+        scored = _score_explained(spec, table, target)
         formula = item.inputs.describe(names)
         component_sums = {
             code: totals[code].to_dict() if code in totals.columns else {} for code in item.inputs.components
@@ -166,6 +167,23 @@ def score_window(
     else:
         cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return WindowResult(cells=cells, targets=resolved)
+
+
+# One branch's explained cells, by their exact inputs (the monthly form's preview: a keystroke changes the inputs of
+# the few indicators that read the typed component; the others are looked up).
+_EXPLAINED = Memo(4096)
+
+
+def _score_explained(spec, table: pd.DataFrame, target) -> pd.DataFrame:
+    """score_indicator with explanations; a table of one row through `_EXPLAINED` (a copy: the caller's to change)."""
+    if len(table) != 1:
+        return score_indicator(spec, table, target)
+    key = (tuple(table.columns), tuple(table.iloc[0].tolist()), target)
+    found = _EXPLAINED.get(spec, key, lambda: score_indicator(spec, table, target))
+    out = found.copy()
+    out.index = table.index
+    out["explanation"] = [copy.deepcopy(e) for e in found["explanation"].tolist()]
+    return out
 
 
 def score_windows(indicators: list[ScoredIndicator], windows: list) -> tuple[list[WindowResult], list[dict]]:

@@ -14,6 +14,7 @@ import datetime
 import logging
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -29,6 +30,9 @@ from branches.models import Branch
 from kpi import selectors, services
 from kpi.benchmarks import national
 from kpi.models import MonthlyFigure, Scheme, ScoreRun
+
+# Keystrokes of the preview measured after the form opens.
+KEYSTROKES = 20
 
 
 def _peak_mb() -> int:
@@ -196,7 +200,9 @@ class Command(BaseCommand):
 
     def _preview(self, schemes, month, reporters) -> float:
         """The monthly form's live preview (what each keystroke waits for): a reporting branch in its own scheme,
-        and the first branch of the scheme with the most branches; best of 5, with its queries."""
+        and the first branch of the scheme with the most branches. The form opens (nothing typed), then
+        KEYSTROKES keystrokes each type another value into the first entered field; prints the opening, the
+        keystrokes' median and worst, and the queries of one; returns the worst keystroke's median."""
         from kpi.entries.preview import entries_preview
         from kpi.entries.selectors import entry_layout
 
@@ -204,15 +210,23 @@ class Command(BaseCommand):
         largest = max(schemes, key=lambda s: selectors.scored_branches(scheme=s).count())
         own = next(s for s in schemes if s.level == reporter.level and reporter.path.startswith(s.province.path))
         worst = 0.0
+        when = datetime.date(national.YEAR, month, 1)
         for scheme, branch in ((own, reporter), (largest, selectors.scored_branches(scheme=largest).first())):
             layout = entry_layout(version=scheme.version_in_force())
+            start = time.perf_counter()
+            entries_preview(scheme=scheme, layout=layout, branch=branch, month=when, typed={})
+            opening = time.perf_counter() - start
             times = []
-            for _ in range(5):
+            for n in range(KEYSTROKES):
                 with CaptureQueriesContext(connection) as queries:
                     start = time.perf_counter()
-                    entries_preview(scheme=scheme, layout=layout, branch=branch, month=datetime.date(national.YEAR, month, 1), typed={})
+                    entries_preview(scheme=scheme, layout=layout, branch=branch, month=when, typed={layout.entered[0]: Decimal(100 + n)})
                     times.append(time.perf_counter() - start)
             n = selectors.scored_branches(scheme=scheme).count()
-            self.stdout.write(f"月度填报预览：{branch.code} 在 {scheme.code}（{n} 家机构）{min(times) * 1000:.0f} ms，{len(queries)} 次查询")
-            worst = max(worst, min(times))
+            median = statistics.median(times)
+            self.stdout.write(
+                f"月度填报预览：{branch.code} 在 {scheme.code}（{n} 家机构）打开 {opening * 1000:.0f} ms，"
+                f"每次按键中位 {median * 1000:.0f} ms、最慢 {max(times) * 1000:.0f} ms（{KEYSTROKES} 次），{len(queries)} 次查询"
+            )
+            worst = max(worst, median)
         return worst
