@@ -380,6 +380,11 @@ class StoredCell:
         values = [_stored_decimal(v, cls.PLACES[name]) for name, v in zip(cls.ROW[1:], numbers, strict=True)]
         return cls(code, *values, row[6] if len(row) > 6 else {})
 
+    @staticmethod
+    def points_of(row: list) -> Decimal:
+        """A stored row's points, as `from_row` reads them (without reading the rest of the row)."""
+        return _stored_decimal(row[5], StoredCell.PLACES["points"])
+
     @classmethod
     def rows(cls, columns: dict[str, list]) -> list[list]:
         """The stored rows of many cells given as columns (`ROW`'s names): each number as the text of its value at
@@ -397,10 +402,13 @@ class StoredCell:
 _WIDE = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
 
 
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in set(StoredCell.PLACES.values())}
+
+
 def _stored_decimal(text: str | None, places: int) -> Decimal | None:
     if text is None:
         return None
-    return Decimal(text).quantize(Decimal(1).scaleb(-places), context=_WIDE)
+    return Decimal(text).quantize(_EXPONENTS[places], context=_WIDE)
 
 
 # ── Branch data entry: a month's review state, its timeline, and in-app notices ─────────────────────

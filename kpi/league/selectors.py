@@ -398,11 +398,15 @@ def _run_average(run: ScoreRun, columns, indicators) -> Summary:
         kept = any("totals" in (row[3] or {}) for row in rows)
         by_code: dict[str, list[tuple[Decimal, dict | None]]] = {}
         for row in rows:
-            detail, cells = row[3], row[4]
-            for cell in map(StoredCell.from_row, cells or []):
+            detail, cells = row[3], row[4] or []
+            if kept:  # every cell of the branch reads its kept totals, parsed once; of a cell only its points
+                totals = {c: _number(v) for c, v in ((detail or {}).get("totals") or {}).items()}
+                for cell in cells:
+                    by_code.setdefault(cell[0], []).append((StoredCell.points_of(cell), totals))
+                continue
+            for cell in map(StoredCell.from_row, cells):
                 # a run written before runs kept their totals: the components its explanations recorded
-                components = (detail or {}).get("totals") if kept else cell.explanation.get("inputs")
-                by_code.setdefault(cell.indicator_code, []).append((cell.points, components))
+                by_code.setdefault(cell.indicator_code, []).append((cell.points, cell.explanation.get("inputs")))
         cached = _average(columns, indicators, by_code, [r[:3] for r in rows])
         _cache_set(key, cached, AVERAGE_SECONDS)
     values, points, total, qualitative, quantitative = cached
@@ -427,28 +431,32 @@ def _cache_set(key: str, value, timeout: int) -> None:
 
 def _average(columns, indicators, by_code, totals) -> tuple:
     """The province's own value of each indicator (Σ numerators / Σ denominators of the scored branches, from
-    the components each cell recorded) and the mean points; a plain sum is shown as the mean per branch."""
+    the components each cell recorded; none when a branch lacks one) and the mean points; a plain sum is shown as
+    the mean per branch."""
     values, points = [], []
     for column, indicator in zip(columns, indicators, strict=True):
         inputs = indicator_inputs(indicator)
+        components = inputs.components
         cells = by_code.get(column.code, [])
         points.append(sum((p for p, _ in cells), ZERO) / len(cells) if cells else None)
-        rows = []
+        sums = dict.fromkeys(components, ZERO)
         for _points, recorded in cells:
-            if isinstance(recorded, dict):  # the branch's component totals, {component: exact text}
-                figures = [_number(recorded.get(c)) for c in inputs.components]
+            if isinstance(recorded, dict):  # the branch's component totals, {component: Decimal}
+                figures = [recorded.get(c) for c in components]
             else:  # an explanation's inputs, [(name, value), …] in the components' order
                 figures = [_number(v) for _, v in (recorded or [])]
-            if len(figures) != len(inputs.components) or any(f is None for f in figures):
-                rows = None
+            if len(figures) != len(components) or any(f is None for f in figures):
+                sums = None
                 break
-            rows.append(dict(zip(inputs.components, figures, strict=True)))
-        if not rows:
+            for code, figure in zip(components, figures, strict=True):
+                sums[code] += figure
+        if not cells or sums is None:
             values.append(None)
             continue
-        pooled = pooled_value(inputs, pd.DataFrame(rows, dtype=object))
+        # Σ in the rows' order, as pooled_value sums a table of them
+        pooled = pooled_value(inputs, pd.DataFrame([sums], dtype=object))
         if inputs.denominator is None and pooled is not None:
-            pooled = pooled / len(rows)
+            pooled = pooled / len(cells)
         values.append(pooled)
     n = len(totals)
     mean = (lambda i: sum((t[i] for t in totals), ZERO) / n) if n else (lambda i: None)
