@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Sum, Value, When, prefetch_related_objects
 from django.db.models.functions import Cast, ExtractMonth, Round
 
@@ -118,14 +119,20 @@ class FigureColumns:
     @classmethod
     def of(cls, year: int, rows: list[tuple[int, int, int, int, int]], code_of: dict[int, str]) -> "FigureColumns":
         """From (branch id, component id, month number, units, places) rows; `code_of`: component id → code.
-        Units hold in int64: a value of MonthlyFigure's 18 digits, or a count of cases."""
-        table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        Units hold in int64 (a value of MonthlyFigure's 18 digits, a count of cases); a sum of months beyond it
+        comes as Python ints."""
+        table = np.array([(b, c, m, p) for b, c, m, _, p in rows], dtype=np.int64).reshape(-1, 4)
+        units = [row[3] for row in rows]
+        try:
+            units = np.array(units, dtype=np.int64)
+        except OverflowError:  # a sum of months beyond int64 (_Sums adds Python ints then)
+            units = np.array(units, dtype=object)
         ids, component = np.unique(table[:, 1], return_inverse=True)
         codes = [code_of[i] for i in ids.tolist()]
         order = sorted(range(len(codes)), key=codes.__getitem__)  # components in code order
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
-        return cls(year, tuple(codes[i] for i in order), table[:, 0], rank[component.reshape(-1)], table[:, 2], table[:, 3], table[:, 4])
+        return cls(year, tuple(codes[i] for i in order), table[:, 0], rank[component.reshape(-1)], table[:, 2], units, table[:, 3])
 
     def frame(self) -> pd.DataFrame:
         """Columns branch (code), component, month (date), value (Decimal, with its places)."""
@@ -188,7 +195,9 @@ def _entered_rows(*, branch_ids, start, end, components=None, merged=frozenset()
     # the value as an integer of FIGURE_PLACES places, made by the database (exact: numeric on PostgreSQL; SQLite
     # keeps a decimal as a float, which ROUND brings back to its 4 places)
     units = Cast(Round(F("value") * FIGURE_SCALE), BigIntegerField())
-    if merged:
+    # summed by PostgreSQL, whose SUM of bigints is a numeric; SQLite's would overflow past 2^63 (twelve months of
+    # figures near MonthlyFigure's 18 digits), so it hands over every month and _Sums adds them up
+    if merged and connection.vendor == "postgresql":
         dates = [datetime.date(start.year, m, 1) for m in sorted(merged)]
         month = Case(When(month__in=dates, then=Value(min(merged))), default=ExtractMonth("month"))
         read = entered.annotate(m=month).values("branch_id", "component_id", "m").annotate(u=Sum(units)).order_by()

@@ -188,6 +188,22 @@ def test_windows_that_start_later_read_the_months_before_as_one_sum_and_keep_loc
     assert wuxi == 5  # the locked February (5), not its live cases (2); no other wuxi case
 
 
+def test_a_year_of_the_largest_figures_sums_exactly_past_64_bits(schemes, figure):
+    """Twelve months of a figure at MonthlyFigure's 18 digits: their sum (units of 10^-4) no longer fits in 64 bits;
+    the window that reads the year as one sum equals the month-by-month read, to the digit."""
+    from django.db import connection
+
+    for month in range(1, 13):
+        figure("nanjing", "premium_wan", 2023, month, "99999999999999.9999")
+    for scheme in (schemes["jiangsu"], schemes["hq"]):
+        every = selectors.league_inputs_by_month(scheme=scheme, months=range(1, 13))[12].totals
+        once = selectors.league_inputs_by_month(scheme=scheme, months=[12])[12].totals
+        assert [[str(v) for v in r] for r in once.to_numpy().tolist()] == [[str(v) for v in r] for r in every.to_numpy().tolist()]
+        owner = "nanjing" if scheme == schemes["jiangsu"] else "jiangsu"
+        if connection.vendor == "postgresql":  # SQLite keeps such a decimal as a float
+            assert once.loc[owner, "premium_wan"] == Decimal("99999999999999.9999") * 12
+
+
 def _complaint(n, branch, day):
     from complaints.models import Complaint
 
