@@ -106,6 +106,19 @@ def test_no_token_is_401_in_chinese_and_a_bad_token_too():
     assert "令牌" in body["message"]
 
 
+def test_a_token_signs_in_its_user_with_the_branch_every_answer_is_scoped_by(users, django_assert_num_queries):
+    from core.authentication import BranchTokenAuthentication
+
+    key = Token.objects.create(user=users["nanjing_staff"]).key
+    with django_assert_num_queries(1):
+        user, token = BranchTokenAuthentication().authenticate_credentials(key)
+        assert (user, token.key, user.branch.code) == (users["nanjing_staff"], key, "nanjing")
+    users["nanjing_staff"].is_active = False
+    users["nanjing_staff"].save()
+    with pytest.raises(exceptions.AuthenticationFailed):
+        BranchTokenAuthentication().authenticate_credentials(key)
+
+
 def test_an_english_drf_message_is_replaced_by_ours(db, settings):
     response = APIClient(HTTP_AUTHORIZATION="Token 0000").get("/api/v1/schemes/", HTTP_COOKIE="django_language=en")
     assert _body(response)["message"] == ErrorCode.AUTHENTICATION_FAILED.default_message
