@@ -6,12 +6,10 @@ them; indicator values, points and explanations are branch data and are shown on
 viewer's branch scope (branches.permissions). Branch staff see published revisions only.
 """
 
-import hashlib
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,13 +20,23 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from branches.permissions import can_publish_league, get_branch_or_404, is_officer
+from core import cache
 from core.errors import ApplicationError
 from core.inputs import parse_page_number, query_value
 from core.parsing import InputError
 from kpi import selectors
 from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
-from kpi.league.selectors import branch_losses, league_charts, league_rows, scheme_stamp, table_key
+from kpi.league.selectors import (
+    KEY_FORMAT,
+    branch_losses,
+    league_charts,
+    league_rows,
+    scheme_stamp,
+    scope_key,
+    table_key,
+    window_key,
+)
 from kpi.models import Scheme
 from kpi.outbox import pending_recompute_months
 from kpi.publishing import selectors as league
@@ -55,42 +63,83 @@ def league_landing(request, scheme_code=None):
     scheme = _scheme(scheme_code or request.GET.get("scheme"))
     window = league.landing_window(user=request.user, scheme=scheme)
     if window is None:
-        return render(request, "kpi/league.html", {"scheme": scheme, "schemes": Scheme.objects.all(), "window": None})
+        return _page(request, cache.render_shared(
+            "kpi/_league_content.html", {"scheme": scheme, "schemes": Scheme.objects.all(), "window": None}, request
+        ))
     return redirect("kpi:league-latest", scheme.code, window.slug)
 
 
 @login_required
 def league_latest(request, scheme_code, window):
     """A window's latest published revision (the office sees the live table of a window not yet published)."""
-    scheme = _scheme(scheme_code)
-    return _league(request, league.window_get(user=request.user, scheme=scheme, month=league.month_of_window(scheme, window)))
+    return _league(request, scheme_code, window, None)
 
 
 @login_required
 def league_window(request, scheme_code, window, revision):
     """One revision of a window (`r1`, `r2`…), or its live table (`live`, office only); addresses valid forever."""
-    return _league(request, _window(request, scheme_code, window, revision))
+    return _league(request, scheme_code, window, revision)
 
 
 def _window(request, scheme_code, window, revision) -> league.Window:
+    """The window an address names: a revision, `live`, or (revision None) the latest published one."""
     scheme = _scheme(scheme_code)
+    month = league.month_of_window(scheme, window)
+    if revision is None:
+        return league.window_get(user=request.user, scheme=scheme, month=month)
     number = league.revision_of(revision)
-    return league.window_get(
-        user=request.user, scheme=scheme, month=league.month_of_window(scheme, window), revision=number, live=number is None
-    )
+    return league.window_get(user=request.user, scheme=scheme, month=month, revision=number, live=number is None)
 
 
 PAGE_ROWS = 100  # rows of a league page; a national table (4,500 branches) is 45 pages, the demo's 13 one
+PAGE_CACHE_SECONDS = 3600
+# The office's "待重新发布" notice is kept this long at most between two runs of the scheme.
+RESTATEMENT_SECONDS = 60
 
 
-def _league(request, window: league.Window):
+def _league(request, scheme_code, window_text, revision_text):
+    """A league page. A published table is answered from the cache in a few queries whatever the number of
+    branches: the scheme's stamp (one query, `scheme_stamp`) names which table the address shows, and the page's
+    content is kept per table × the viewer's scope, role and branch × page; a live table is rendered afresh."""
     if request.GET.get("format") == "xlsx":
+        window = _window(request, scheme_code, window_text, revision_text)
         table = league_rows(window=window, user=request.user)
         return _xlsx(league_workbook(table), f"考核排名-{window.slug}-{window.revision_slug}.xlsx")
     try:
         page = query_value(request.GET, "page", parse_page_number, 1)
     except InputError as exc:
         raise BadRequest(exc.message) from None
+    user, window = request.user, None
+    stamp = scheme_stamp(scheme_code)
+    if stamp is None:
+        raise Http404("尚无已发布的考核方案")
+    office = league.can_see_live(user)
+    resolve = cache.key_of("league-page-window", KEY_FORMAT, scheme_code, window_text, revision_text, office, stamp,
+                           get_language())
+    resolved = cache.get(resolve)
+    if resolved is None:
+        window = _window(request, scheme_code, window_text, revision_text)
+        resolved = "" if window.is_live else window_key(window, user)  # a live table is never kept
+        cache.set(resolve, resolved, PAGE_CACHE_SECONDS)
+    # The stamp too: a page shows every window's publications (menu, charts), which another window's changes.
+    key = cache.key_of("league-page", resolved, stamp, scope_key(user), user.role, user.is_superuser, user.branch_id,
+                       page, PAGE_ROWS, request.path) if resolved else None
+    content = cache.get(key) if key else None
+    if content is None:
+        window = window or _window(request, scheme_code, window_text, revision_text)
+        content = _league_content(request, window, page)
+        if key:
+            # The office's content holds the restatement notice, whose pending corrections no run records.
+            cache.set(key, content, RESTATEMENT_SECONDS if office else PAGE_CACHE_SECONDS)
+    return _page(request, content)
+
+
+def _page(request, content: str):
+    return render(request, "kpi/league.html", {"content_html": mark_safe(cache.with_csrf(content, request))})  # noqa: S308 - our own rendered template
+
+
+def _league_content(request, window: league.Window, page: int) -> str:
+    """Everything of a league page below the navigation, for this viewer (to be kept: `cache.render_shared`)."""
     office = league.can_see_live(request.user)
     context = {
         "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
@@ -106,7 +155,7 @@ def _league(request, window: league.Window):
     if window.is_live:
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
-    return render(request, "kpi/league.html", context)
+    return cache.render_shared("kpi/_league_content.html", context, request)
 
 
 def _league_table_html(request, window: league.Window, page: int) -> str:
@@ -114,13 +163,9 @@ def _league_table_html(request, window: league.Window, page: int) -> str:
     viewer's own branch (highlighted) and then kept in the cache: a run never changes, a recompute is a new run."""
     # The scheme's stamp too: the charts show every window's published totals, which a publication of another
     # window changes.
-    key = "league-page:" + hashlib.sha256(
-        f"{table_key(window, request.user)}|{scheme_stamp(window.scheme.code)}|{page}|{PAGE_ROWS}|{request.user.branch_id}".encode()
-    ).hexdigest()
-    try:
-        html = cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache down (Redis) is a miss, never a failed page
-        html = None
+    key = cache.key_of("league-table", table_key(window, request.user), scheme_stamp(window.scheme.code), page,
+                       PAGE_ROWS, request.user.branch_id)
+    html = cache.get(key)
     if html is not None:
         return mark_safe(html)  # noqa: S308 - our own rendered template, from our cache
     table = league_rows(window=window, user=request.user, offset=(page - 1) * PAGE_ROWS, limit=PAGE_ROWS)
@@ -134,16 +179,8 @@ def _league_table_html(request, window: league.Window, page: int) -> str:
         "scheme": window.scheme, "window": window, "table": table, "charts": league_charts(table=table, user=request.user),
         "page": page, "pages": pages, "last_position": table.offset + len(table.rows),
     }, request)
-    try:
-        cache.set(key, html, PAGE_CACHE_SECONDS)
-    except Exception:  # noqa: BLE001
-        pass
-    return html
-
-
-PAGE_CACHE_SECONDS = 3600
-# The office's "待重新发布" notice is kept this long at most between two runs of the scheme.
-RESTATEMENT_SECONDS = 60
+    cache.set(key, html, PAGE_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308
 
 
 def _restatement(window: league.Window, *, pending: bool):
@@ -152,21 +189,9 @@ def _restatement(window: league.Window, *, pending: bool):
     and so a new stamp; while one is still queued the notice is worked out afresh."""
     if pending:
         return league.restatement(scheme=window.scheme, month=window.month)
-    key = "league-restatement:" + hashlib.sha256(
-        f"{window.scheme.pk}|{window.month}|{scheme_stamp(window.scheme.code)}|{get_language()}".encode()
-    ).hexdigest()
-    try:
-        cached = cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache down is a miss
-        cached = None
-    if cached is not None:
-        return cached[0]
-    notice = league.restatement(scheme=window.scheme, month=window.month)
-    try:
-        cache.set(key, (notice,), RESTATEMENT_SECONDS)
-    except Exception:  # noqa: BLE001
-        pass
-    return notice
+    key = cache.key_of("league-restatement", window.scheme.pk, window.month, scheme_stamp(window.scheme.code),
+                       get_language())
+    return cache.get_or_make(key, RESTATEMENT_SECONDS, lambda: league.restatement(scheme=window.scheme, month=window.month))
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

@@ -1,10 +1,8 @@
 """Read endpoints of the kpi app: schemes and league tables for other internal systems."""
 
 import hashlib
-import logging
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
@@ -19,14 +17,13 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from branches.permissions import get_branch_or_404
+from core import cache
 from core.inputs import ApiMonthNumberField, ApiPageField, ApiPageSizeField
 from kpi import selectors
 from kpi.api.renderers import LeagueCsvRenderer, LeagueXlsxRenderer
 from kpi.league.selectors import KEY_FORMAT, league_rows, scheme_stamp, scope_key, window_key
 from kpi.models import BranchScore, Scheme
 from kpi.publishing import selectors as publishing
-
-logger = logging.getLogger(__name__)
 
 
 class SchemeListApi(APIView):
@@ -123,20 +120,6 @@ def _validators(response, etag: str):
     response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
     return response
 
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache down (Redis) is a miss, never a failed read
-        logger.warning("league cache unavailable", exc_info=True)
-        return None
-
-
-def _cache_set(key: str, value) -> None:
-    try:
-        cache.set(key, value, CACHE_SECONDS)
-    except Exception:  # noqa: BLE001
-        logger.warning("league cache unavailable", exc_info=True)
 
 
 class LeagueCellSerializer(serializers.Serializer):
@@ -264,16 +247,16 @@ class LeagueApi(APIView):
         # Which table the query names, remembered per scheme stamp (one query): a repeated read finds its ETag and
         # cached answer without resolving the window again; any recompute or publication changes the stamp.
         stamp = scheme_stamp(params["scheme"])
-        resolve = "league-window:" + hashlib.sha256("|".join(map(str, (
-            KEY_FORMAT, params["scheme"], params.get("month"), params.get("revision"), params["live"],
+        resolve = cache.key_of(
+            "league-window", KEY_FORMAT, params["scheme"], params.get("month"), params.get("revision"), params["live"],
             publishing.can_see_live(request.user), stamp, get_language(),
-        ))).encode()).hexdigest()
+        )
         window = None
-        resolved = _cache_get(resolve) if stamp is not None else None
+        resolved = cache.get(resolve) if stamp is not None else None
         if resolved is None:
             window = _window(request, params)
             resolved = window_key(window, request.user)
-            _cache_set(resolve, resolved)
+            cache.set(resolve, resolved, CACHE_SECONDS)
         key = "|".join(map(str, (
             "league-api", resolved, scope_key(request.user), fmt, page, size, explanations,
             request.scheme, request.get_host(),
@@ -283,7 +266,7 @@ class LeagueApi(APIView):
         if not_modified is not None:
             return not_modified
         if fmt == "json":
-            body = _cache_get(etag)
+            body = cache.get(etag)
             if body is not None:
                 return _validators(HttpResponse(body, content_type="application/json"), etag)
         if window is None:
@@ -304,7 +287,7 @@ class LeagueApi(APIView):
         if fmt != "json":
             return _validators(Response(data), etag)
         body = JSONRenderer().render(data)
-        _cache_set(etag, body)
+        cache.set(etag, body, CACHE_SECONDS)
         return _validators(HttpResponse(body, content_type="application/json"), etag)
 
 

@@ -7,17 +7,16 @@ and with the same window of last year's scheme where there is one.
 """
 
 import hashlib
-import logging
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
-from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from branches.permissions import visible_branch_ids
+from core import cache
 from kpi import selectors
 from kpi.models import BranchScore, Publication, Scheme, ScoreRun, StoredCell
 from kpi.publishing.selectors import Window, can_see_live
@@ -26,11 +25,9 @@ from kpi.scoring.aggregation import pooled_value
 from kpi.scoring.decimals import ZERO
 from kpi.templatetags.kpi_format import ytd_label
 
-logger = logging.getLogger(__name__)
-
 FULL, SOME, NOTHING = "full", "some", "nothing"
 # Part of every cache key and ETag of a table: bump it when what a table renders to changes shape.
-KEY_FORMAT = "t1"
+KEY_FORMAT = "t2"
 AVERAGE_SECONDS = 24 * 3600
 TIE_RULE = "总分相同者名次并列（如 1、2、2、4）；并列时按定量得分、再按机构代码排列先后；一票否决的机构列于最后。"
 
@@ -278,7 +275,9 @@ def table_key(window: Window, user) -> str:
 
 
 # The newest run (by id and by completion) and publication of every scheme of a scheme's owner and level (this
-# year's and last year's, which ranks are compared with): any recompute, completion or publication changes it.
+# year's and last year's, which ranks are compared with): any recompute, completion or publication changes it;
+# so does a recompute requested for the scheme (the page says "排名待更新" until it is done) and any change to the
+# list of schemes (every page names them).
 _STAMP_SQL = """
 SELECT s.id,
   (SELECT MAX(r.id) FROM kpi_scorerun r JOIN kpi_scheme f ON r.scheme_id = f.id
@@ -286,7 +285,11 @@ SELECT s.id,
   (SELECT MAX(r.completed_at) FROM kpi_scorerun r JOIN kpi_scheme f ON r.scheme_id = f.id
     WHERE f.province_id = s.province_id AND f.level = s.level),
   (SELECT MAX(p.id) FROM kpi_publication p JOIN kpi_scheme f ON p.scheme_id = f.id
-    WHERE f.province_id = s.province_id AND f.level = s.level)
+    WHERE f.province_id = s.province_id AND f.level = s.level),
+  (SELECT MAX(q.id) FROM kpi_recomputerequest q WHERE q.scheme_id = s.id AND q.done_at IS NULL),
+  (SELECT COUNT(*) FROM kpi_recomputerequest q WHERE q.scheme_id = s.id AND q.done_at IS NULL),
+  (SELECT MAX(a.updated_at) FROM kpi_scheme a),
+  (SELECT COUNT(*) FROM kpi_scheme a)
 FROM kpi_scheme s WHERE s.code = %s
 """
 
@@ -392,7 +395,7 @@ def _run_average(run: ScoreRun, columns, indicators) -> Summary:
     """The average row of a run, computed from the whole run once (every branch's component totals the run keeps)
     and then kept in the cache: a run never changes (a recompute is a new run)."""
     key = f"league-average:{KEY_FORMAT}:{run.pk}:{run.completed_at.isoformat() if run.completed_at else ''}"
-    cached = _cache_get(key)
+    cached = cache.get(key)
     if cached is None:
         rows = list(BranchScore.objects.filter(run=run).values_list("total", "qualitative", "quantitative", "detail", "cells"))
         kept = any("totals" in (row[3] or {}) for row in rows)
@@ -408,25 +411,9 @@ def _run_average(run: ScoreRun, columns, indicators) -> Summary:
                 # a run written before runs kept their totals: the components its explanations recorded
                 by_code.setdefault(cell.indicator_code, []).append((cell.points, cell.explanation.get("inputs")))
         cached = _average(columns, indicators, by_code, [r[:3] for r in rows])
-        _cache_set(key, cached, AVERAGE_SECONDS)
+        cache.set(key, cached, AVERAGE_SECONDS)
     values, points, total, qualitative, quantitative = cached
     return Summary(_("平均"), values, points, total, qualitative, quantitative)
-
-
-def _cache_get(key: str):
-    """The cache, or nothing when it cannot be reached (Redis down must not fail a read)."""
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - any backend error means a miss
-        logger.warning("cache unavailable (get %s)", key, exc_info=True)
-        return None
-
-
-def _cache_set(key: str, value, timeout: int) -> None:
-    try:
-        cache.set(key, value, timeout)
-    except Exception:  # noqa: BLE001
-        logger.warning("cache unavailable (set %s)", key, exc_info=True)
 
 
 def _average(columns, indicators, by_code, totals) -> tuple:

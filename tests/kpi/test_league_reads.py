@@ -2,6 +2,7 @@
 a time, a fixed number of queries whatever the number of branches, an ETag per run × scope × parameters (304 on
 revalidation) and the rendered answer kept in the cache."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core import cache as cache_module
 from kpi import selectors, services
 from kpi.benchmarks.reads import synthetic_run
 from kpi.models import BranchScore, MonthlyFigure
@@ -259,3 +261,57 @@ def test_the_offices_notice_follows_a_recompute_behind_a_published_window(users,
     services.score_run_compute(scheme=published.scheme, month=1)
     page = client.get("/league/jiangsu-2023/2023-01/r1/").content.decode()
     assert 'id="restatement"' in page and "无锡中支" in page
+
+
+# ── the page from the cache ──────────────────────────────────────────────────────────────────────────
+
+
+PAGE = "/league/jiangsu-2023/2023-01/r1/"
+
+
+@pytest.mark.parametrize("role", ["officer", "wuxi_staff", "admin"])
+def test_a_cached_page_reads_no_rows_in_a_few_queries(users, published, client_for, role):
+    client = client_for(users[role])
+    first = client.get(PAGE).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(PAGE).content.decode()
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"|"X-CSRFToken": "[^"]+"')
+    assert strip.sub("", again) == strip.sub("", first) and 'id="league"' in again
+    sql = [q["sql"] for q in captured.captured_queries]
+    # The session, the user, the scheme's stamp, the viewer's scope and the navigation's notice count.
+    assert len(sql) <= 6, [q[:80] for q in sql]
+    assert not any(t in q for q in sql for t in ('"kpi_branchscore"', '"kpi_publication"', '"kpi_scorerun"'))
+
+
+def test_a_cached_page_carries_each_viewers_own_csrf_token(users, published, client_for):
+    """The office's cached page holds forms (the notice's republish form): a second session served the same
+    content gets a token of its own, which its POST passes the CSRF check with."""
+    MonthlyFigure.objects.filter(branch__code="wuxi", component__code="sl_nonbank_passed").update(value=Decimal("9900"))
+    services.score_run_compute(scheme=published.scheme, month=1)
+    from django.test import Client
+
+    forms = []
+    for _ in range(2):  # the second session is served the content the first one's request rendered
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(users["officer"])
+        page = client.get(PAGE).content.decode()
+        assert cache_module.CSRF_PLACEHOLDER not in page
+        form = re.search(r'<form method="post" action="([^"]+)"[^>]*id="publish-form">.*?name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S)
+        assert form, "the notice offers to republish"
+        forms.append((client, form[1], form[2]))
+    for client, action, token in forms:
+        response = client.post(action, {"csrfmiddlewaretoken": token, "note": "更正后重新发布"})
+        assert response.status_code == 302, response.status_code  # not 403: the token is this session's
+    tokens = [token for _, _, token in forms]
+    assert tokens[0] != tokens[1]
+
+
+def test_a_queued_recompute_shows_on_the_offices_cached_page_at_once(users, published, client_for):
+    from kpi.models import RecomputeRequest
+
+    client = client_for(users["officer"])
+    assert 'id="pending-recompute"' not in client.get(PAGE).content.decode()
+    from django.utils import timezone
+
+    RecomputeRequest.objects.create(scheme=published.scheme, month=1, requested_at=timezone.now())
+    assert 'id="pending-recompute"' in client.get(PAGE).content.decode()

@@ -1,0 +1,62 @@
+"""The cache as the reads use it: a miss whenever the backend cannot be reached (Redis down never fails a page or an
+API call), keys that are digests of what an answer depends on, and rendered HTML that may be served to another
+request than the one that rendered it (its CSRF tokens put in per request).
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+_MISS = object()
+
+
+def key_of(prefix: str, *parts: Any) -> str:
+    """`prefix:` and a digest of the parts (any length, any characters; memcached and Redis limit keys)."""
+    return f"{prefix}:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def get(key: str, default: Any = None) -> Any:
+    try:
+        return cache.get(key, default)
+    except Exception:  # noqa: BLE001 - any backend error means a miss
+        logger.warning("cache unavailable (get %s)", key, exc_info=True)
+        return default
+
+
+def set(key: str, value: Any, seconds: int) -> None:  # noqa: A001 - the cache's own verb
+    try:
+        cache.set(key, value, seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable (set %s)", key, exc_info=True)
+
+
+def get_or_make(key: str, seconds: int, make: Callable[[], Any]) -> Any:
+    """The cached value, or `make()` kept for `seconds` (None is a value too: it is kept, not made again)."""
+    held = get(key, _MISS)
+    if held is not _MISS:
+        return held
+    value = make()
+    set(key, value, seconds)
+    return value
+
+
+# What a cached fragment holds in place of the CSRF token: the token is the user's (it unmasks to the secret in
+# their cookie), so a fragment rendered for one request carries this and each request gets its own.
+CSRF_PLACEHOLDER = "csrf-token-of-the-request"
+
+
+def render_shared(template: str, context: dict, request) -> str:
+    """A template rendered to be kept and served to other requests of the same key (`with_csrf` puts the token in)."""
+    return render_to_string(template, {**context, "csrf_token": CSRF_PLACEHOLDER}, request)
+
+
+def with_csrf(html: str, request) -> str:
+    """A fragment of `render_shared` with this request's CSRF token (rotated on sign-in, so one per session)."""
+    return html.replace(CSRF_PLACEHOLDER, get_token(request)) if CSRF_PLACEHOLDER in html else html
