@@ -1,4 +1,5 @@
-"""How API clients sign in: DRF's token, with what every answer is scoped by read along."""
+"""How API clients sign in: DRF's token, with what every answer is scoped by read along (a session's user:
+kpi.authentication)."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -18,3 +19,4 @@ class BranchTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return token.user, token
+

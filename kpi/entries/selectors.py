@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -350,7 +350,17 @@ def notices_for(*, user) -> QuerySet[Notice]:
     return Notice.objects.filter(branch_id=user.branch_id).select_related("sender")
 
 
+def with_unread_notices(users: QuerySet) -> QuerySet:
+    """Users with `unread_notices`, their branch's unread notice count, read in the same query."""
+    unread = Notice.objects.filter(branch_id=OuterRef("branch_id"), read_at__isnull=True).order_by().values("branch_id")
+    return users.annotate(unread_notices=Subquery(unread.annotate(n=Count("pk")).values("n")[:1]))
+
+
 def unread_notice_count(*, user) -> int:
+    """As of the request's start when the user came with it (`with_unread_notices`: every change to notices is a
+    POST that redirects), else counted now."""
+    if hasattr(user, "unread_notices"):
+        return user.unread_notices or 0  # no unread notice: the subquery's NULL
     return notices_for(user=user).filter(read_at__isnull=True).count()
 
 

@@ -15,11 +15,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
@@ -111,7 +111,7 @@ class Command(BaseCommand):
         sessions = {}
         for who in {username, STAFF}:
             person = User.objects.get(username=who)
-            session = SessionStore()
+            session = import_module(settings.SESSION_ENGINE).SessionStore()
             session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(person.pk), backend
             session[HASH_SESSION_KEY] = person.get_session_auth_hash()
             session.create()
