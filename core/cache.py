@@ -59,4 +59,4 @@ def render_shared(template: str, context: dict, request) -> str:
 
 def with_csrf(html: str, request) -> str:
     """A fragment of `render_shared` with this request's CSRF token (rotated on sign-in, so one per session)."""
-    return html.replace(CSRF_PLACEHOLDER, get_token(request)) if CSRF_PLACEHOLDER in html else html
+    return html.replace(CSRF_PLACEHOLDER, get_token(request))

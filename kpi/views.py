@@ -127,7 +127,7 @@ def _league(request, scheme_code, window_text, revision_text):
     content = cache.get(key) if key else None
     if content is None:
         window = window or _window(request, scheme_code, window_text, revision_text)
-        content = _league_content(request, window, page)
+        content = _league_content(request, window, page, stamp)
         if key:
             # The office's content holds the restatement notice, whose pending corrections no run records.
             cache.set(key, content, RESTATEMENT_SECONDS if office else PAGE_CACHE_SECONDS)
@@ -138,12 +138,13 @@ def _page(request, content: str):
     return render(request, "kpi/league.html", {"content_html": mark_safe(cache.with_csrf(content, request))})  # noqa: S308 - our own rendered template
 
 
-def _league_content(request, window: league.Window, page: int) -> str:
-    """Everything of a league page below the navigation, for this viewer (to be kept: `cache.render_shared`)."""
+def _league_content(request, window: league.Window, page: int, stamp: str) -> str:
+    """Everything of a league page below the navigation, for this viewer (to be kept: `cache.render_shared`);
+    `stamp` is the scheme's (`scheme_stamp`), read once by the request."""
     office = league.can_see_live(request.user)
     context = {
         "scheme": window.scheme, "schemes": Scheme.objects.all(), "window": window, "run": window.run,
-        "table_html": _league_table_html(request, window, page),
+        "table_html": _league_table_html(request, window, page, stamp),
         "menu": league.window_menu(user=request.user, scheme=window.scheme),
         "can_publish": can_publish_league(request.user, window.scheme.province),
     }
@@ -151,19 +152,19 @@ def _league_content(request, window: league.Window, page: int) -> str:
         # Data saved but its recompute still queued (e.g. the broker was down): the live table is behind.
         context["pending_recompute"] = window.month in pending_recompute_months(scheme=window.scheme)
     if office:
-        context["restatement"] = _restatement(window, pending=context["pending_recompute"])
+        context["restatement"] = _restatement(window, stamp, pending=context["pending_recompute"])
     if window.is_live:
         context["progress"] = league.approval_progress(scheme=window.scheme, month=window.month)
         context["basis"] = league.target_basis(run=window.run)
     return cache.render_shared("kpi/_league_content.html", context, request)
 
 
-def _league_table_html(request, window: league.Window, page: int) -> str:
+def _league_table_html(request, window: league.Window, page: int, stamp: str) -> str:
     """The table, its cards, pager and charts for one page of rows, rendered once per run × scope × page × the
     viewer's own branch (highlighted) and then kept in the cache: a run never changes, a recompute is a new run."""
     # The scheme's stamp too: the charts show every window's published totals, which a publication of another
     # window changes.
-    key = cache.key_of("league-table", table_key(window, request.user), scheme_stamp(window.scheme.code), page,
+    key = cache.key_of("league-table", table_key(window, request.user), stamp, page,
                        PAGE_ROWS, request.user.branch_id)
     html = cache.get(key)
     if html is not None:
@@ -183,14 +184,13 @@ def _league_table_html(request, window: league.Window, page: int) -> str:
     return mark_safe(html)  # noqa: S308
 
 
-def _restatement(window: league.Window, *, pending: bool):
+def _restatement(window: league.Window, stamp: str, *, pending: bool):
     """What the live table would change in the published one, and why (the office's notice), kept per scheme stamp
     for at most RESTATEMENT_SECONDS: a change to the data behind the window requests a recompute, which is a new run
     and so a new stamp; while one is still queued the notice is worked out afresh."""
     if pending:
         return league.restatement(scheme=window.scheme, month=window.month)
-    key = cache.key_of("league-restatement", window.scheme.pk, window.month, scheme_stamp(window.scheme.code),
-                       get_language())
+    key = cache.key_of("league-restatement", window.scheme.pk, window.month, stamp, get_language())
     return cache.get_or_make(key, RESTATEMENT_SECONDS, lambda: league.restatement(scheme=window.scheme, month=window.month))
 
 

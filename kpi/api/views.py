@@ -121,7 +121,6 @@ def _validators(response, etag: str):
     return response
 
 
-
 class LeagueCellSerializer(serializers.Serializer):
     code = serializers.CharField()
     value = serializers.DecimalField(max_digits=18, decimal_places=6, allow_null=True)
