@@ -25,6 +25,7 @@ from core.errors import ApplicationError
 from core.inputs import parse_page_number, query_value
 from core.parsing import InputError
 from kpi import selectors
+from kpi.entries.selectors import unread_notice_count
 from kpi.league.dashboard import office_dashboard
 from kpi.league.exports import league_workbook
 from kpi.league.selectors import (
@@ -134,11 +135,28 @@ def _league(request, scheme_code, window_text, revision_text):
     return _page(request, content)
 
 
-def _page(request, content: str):
-    return render(request, "kpi/league.html", {"content_html": mark_safe(cache.with_csrf(content, request))})  # noqa: S308 - our own rendered template
+# What a kept page frame holds in place of its content.
+CONTENT_PLACEHOLDER = "content-of-the-league-page"
 
 
-def _league_content(request, window: league.Window, page: int, stamp: str) -> str:
+def _page(request, content: bytes) -> HttpResponse:
+    """The page around the content (`cache.render_shared`). Its navigation shows the viewer, their branch, role and
+    unread notices, and the language switch returns to this address: the frame is kept per all of those and the
+    static files' manifest. A page with a message waiting (shown once) is rendered afresh."""
+    if messages.get_messages(request):
+        html = mark_safe(cache.with_csrf(content, request).decode())  # noqa: S308 - our own rendered template
+        return render(request, "kpi/league.html", {"content_html": html})
+    user = request.user
+    key = cache.key_of("league-frame", KEY_FORMAT, cache.static_manifest(), user.pk, user.get_username(),
+                       user.get_full_name(), user.role, user.is_staff, user.is_superuser, user.branch,
+                       unread_notice_count(user=user), get_language(), request.get_full_path())
+    frame = cache.get_or_make(key, PAGE_CACHE_SECONDS, lambda: cache.render_shared(
+        "kpi/league.html", {"content_html": CONTENT_PLACEHOLDER}, request
+    ))
+    return HttpResponse(cache.with_csrf(frame.replace(CONTENT_PLACEHOLDER.encode(), content, 1), request))
+
+
+def _league_content(request, window: league.Window, page: int, stamp: str) -> bytes:
     """Everything of a league page below the navigation, for this viewer (to be kept: `cache.render_shared`);
     `stamp` is the scheme's (`scheme_stamp`), read once by the request."""
     office = league.can_see_live(request.user)

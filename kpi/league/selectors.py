@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
-from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from branches.permissions import visible_branch_ids
-from core import cache
+from core import cache, prepared
 from kpi import selectors
 from kpi.models import BranchScore, Publication, Scheme, ScoreRun, StoredCell
 from kpi.publishing.selectors import Window, can_see_live
@@ -297,9 +296,7 @@ FROM kpi_scheme s WHERE s.code = %s
 def scheme_stamp(code: str) -> str | None:
     """One query that changes whenever which run a window of this scheme shows, or compares with, could change;
     None for no such scheme. Lets a read find its cached answer without resolving the window again."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL, [code])
-        row = cursor.fetchone()
+    row = prepared.fetchone("league_stamp", _STAMP_SQL, [code])
     return None if row is None else "|".join(map(str, row))
 
 
