@@ -19,7 +19,9 @@
         var rows = Array.prototype.slice.call(body.rows);
         function key(row) {
           var cell = row.cells[index];
-          var value = cell ? cell.getAttribute("data-value") : "";
+          // An indicator's cell sorts by its points, the text of its link (a row's ~1,700 cells carry no copy).
+          var link = cell && !cell.hasAttribute("data-value") ? cell.querySelector("a.cell") : null;
+          var value = link ? link.textContent.replace(/,/g, "") : cell ? cell.getAttribute("data-value") : "";
           if (kind === "num") { return value === null || value === "" ? NaN : Number(value); }
           return value || "";
         }
