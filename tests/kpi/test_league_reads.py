@@ -278,9 +278,9 @@ def test_a_cached_page_reads_no_rows_in_a_few_queries(users, published, client_f
     strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"|"X-CSRFToken": "[^"]+"')
     assert strip.sub("", again) == strip.sub("", first) and 'id="league"' in again
     sql = [q["sql"] for q in captured.captured_queries]
-    # The user with their branch (the session comes from the cache), the scheme's stamp, the viewer's scope and
-    # the navigation's notice count.
-    assert len(sql) <= 4, [q[:80] for q in sql]
+    # The user with their branch and its unread notices (the session comes from the cache), the scheme's stamp and,
+    # for branch staff, their subtree (the office sees all); the content and the navigation around it are kept.
+    assert len(sql) == (3 if role == "wuxi_staff" else 2), [q[:80] for q in sql]
     assert not any(t in q for q in sql for t in ('"kpi_branchscore"', '"kpi_publication"', '"kpi_scorerun"'))
 
 
@@ -316,3 +316,43 @@ def test_a_queued_recompute_shows_on_the_offices_cached_page_at_once(users, publ
 
     RecomputeRequest.objects.create(scheme=published.scheme, month=1, requested_at=timezone.now())
     assert 'id="pending-recompute"' in client.get(PAGE).content.decode()
+
+
+def _frame(page: str) -> dict:
+    """What the navigation around a league page shows: the viewer, the notices link and where a language switch
+    returns to."""
+    return {
+        "viewer": re.search(r'<span class="navbar-text me-3">([^<]+)</span>', page)[1].strip(),
+        "notices": re.search(r'href="/notices/">([^<]+)</a>', page)[1],
+        "next": re.search(r'name="next" type="hidden" value="([^"]+)"', page)[1],
+    }
+
+
+def test_the_kept_frame_follows_the_viewer_their_notices_and_the_address(users, published, client_for, tree):
+    from kpi.models import Notice, NoticeKind
+
+    staff, officer = client_for(users["nanjing_staff"]), client_for(users["officer"])
+    before = _frame(staff.get(PAGE).content.decode())
+    assert before["next"] == PAGE and "南京" in before["viewer"]
+    assert _frame(staff.get(PAGE).content.decode()) == before  # the kept frame
+    assert users["officer"].username in _frame(officer.get(PAGE).content.decode())["viewer"]  # each their own
+    Notice.objects.filter(branch=tree["nanjing"]).update(read_at=published.published_at)
+    assert _frame(staff.get(PAGE).content.decode())["notices"] == "通知"
+    Notice.objects.create(branch=tree["nanjing"], kind=NoticeKind.PUBLICATION, message="新的", link="")
+    assert _frame(staff.get(PAGE).content.decode())["notices"] == "通知（1）"
+    users["nanjing_staff"].first_name = "改名"
+    users["nanjing_staff"].save()
+    assert _frame(staff.get(PAGE).content.decode())["viewer"].startswith("改名")
+    assert _frame(staff.get(PAGE + "?page=1").content.decode())["next"] == PAGE + "?page=1"
+
+
+def test_a_message_shows_once_on_a_kept_page(users, published, client_for):
+    MonthlyFigure.objects.filter(branch__code="wuxi", component__code="sl_nonbank_passed").update(value=Decimal("9900"))
+    services.score_run_compute(scheme=published.scheme, month=1)
+    client = client_for(users["officer"])
+    shown = client.post("/league/jiangsu-2023/2023-01/publish/", {"note": "更正后重新发布"}, follow=True)
+    assert shown.redirect_chain[-1][0].endswith("/2023-01/r2/")
+    alerts = re.compile(r'<div class="alert alert-success" role="status">([^<]+)</div>')
+    assert "排名第2版" in "".join(alerts.findall(shown.content.decode()))
+    again = client.get("/league/jiangsu-2023/2023-01/r2/").content.decode()
+    assert 'id="league"' in again and not alerts.findall(again)  # shown once, and the frame kept without it
