@@ -13,6 +13,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,9 @@ _MISS = object()
 
 
 def key_of(prefix: str, *parts: Any) -> str:
-    """`prefix:` and a digest of the parts (any length, any characters; memcached and Redis limit keys)."""
-    return f"{prefix}:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    """`prefix:` and a digest of the parts (any length, any characters; memcached and Redis limit keys) and of the
+    placeholders kept HTML holds (they change with SECRET_KEY)."""
+    return f"{prefix}:" + hashlib.sha256("|".join(map(str, (CSRF_PLACEHOLDER, *parts))).encode()).hexdigest()
 
 
 def get(key: str, default: Any = None) -> Any:
@@ -56,9 +58,16 @@ def static_manifest() -> str:
     return getattr(staticfiles_storage, "manifest_hash", "")
 
 
+def placeholder(name: str) -> str:
+    """A marker for kept HTML that no text a user writes can contain (nothing in a page should ever be replaced
+    but the marker): derived from SECRET_KEY, the same in every process sharing the cache, letters and digits only,
+    so escaping leaves it as it is."""
+    return f"{name}-{salted_hmac('core.cache.placeholder', name).hexdigest()[:24]}"
+
+
 # What a cached fragment holds in place of the CSRF token: the token is the user's (it unmasks to the secret in
 # their cookie), so a fragment rendered for one request carries this and each request gets its own.
-CSRF_PLACEHOLDER = "csrf-token-of-the-request"
+CSRF_PLACEHOLDER = placeholder("csrf")
 _CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 
 

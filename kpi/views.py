@@ -136,7 +136,7 @@ def _league(request, scheme_code, window_text, revision_text):
 
 
 # What a kept page frame holds in place of its content.
-CONTENT_PLACEHOLDER = "content-of-the-league-page"
+CONTENT_PLACEHOLDER = cache.placeholder("league-content")
 
 
 def _page(request, content: bytes) -> HttpResponse:
