@@ -7,8 +7,10 @@ import hashlib
 import logging
 from collections.abc import Callable
 from functools import cache as once
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.middleware.csrf import get_token
@@ -21,9 +23,9 @@ _MISS = object()
 
 
 def key_of(prefix: str, *parts: Any) -> str:
-    """`prefix:` and a digest of the parts (any length, any characters; memcached and Redis limit keys) and of the
-    placeholders kept HTML holds (they change with SECRET_KEY)."""
-    return f"{prefix}:" + hashlib.sha256("|".join(map(str, (CSRF_PLACEHOLDER, *parts))).encode()).hexdigest()
+    """`prefix:` and a digest of the parts (any length, any characters; memcached and Redis limit keys), of the
+    release (`release`) and of the placeholders kept HTML holds (they change with SECRET_KEY)."""
+    return f"{prefix}:" + hashlib.sha256("|".join(map(str, (release(), CSRF_PLACEHOLDER, *parts))).encode()).hexdigest()
 
 
 def get(key: str, default: Any = None) -> Any:
@@ -52,10 +54,17 @@ def get_or_make(key: str, seconds: int, make: Callable[[], Any]) -> Any:
 
 
 @once
-def static_manifest() -> str:
-    """A digest of the static files' names (the manifest of hashed names in production, nothing in development):
-    rendered HTML that names static files is kept under it, so a release with new files never serves old names."""
-    return getattr(staticfiles_storage, "manifest_hash", "")
+def release() -> str:
+    """A digest of what rendered HTML is made of besides its data: the project's templates and translations and
+    the static files' names (the manifest of hashed names in production). Kept HTML is keyed by it, so a release
+    never serves pages of the one before, even while old and new workers share the cache."""
+    digest = hashlib.sha256(getattr(staticfiles_storage, "manifest_hash", "").encode())
+    folders = [Path(d) for t in settings.TEMPLATES for d in t.get("DIRS", ())] + [Path(p) for p in settings.LOCALE_PATHS]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".html", ".txt", ".mo"):
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def placeholder(name: str) -> str:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
@@ -135,25 +136,28 @@ def _league(request, scheme_code, window_text, revision_text):
     return _page(request, content)
 
 
-# What a kept page frame holds in place of its content.
+# What a kept page frame holds in place of its content and of the address its language switch returns to.
 CONTENT_PLACEHOLDER = cache.placeholder("league-content")
+NEXT_PLACEHOLDER = cache.placeholder("league-next")
 
 
 def _page(request, content: bytes) -> HttpResponse:
     """The page around the content (`cache.render_shared`). Its navigation shows the viewer, their branch, role and
-    unread notices, and the language switch returns to this address: the frame is kept per all of those and the
-    static files' manifest. A page with a message waiting (shown once) is rendered afresh."""
+    unread notices: the frame is kept per all of those and the language (and the release, `cache.key_of`). The
+    address the language switch returns to is put in per request: a query string must not make a new entry. A
+    page with a message waiting (shown once) is rendered afresh."""
     if messages.get_messages(request):
         html = mark_safe(cache.with_csrf(content, request).decode())  # noqa: S308 - our own rendered template
         return render(request, "kpi/league.html", {"content_html": html})
     user = request.user
-    key = cache.key_of("league-frame", KEY_FORMAT, cache.static_manifest(), user.pk, user.get_username(),
-                       user.get_full_name(), user.role, user.is_staff, user.is_superuser, user.branch,
-                       unread_notice_count(user=user), get_language(), request.get_full_path())
+    key = cache.key_of("league-frame", KEY_FORMAT, user.pk, user.get_username(), user.get_full_name(),
+                       user.role, user.is_staff, user.is_superuser, user.branch, unread_notice_count(user=user),
+                       get_language())
     frame = cache.get_or_make(key, PAGE_CACHE_SECONDS, lambda: cache.render_shared(
-        "kpi/league.html", {"content_html": CONTENT_PLACEHOLDER}, request
+        "kpi/league.html", {"content_html": CONTENT_PLACEHOLDER, "language_next": NEXT_PLACEHOLDER}, request
     ))
-    return HttpResponse(cache.with_csrf(frame.replace(CONTENT_PLACEHOLDER.encode(), content, 1), request))
+    page = cache.with_csrf(frame.replace(CONTENT_PLACEHOLDER.encode(), content, 1), request)
+    return HttpResponse(page.replace(NEXT_PLACEHOLDER.encode(), escape(request.get_full_path()).encode(), 1))
 
 
 def _league_content(request, window: league.Window, page: int, stamp: str) -> bytes:

@@ -21,7 +21,7 @@
           var cell = row.cells[index];
           // An indicator's cell sorts by its points, the text of its link (a row's ~1,700 cells carry no copy).
           var link = cell && !cell.hasAttribute("data-value") ? cell.querySelector("a.cell") : null;
-          var value = link ? link.textContent.replace(/,/g, "") : cell ? cell.getAttribute("data-value") : "";
+          var value = link ? link.textContent.replace(/[^0-9.\-]/g, "") : cell ? cell.getAttribute("data-value") : "";
           if (kind === "num") { return value === null || value === "" ? NaN : Number(value); }
           return value || "";
         }

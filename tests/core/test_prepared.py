@@ -37,7 +37,20 @@ def test_postgresql_plans_it_once_and_the_request_counts_one_query(tree):
         for _ in range(3):
             prepared.fetchone("test_branches_once", SQL, ["a", "prefecture"])
     sql = [q["sql"] for q in captured.captured_queries]
-    assert len(sql) == 3 and all(q.startswith("EXECUTE test_branches_once") for q in sql), sql
+    assert len(sql) == 3 and all(q.startswith("EXECUTE test_branches_once_") for q in sql), sql
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE name = 'test_branches_once'")
+        cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE name LIKE 'test_branches_once_%%'")
         assert cursor.fetchone()[0] == 1
+
+
+def test_literal_percent_signs_and_no_parameters(tree):
+    sql = "SELECT COUNT(*) FROM branches_branch WHERE code LIKE 'n%%'"
+    assert prepared.fetchone("test_percent", sql, []) == plain_sql(sql, []) == (1,)  # nanjing
+    with pytest.raises(ValueError):
+        prepared.fetchone("x; DROP TABLE branches_branch", sql, [])
+
+
+def plain_sql(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 
 from core import cache as cache_module
@@ -344,6 +345,16 @@ def test_the_kept_frame_follows_the_viewer_their_notices_and_the_address(users, 
     users["nanjing_staff"].save()
     assert _frame(staff.get(PAGE).content.decode())["viewer"].startswith("改名")
     assert _frame(staff.get(PAGE + "?page=1").content.decode())["next"] == PAGE + "?page=1"
+    # A query string is put in, not kept: another one renders no new frame (no entry per made-up address).
+    rendered = []
+    template_rendered.connect(lambda sender, template, **kw: rendered.append(template.name), weak=False,
+                              dispatch_uid="frame-test")
+    try:
+        page = staff.get(PAGE + "?page=1&x=2").content.decode()
+    finally:
+        template_rendered.disconnect(dispatch_uid="frame-test")
+    assert "kpi/league.html" not in rendered and 'id="league"' in page
+    assert _frame(page)["next"] == PAGE + "?page=1&amp;x=2"  # escaped like any text of a page
 
 
 def test_a_message_shows_once_on_a_kept_page(users, published, client_for):
