@@ -77,7 +77,6 @@ def placeholder(name: str) -> str:
 # What a cached fragment holds in place of the CSRF token: the token is the user's (it unmasks to the secret in
 # their cookie), so a fragment rendered for one request carries this and each request gets its own.
 CSRF_PLACEHOLDER = placeholder("csrf")
-_CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 
 
 def render_shared(template: str, context: dict, request) -> bytes:
@@ -88,4 +87,4 @@ def render_shared(template: str, context: dict, request) -> bytes:
 
 def with_csrf(html: bytes, request) -> bytes:
     """A fragment of `render_shared` with this request's CSRF token (rotated on sign-in, so one per session)."""
-    return html.replace(_CSRF_PLACEHOLDER_BYTES, get_token(request).encode())
+    return html.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())

@@ -10,8 +10,10 @@ used here.
 """
 
 import hashlib
+import itertools
 import re
 import weakref
+from functools import cache
 
 from django.db import connection
 
@@ -21,28 +23,32 @@ _PLACEHOLDER = re.compile(r"%%|%s")
 _prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 
 
-def _numbered(sql: str) -> str:
-    """psycopg2's `%s` placeholders as PostgreSQL's `$1, $2…` (`%%` is a literal %). The SQL must hold no %s of its
-    own inside a string literal: give such text as a parameter."""
-    count = iter(range(1, sql.count("%s") + 1))
-    return _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(count)}", sql)
+@cache
+def _statement(name: str, sql: str) -> tuple[str, str]:
+    """The statement's name on the server (`name` and a digest of the SQL, so two texts never share a plan) and its
+    PREPARE: psycopg2's `%s` placeholders as PostgreSQL's `$1, $2…` (`%%` is a literal %). The SQL must hold no %s
+    of its own inside a string literal: give such text as a parameter."""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"not a statement name: {name!r}")
+    statement = f"{name}_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
+    numbers = itertools.count(1)
+    return statement, f"PREPARE {statement} AS " + _PLACEHOLDER.sub(
+        lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql
+    )
 
 
 def fetchone(name: str, sql: str, params: list):
     """The first row of `sql` (%s placeholders) with `params`, run as a statement prepared under `name` (a short
-    lower-case identifier; a digest of the SQL is added, so two texts never share a plan)."""
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"not a statement name: {name!r}")
+    lower-case identifier)."""
+    statement, prepare = _statement(name, sql)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute(sql, params)
             return cursor.fetchone()
-        statement = f"{name}_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
-        raw = connection.connection
-        names = _prepared.setdefault(raw, set())
+        names = _prepared.setdefault(connection.connection, set())
         if statement not in names:
-            with connection.wrap_database_errors, raw.cursor() as own:
-                own.execute(f"PREPARE {statement} AS {_numbered(sql)}")
+            with connection.wrap_database_errors, connection.connection.cursor() as own:
+                own.execute(prepare)
             names.add(statement)
         cursor.execute(f"EXECUTE {statement} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {statement}",
                        params)

@@ -15,12 +15,12 @@ _built = threading.local()
 
 def _session_users() -> QuerySet:
     """Built once per thread: resolving the notice subquery cost as much as running the query (~1 ms of every
-    request). Each request filters a clone of it; a thread of its own because compiling a clone briefly changes the
-    subquery it shares with the original."""
+    request). Each request's `.get` runs a clone of it (never evaluate it in place); a thread of its own because
+    compiling a clone briefly changes the subquery it shares with the original."""
     users = getattr(_built, "users", None)
     if users is None:
         users = _built.users = with_unread_notices(get_user_model()._default_manager.select_related("branch"))
-    return users.all()
+    return users
 
 
 class SessionUserBackend(ModelBackend):

@@ -145,19 +145,20 @@ def _page(request, content: bytes) -> HttpResponse:
     """The page around the content (`cache.render_shared`). Its navigation shows the viewer, their branch, role and
     unread notices: the frame is kept per all of those and the language (and the release, `cache.key_of`). The
     address the language switch returns to is put in per request: a query string must not make a new entry. A
-    page with a message waiting (shown once) is rendered afresh."""
+    frame with a message waiting (shown once) is not kept."""
+    def render_frame() -> bytes:
+        context = {"content_html": CONTENT_PLACEHOLDER, "language_next": NEXT_PLACEHOLDER}
+        return cache.render_shared("kpi/league.html", context, request)
+
     if messages.get_messages(request):
-        html = mark_safe(cache.with_csrf(content, request).decode())  # noqa: S308 - our own rendered template
-        return render(request, "kpi/league.html", {"content_html": html})
-    user = request.user
-    key = cache.key_of("league-frame", KEY_FORMAT, user.pk, user.get_username(), user.get_full_name(),
-                       user.role, user.is_staff, user.is_superuser, user.branch, unread_notice_count(user=user),
-                       get_language())
-    frame = cache.get_or_make(key, PAGE_CACHE_SECONDS, lambda: cache.render_shared(
-        "kpi/league.html", {"content_html": CONTENT_PLACEHOLDER, "language_next": NEXT_PLACEHOLDER}, request
-    ))
-    page = cache.with_csrf(frame.replace(CONTENT_PLACEHOLDER.encode(), content, 1), request)
-    return HttpResponse(page.replace(NEXT_PLACEHOLDER.encode(), escape(request.get_full_path()).encode(), 1))
+        frame = render_frame()
+    else:
+        user = request.user
+        key = cache.key_of("league-frame", KEY_FORMAT, user.pk, user.get_username(), user.get_full_name(), user.role,
+                           user.is_staff, user.is_superuser, user.branch, unread_notice_count(user=user), get_language())
+        frame = cache.get_or_make(key, PAGE_CACHE_SECONDS, render_frame)
+    frame = frame.replace(NEXT_PLACEHOLDER.encode(), escape(request.get_full_path()).encode(), 1)
+    return HttpResponse(cache.with_csrf(frame.replace(CONTENT_PLACEHOLDER.encode(), content, 1), request))
 
 
 def _league_content(request, window: league.Window, page: int, stamp: str) -> bytes:
