@@ -25,6 +25,7 @@ from core import cache
 from core.errors import ApplicationError
 from core.inputs import parse_page_number, query_value
 from core.parsing import InputError
+from core.spliced import Spliced
 from kpi import selectors
 from kpi.entries.selectors import unread_notice_count
 from kpi.league.dashboard import office_dashboard
@@ -141,14 +142,15 @@ CONTENT_PLACEHOLDER = cache.placeholder("league-content")
 NEXT_PLACEHOLDER = cache.placeholder("league-next")
 
 
-def _page(request, content: bytes) -> HttpResponse:
+def _page(request, content: Spliced) -> HttpResponse:
     """The page around the content (`cache.render_shared`). Its navigation shows the viewer, their branch, role and
     unread notices: the frame is kept per all of those and the language (and the release, `cache.key_of`). The
     address the language switch returns to is put in per request: a query string must not make a new entry. A
     frame with a message waiting (shown once) is not kept."""
-    def render_frame() -> bytes:
+    def render_frame() -> Spliced:
         context = {"content_html": CONTENT_PLACEHOLDER, "language_next": NEXT_PLACEHOLDER}
-        return cache.render_shared("kpi/league.html", context, request)
+        holes = {"content": CONTENT_PLACEHOLDER, "next": NEXT_PLACEHOLDER}
+        return cache.render_shared("kpi/league.html", context, request, holes)
 
     if messages.get_messages(request):
         frame = render_frame()
@@ -157,11 +159,10 @@ def _page(request, content: bytes) -> HttpResponse:
         key = cache.key_of("league-frame", KEY_FORMAT, user.pk, user.get_username(), user.get_full_name(), user.role,
                            user.is_staff, user.is_superuser, user.branch, unread_notice_count(user=user), get_language())
         frame = cache.get_or_make(key, PAGE_CACHE_SECONDS, render_frame)
-    frame = frame.replace(NEXT_PLACEHOLDER.encode(), escape(request.get_full_path()).encode(), 1)
-    return HttpResponse(cache.with_csrf(frame.replace(CONTENT_PLACEHOLDER.encode(), content, 1), request))
+    return cache.respond(request, frame, {"content": content, "next": escape(request.get_full_path()).encode()})
 
 
-def _league_content(request, window: league.Window, page: int, stamp: str) -> bytes:
+def _league_content(request, window: league.Window, page: int, stamp: str) -> Spliced:
     """Everything of a league page below the navigation, for this viewer (to be kept: `cache.render_shared`);
     `stamp` is the scheme's (`scheme_stamp`), read once by the request."""
     office = league.can_see_live(request.user)

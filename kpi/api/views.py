@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
@@ -17,8 +18,9 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from branches.permissions import get_branch_or_404
-from core import cache
+from core import cache, spliced
 from core.inputs import ApiMonthNumberField, ApiPageField, ApiPageSizeField
+from core.spliced import Spliced, accepts_gzip
 from kpi import selectors
 from kpi.api.renderers import LeagueCsvRenderer, LeagueXlsxRenderer
 from kpi.league.selectors import KEY_FORMAT, league_rows, scheme_stamp, scope_key, window_key
@@ -108,7 +110,8 @@ def _etag(key: str) -> str:
 def _not_modified(request, etag: str) -> HttpResponse | None:
     """304 when the client already holds this version (If-None-Match), with the ETag and no body."""
     sent = request.headers.get("If-None-Match")
-    if sent and (sent.strip() == "*" or etag in parse_etags(sent) or etag in (t.removeprefix("W/") for t in parse_etags(sent))):
+    # Weak comparison (RFC 9110 13.1.2): the plain and the gzipped answer are the same JSON.
+    if sent and (sent.strip() == "*" or etag.removeprefix("W/") in {t.removeprefix("W/") for t in parse_etags(sent)}):
         return _validators(HttpResponseNotModified(), etag)
     return None
 
@@ -117,7 +120,7 @@ def _validators(response, etag: str):
     response["ETag"] = etag
     # Per user scope: no shared cache may keep it; a browser revalidates each time (a 304 costs no rows).
     response["Cache-Control"] = "private, no-cache"
-    response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
+    patch_vary_headers(response, ("Accept", "Authorization", "Cookie", "Accept-Language"))
     return response
 
 
@@ -260,14 +263,16 @@ class LeagueApi(APIView):
             "league-api", resolved, scope_key(request.user), fmt, page, size, explanations,
             request.scheme, request.get_host(),
         )))
-        etag = _etag(key)
+        tag = _etag(key)
+        # The gzipped representation of the same JSON has a weak tag (as Django's GZipMiddleware marks it).
+        etag = "W/" + tag if fmt == "json" and accepts_gzip(request) else tag
         not_modified = _not_modified(request, etag)
         if not_modified is not None:
             return not_modified
         if fmt == "json":
-            body = cache.get(etag)
+            body = cache.get(tag)
             if body is not None:
-                return _validators(HttpResponse(body, content_type="application/json"), etag)
+                return _validators(spliced.response(request, body, content_type="application/json"), etag)
         if window is None:
             window = _window(request, params)
         table = league_rows(window=window, user=request.user, explanations=explanations, offset=(page - 1) * size,
@@ -285,9 +290,9 @@ class LeagueApi(APIView):
         data = self.LeagueOutputSerializer(table, context=context).data
         if fmt != "json":
             return _validators(Response(data), etag)
-        body = JSONRenderer().render(data)
-        cache.set(etag, body, CACHE_SECONDS)
-        return _validators(HttpResponse(body, content_type="application/json"), etag)
+        body = Spliced.of(JSONRenderer().render(data))  # compressed once, served gzipped to clients that take it
+        cache.set(tag, body, CACHE_SECONDS)
+        return _validators(spliced.response(request, body, content_type="application/json"), etag)
 
 
 class LeagueCellApi(APIView):

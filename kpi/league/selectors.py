@@ -26,7 +26,7 @@ from kpi.templatetags.kpi_format import ytd_label
 
 FULL, SOME, NOTHING = "full", "some", "nothing"
 # Part of every cache key and ETag of a table: bump it when what a table renders to changes shape.
-KEY_FORMAT = "t3"
+KEY_FORMAT = "t4"
 AVERAGE_SECONDS = 24 * 3600
 TIE_RULE = "总分相同者名次并列（如 1、2、2、4）；并列时按定量得分、再按机构代码排列先后；一票否决的机构列于最后。"
 

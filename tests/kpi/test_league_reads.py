@@ -2,6 +2,8 @@
 a time, a fixed number of queries whatever the number of branches, an ETag per run × scope × parameters (304 on
 revalidation) and the rendered answer kept in the cache."""
 
+import gzip
+import json
 import re
 from decimal import Decimal
 
@@ -19,6 +21,7 @@ from kpi.publishing.services import window_publish
 from tests.kpi.demo_clients import token_client as api
 
 LEAGUE = "/api/v1/league/?scheme=jiangsu-2023&month=1"
+BROWSER = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}  # what browsers and `requests` send
 CELL = "/api/v1/league/cells/?scheme=jiangsu-2023&month=1&indicator=sl_nonbank&branch="
 
 
@@ -161,6 +164,21 @@ def test_an_unchanged_table_answers_304_with_no_body(users, published):
     assert client.get(LEAGUE + "&page_size=1")["ETag"] != etag
 
 
+def test_a_client_taking_gzip_gets_the_same_json_gzipped_under_a_weak_etag(users, published):
+    client = api(users["officer"])
+    plain = client.get(LEAGUE)
+    for _ in range(2):  # made, then from the cache
+        zipped = client.get(LEAGUE, **BROWSER)
+        assert zipped.status_code == 200 and zipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped["Vary"]
+        assert json.loads(gzip.decompress(zipped.content)) == plain.json()
+        assert zipped["ETag"] == "W/" + plain["ETag"]
+    assert "Content-Encoding" not in client.get(LEAGUE)  # a client that does not take gzip still gets plain JSON
+    # Either tag revalidates either representation: they are the same JSON (weak comparison).
+    for tag in (plain["ETag"], zipped["ETag"]):
+        for headers in (BROWSER, {}):
+            assert client.get(LEAGUE, HTTP_IF_NONE_MATCH=tag, **headers).status_code == 304
+
+
 def test_a_recompute_changes_the_live_tables_etag_and_its_answer(users, run):
     client = api(users["officer"])
     live = LEAGUE + "&live=true"
@@ -285,6 +303,25 @@ def test_a_cached_page_reads_no_rows_in_a_few_queries(users, published, client_f
     assert not any(t in q for q in sql for t in ('"kpi_branchscore"', '"kpi_publication"', '"kpi_scorerun"'))
 
 
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"|"X-CSRFToken": "[^"]+"')
+
+
+@pytest.mark.parametrize("role", ["officer", "wuxi_staff"])
+def test_a_browser_gets_the_same_page_gzipped(users, published, client_for, role):
+    """Browsers take gzip: the kept page is sent compressed (the national table's 548 KB page is ~27 KB) and reads
+    exactly as the plain one, with the viewer's own token and the address put in."""
+    client = client_for(users[role])
+    plain = client.get(PAGE + "?page=1").content.decode()
+    for _ in range(2):  # rendered, then from the cache
+        zipped = client.get(PAGE + "?page=1", **BROWSER)
+        assert zipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped["Vary"]
+        assert len(zipped.content) < len(plain.encode()) / 3
+        page = gzip.decompress(zipped.content).decode()
+        assert CSRF.sub("", page) == CSRF.sub("", plain) and 'id="league"' in page
+        assert 'name="next" type="hidden" value="/league/jiangsu-2023/2023-01/r1/?page=1"' in page
+        assert cache_module.CSRF_PLACEHOLDER not in page
+
+
 def test_a_cached_page_carries_each_viewers_own_csrf_token(users, published, client_for):
     """The office's cached page holds forms (the notice's republish form): a second session served the same
     content gets a token of its own, which its POST passes the CSRF check with."""
@@ -293,10 +330,11 @@ def test_a_cached_page_carries_each_viewers_own_csrf_token(users, published, cli
     from django.test import Client
 
     forms = []
-    for _ in range(2):  # the second session is served the content the first one's request rendered
+    for headers in ({}, BROWSER):  # the second session is served the content the first one's request rendered
         client = Client(enforce_csrf_checks=True)
         client.force_login(users["officer"])
-        page = client.get(PAGE).content.decode()
+        answer = client.get(PAGE, **headers)
+        page = (gzip.decompress(answer.content) if headers else answer.content).decode()
         assert cache_module.CSRF_PLACEHOLDER not in page
         form = re.search(r'<form method="post" action="([^"]+)"[^>]*id="publish-form">.*?name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S)
         assert form, "the notice offers to republish"

@@ -9,6 +9,7 @@ the end unless --keep) it loads the demo, then for each `--branches` N above 13 
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from rest_framework.authtoken.models import Token
 
 from branches.models import User
 from kpi import selectors
-from kpi.benchmarks.reads import measure_reads, synthetic_run
+from kpi.benchmarks.reads import BROWSER, measure_reads, synthetic_run
 from kpi.models import Publication
 from kpi.publishing import selectors as publishing
 
@@ -52,14 +53,16 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker 数")
         parser.add_argument("--user", default="province", help="API 与排名页以哪个演示用户访问")
         parser.add_argument("--keep", action="store_true", help="保留一次性数据库")
+        parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
+                            help="负载客户端：wrk(已安装时的缺省)或 Python 线程")
 
-    def handle(self, *args, branches, clients, seconds, workers, user, keep, **options):
+    def handle(self, *args, branches, clients, seconds, workers, user, keep, client, **options):
         sizes = [int(n) for n in str(branches).split(",") if n.strip()]
         if not sizes or min(sizes) < 13:
             raise CommandError("--branches 应为不少于 13 的整数（演示有 13 家中支）")
         url, cleanup = self._database()
         try:
-            self._run(sizes=sizes, clients=clients, seconds=seconds, workers=workers, username=user, url=url)
+            self._run(sizes=sizes, clients=clients, seconds=seconds, workers=workers, username=user, url=url, client=client)
         finally:
             if not keep:
                 cleanup()
@@ -99,7 +102,7 @@ class Command(BaseCommand):
         return f"sqlite:///{path}", remove
 
     # ── the measurements ───────────────────────────────────────────────────────────────────────────
-    def _run(self, *, sizes, clients, seconds, workers, username, url):
+    def _run(self, *, sizes, clients, seconds, workers, username, url, client):
         out = self.stdout.write
         start = time.perf_counter()
         call_command("migrate", verbosity=0)
@@ -135,7 +138,7 @@ class Command(BaseCommand):
                     )
                     out(f"合成 {n} 家机构的 1–{MONTH}月并发布为第{publication.revision}版：{time.perf_counter() - begin:.1f} s")
                 window = publishing.window_get(user=viewer, scheme=scheme, month=MONTH)
-                self._measure(n, f"http://127.0.0.1:{port}", window, token, sessions, username, clients, seconds)
+                self._measure(n, f"http://127.0.0.1:{port}", window, token, sessions, username, clients, seconds, client)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -159,10 +162,11 @@ class Command(BaseCommand):
         server.terminate()
         raise CommandError("gunicorn 30 秒内未就绪")
 
-    def _measure(self, n, base, window, token, sessions, username, clients, seconds):
+    def _measure(self, n, base, window, token, sessions, username, clients, seconds, client):
         api_path = f"/api/v1/league/?scheme={SCHEME}&month={MONTH}"
         api_headers = {"Authorization": f"Token {token}"}
-        first = urllib.request.urlopen(urllib.request.Request(base + api_path, headers=api_headers), timeout=120)
+        first = urllib.request.urlopen(urllib.request.Request(base + api_path, headers={**BROWSER, **api_headers}),
+                                       timeout=120)
         etag = first.headers["ETag"]
         first.read()
         def cookie(who):
@@ -175,12 +179,14 @@ class Command(BaseCommand):
             "page": (window.url(), cookie(username)),
             "page-staff": (window.url(), cookie(STAFF)),  # a branch's clerk: no office notices on the page
         }
-        timings = measure_reads(base, targets, clients=clients, seconds=seconds)
-        self.stdout.write(f"{n} 家机构，{clients} 个并发客户端，各 {seconds:g} s（{window.url()}）：")
+        if client == "auto":
+            client = "wrk" if shutil.which("wrk") else "python"
+        timings = measure_reads(base, targets, clients=clients, seconds=seconds, client=client)
+        self.stdout.write(f"{n} 家机构，{clients} 个并发客户端（{client}），各 {seconds:g} s（{window.url()}）：")
         for t in timings.values():
             self.stdout.write("  " + t.line())
         trivial, api, page = timings["trivial"], timings["api"], timings["page"]
         self.stdout.write(
             f"reads: branches={n} api_p95={api.p95:.3f} page_p95={page.p95:.3f} trivial_p95={trivial.p95:.3f} "
-            f"api_ratio={api.p95 / trivial.p95:.2f} page_ratio={page.p95 / trivial.p95:.2f}"
+            f"api_ratio={api.p95 / trivial.p95:.2f} page_ratio={page.p95 / trivial.p95:.2f} client={client}"
         )
