@@ -4,6 +4,13 @@ kpi.authentication)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+
+from core.prepared import CompiledGet
+
+# The token with its user and the user's branch, compiled once per thread and planned once per connection (~1 ms of
+# every API request otherwise).
+_token = CompiledGet("api_token", lambda: Token.objects.select_related("user__branch"), "key", sentinel="\0sentinel")
 
 
 class BranchTokenAuthentication(TokenAuthentication):
@@ -11,11 +18,9 @@ class BranchTokenAuthentication(TokenAuthentication):
     (branches.permissions), which would otherwise cost a query of its own on each request."""
 
     def authenticate_credentials(self, key):
-        model = self.get_model()
-        try:
-            token = model.objects.select_related("user__branch").get(key=key)
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        token = _token(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return token.user, token

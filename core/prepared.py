@@ -12,10 +12,13 @@ used here.
 import hashlib
 import itertools
 import re
+import threading
 import weakref
 from functools import cache
 
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models.query import get_related_populators
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -53,3 +56,59 @@ def fetchone(name: str, sql: str, params: list):
         cursor.execute(f"EXECUTE {statement} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {statement}",
                        params)
         return cursor.fetchone()
+
+
+class CompiledGet:
+    """`queryset().filter(<field>=value)` as one model instance (or None), its SQL compiled by Django's ORM once per
+    thread and run as a statement prepared once per connection (`fetchone`). The queryset stays the one place its
+    rule is written (joins, annotations); only the per-request work is gone: compiling a user with their branch
+    and an unread-notice subquery cost ~0.6 ms and PostgreSQL planning it ~0.3 ms, on every request.
+
+    The instance is built as Django's own iterator builds it (`from_db`, its select_related objects, annotations,
+    the database's converters). The ORM is given a `sentinel` value of the field's type that no row holds, and
+    each call puts its value in that parameter's place."""
+
+    def __init__(self, name: str, queryset, field: str, sentinel):
+        self.name, self.queryset, self.field, self.sentinel = name, queryset, field, sentinel
+        self._built = threading.local()
+
+    def _compile(self):
+        query = self.queryset().filter(**{self.field: self.sentinel})
+        compiler = query.query.get_compiler(using=query.db)
+        sql, params = compiler.as_sql()
+        places = [i for i, p in enumerate(params) if p == self.sentinel]
+        if len(places) != 1:
+            raise ValueError(f"{self.name}: the sentinel must be exactly one parameter of the SQL")
+        info = compiler.klass_info
+        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        field = query.model._meta.pk if self.field == "pk" else query.model._meta.get_field(self.field)
+        return {
+            "sql": sql, "params": list(params), "place": places[0], "db": query.db, "model": info["model"],
+            "field": field, "start": start, "end": end, "compiler": compiler,
+            "init": [f[0].target.attname for f in compiler.select[start:end]],
+            "related": get_related_populators(info, compiler.select, query.db),
+            "annotations": compiler.annotation_col_map,
+            "converters": compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]),
+        }
+
+    def __call__(self, value):
+        built = getattr(self._built, "query", None)
+        if built is None:
+            built = self._built.query = self._compile()
+        try:
+            value = built["field"].to_python(value)
+        except ValidationError:
+            return None
+        params = built["params"].copy()
+        params[built["place"]] = value
+        row = fetchone(self.name, built["sql"], params)
+        if row is None:
+            return None
+        if built["converters"]:
+            row = next(iter(built["compiler"].apply_converters([row], built["converters"])))
+        obj = built["model"].from_db(built["db"], built["init"], row[built["start"]:built["end"]])
+        for related in built["related"]:
+            related.populate(row, obj)
+        for attr, position in built["annotations"].items():
+            setattr(obj, attr, row[position])
+        return obj

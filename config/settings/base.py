@@ -121,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # authentication included) cost ~20 ms of every API request, five times the request itself.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's backend, its health check asking the server only when the server has sent something (a closed
+    # connection always has): a round trip less on every request.
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default must refuse a concurrent save with 409 as PostgreSQL does, never "database is
     # locked": every transaction takes the write lock when it begins (IMMEDIATE), so two writers queue

@@ -9,7 +9,7 @@ from .base import DATABASES, DEV_SECRET_KEY, HTTPS_FROM_ENV, PROXY_SSL_HEADER, R
 DEBUG = False
 if SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("production needs SECRET_KEY")
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] != "core.postgresql":
     raise ImproperlyConfigured("production needs DATABASE_URL pointing at PostgreSQL")
 if not REDIS_URL:
     raise ImproperlyConfigured("production needs REDIS_URL: Celery workers and beat use it")

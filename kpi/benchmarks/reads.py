@@ -90,7 +90,8 @@ def measure_reads(base_url: str, targets: dict[str, tuple[str, dict]], *, client
     for name, (path, headers) in targets.items():
         headers = {**BROWSER, **headers}
         for _ in range(WARMUPS):
-            if measure(base_url, name, path, headers, clients, warmup).worst < 1:
+            warm = measure(base_url, name, path, headers, clients, warmup)
+            if warm.requests and warm.worst < 1:  # no answer at all: still rendering
                 break
         out[name] = measure(base_url, name, path, headers, clients, seconds)
     return out

@@ -4,7 +4,9 @@ reconnect, and on PostgreSQL an EXECUTE after the first PREPARE, which is not co
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
 
+from branches.models import User
 from core import prepared
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +50,62 @@ def test_literal_percent_signs_and_no_parameters(tree):
     assert prepared.fetchone("test_percent", sql, []) == plain([], sql) == (1,)  # nanjing
     with pytest.raises(ValueError):
         prepared.fetchone("x; DROP TABLE branches_branch", sql, [])
+
+
+# ── a queryset compiled once ────────────────────────────────────────────────────────────────────────
+
+
+def _same(a, b):
+    """Two instances with the same field values (and so the same row)."""
+    fields = [f.attname for f in type(a)._meta.concrete_fields]
+    return type(a) is type(b) and [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+
+
+def test_a_session_user_is_what_the_orm_reads_with_branch_and_unread_count(tree, users, django_assert_num_queries):
+    from kpi.authentication import _session_user
+    from kpi.entries.selectors import with_unread_notices
+    from kpi.models import Notice, NoticeKind
+
+    for n in range(2):
+        Notice.objects.create(branch=tree["nanjing"], kind=NoticeKind.PUBLICATION, message=f"第{n}条", link="")
+    orm = with_unread_notices(User.objects.select_related("branch"))
+    for role in ("nanjing_staff", "officer", "admin"):
+        expected = orm.get(pk=users[role].pk)
+        for _ in range(2):  # compiled on the first call, reused on the second
+            with django_assert_num_queries(1):
+                user = _session_user(str(users[role].pk))  # as the session stores it
+                assert _same(user, expected) and user.unread_notices == expected.unread_notices
+                assert (user.branch is None) == (expected.branch is None)  # read along: no query
+                assert user.branch is None or _same(user.branch, expected.branch)
+    assert _session_user(users["nanjing_staff"].pk).unread_notices == 2
+    assert _session_user(10**9) is None and _session_user("abc") is None
+
+
+def test_a_token_is_what_the_orm_reads_with_user_and_branch(users, django_assert_num_queries):
+    from core.authentication import _token
+
+    key = Token.objects.create(user=users["wuxi_staff"]).key
+    expected = Token.objects.select_related("user__branch").get(key=key)
+    with django_assert_num_queries(1):
+        token = _token(key)
+        assert _same(token, expected) and _same(token.user, expected.user) and _same(token.user.branch, expected.user.branch)
+    assert _token("0" * 40) is None
+
+
+def test_a_compiled_query_is_not_compiled_again(users, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from kpi.authentication import _session_user
+
+    _session_user(users["officer"].pk)
+    compiled = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    for role in ("officer", "admin", "nanjing_staff"):
+        assert _session_user(users[role].pk).username == users[role].username
+    assert compiled == []
+
+
+def test_a_sentinel_that_is_not_one_parameter_is_refused(users):
+    with pytest.raises(ValueError, match="sentinel"):
+        prepared.CompiledGet("test_users", lambda: User.objects.filter(pk=1), "pk", sentinel=1)(users["admin"].pk)

@@ -34,6 +34,9 @@ def test_the_user_their_branch_and_the_count_are_one_query(tree, users, client_f
     with CaptureQueriesContext(connection) as captured:
         staff.get("/notices/")
     sql = [q["sql"] for q in captured.captured_queries]
-    users_read = [q for q in sql if 'FROM "branches_user"' in q]
-    assert len(users_read) == 1 and '"branches_branch"' in users_read[0] and '"kpi_notice"' in users_read[0]
+    # One statement reads the user (on PostgreSQL a prepared one: core.prepared.CompiledGet); what it brings along
+    # is tested there (tests/core/test_prepared.py).
+    users_read = [q for q in sql if 'FROM "branches_user"' in q or q.startswith("EXECUTE session_user_")]
+    assert len(users_read) == 1
+    assert connection.vendor == "postgresql" or ('"branches_branch"' in users_read[0] and '"kpi_notice"' in users_read[0])
     assert not any(q.lstrip().startswith("SELECT COUNT(*)") and '"kpi_notice"' in q for q in sql)
