@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= xiaobao2023
 export DEMO_PASSWORD
 
-.PHONY: demo demo-reset test setup lint benchmark benchmark-import benchmark-national benchmark-reads faults api-contract clean
+.PHONY: demo demo-reset test setup lint benchmark benchmark-import benchmark-national benchmark-reads wrk faults api-contract clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,15 +52,20 @@ benchmark-import: setup
 	$(BIN)/python manage.py benchmark_import
 
 # The whole company (≈4,500 branches, 541 schemes, ~1,000,000 complaint cases) in a throw-away PostgreSQL database
-# beside DATABASE_URL's; with REDIS_URL set the incremental figure is measured with two real Celery workers.
-benchmark-national: setup
+# beside DATABASE_URL's; with REDIS_URL set the incremental figure is measured with two real Celery workers; then
+# the league reads (benchmark_reads) in a database of their own.
+benchmark-national: setup wrk
 	$(BIN)/python manage.py benchmark_national
 
 # League reads under load: gunicorn (2 workers) on a throw-away copy of the demo, the league API and page at 13 and
 # 4,500 branches beside the login page, 50 clients; wrk (Debian's package, installed here when missing) drives them.
-benchmark-reads: setup
-	command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || echo "wrk 未能安装：改用 Python 客户端"
+benchmark-reads: setup wrk
 	$(BIN)/python manage.py benchmark_reads --branches 13,4500
+
+# wrk (Debian's package) drives the read benchmarks' 50 clients; without it they use their Python client.
+wrk:
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || echo "wrk 未能安装（需要 root 与 apt）：改用 Python 客户端"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

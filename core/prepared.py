@@ -17,8 +17,8 @@ import weakref
 from functools import cache
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models.query import get_related_populators
+from django.db import connection, models
+from django.db.models.query import ModelIterable, get_related_populators
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -74,6 +74,12 @@ class CompiledGet:
 
     def _compile(self):
         query = self.queryset().filter(**{self.field: self.sentinel})
+        field = query.model._meta.pk if self.field == "pk" else query.model._meta.get_field(self.field)
+        # What this builds is one instance of a row found by a unique field on the default database, as `.get`.
+        if query._iterable_class is not ModelIterable or query._prefetch_related_lookups or query.db != "default":
+            raise ValueError(f"{self.name}: model instances of the default database only, without prefetching")
+        if not (field.primary_key or field.unique):
+            raise ValueError(f"{self.name}: {self.field} is not unique")
         compiler = query.query.get_compiler(using=query.db)
         sql, params = compiler.as_sql()
         places = [i for i, p in enumerate(params) if p == self.sentinel]
@@ -81,10 +87,11 @@ class CompiledGet:
             raise ValueError(f"{self.name}: the sentinel must be exactly one parameter of the SQL")
         info = compiler.klass_info
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
-        field = query.model._meta.pk if self.field == "pk" else query.model._meta.get_field(self.field)
+        integer = isinstance(field, models.IntegerField)  # AutoField and its kin too
+        bounds = connection.ops.integer_field_range(field.get_internal_type()) if integer else (None, None)
         return {
             "sql": sql, "params": list(params), "place": places[0], "db": query.db, "model": info["model"],
-            "field": field, "start": start, "end": end, "compiler": compiler,
+            "field": field, "bounds": bounds, "start": start, "end": end, "compiler": compiler,
             "init": [f[0].target.attname for f in compiler.select[start:end]],
             "related": get_related_populators(info, compiler.select, query.db),
             "annotations": compiler.annotation_col_map,
@@ -95,9 +102,12 @@ class CompiledGet:
         built = getattr(self._built, "query", None)
         if built is None:
             built = self._built.query = self._compile()
-        try:
-            value = built["field"].to_python(value)
-        except ValidationError:
+        try:  # the value as the ORM's lookup would send it; one no row can hold (e.g. past the column's range) is none
+            value = built["field"].get_db_prep_value(built["field"].to_python(value), connection)
+        except (ValidationError, ValueError, TypeError):
+            return None
+        low, high = built["bounds"]
+        if value is None or (low is not None and value < low) or (high is not None and value > high):
             return None
         params = built["params"].copy()
         params[built["place"]] = value

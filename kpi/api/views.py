@@ -120,7 +120,8 @@ def _validators(response, etag: str):
     response["ETag"] = etag
     # Per user scope: no shared cache may keep it; a browser revalidates each time (a 304 costs no rows).
     response["Cache-Control"] = "private, no-cache"
-    patch_vary_headers(response, ("Accept", "Authorization", "Cookie", "Accept-Language"))
+    # Accept-Encoding too on a 304: the JSON may be sent gzipped (RFC 9110: a 304 varies as its 200 would).
+    patch_vary_headers(response, ("Accept", "Accept-Encoding", "Authorization", "Cookie", "Accept-Language"))
     return response
 
 

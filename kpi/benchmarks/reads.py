@@ -48,7 +48,8 @@ def synthetic_run(*, scheme, model_run: ScoreRun, count: int, prefix: str = "ben
 
 @dataclass
 class Timing:
-    """One target's answers over the run: count, errors (not 200/304), latency percentiles and throughput."""
+    """One target's answers over the run: count, errors (not 200/304), latency percentiles, throughput, the mean
+    size of an answer as sent (compressed; wrk counts its headers too) and the slowest answer."""
 
     name: str
     requests: int
@@ -76,23 +77,32 @@ def _percentile(values: list[float], q: float) -> float:
 BROWSER = {"Accept-Encoding": "gzip, deflate, br"}  # what every browser (and `requests`) sends
 
 
-def measure_reads(base_url: str, targets: dict[str, tuple[str, dict]], *, clients: int = 50, seconds: float = 10,
-                  warmup: float = 1.0, client: str = "auto") -> dict[str, Timing]:
+def pick_client(client: str) -> str:
+    """"wrk" or "python" as asked; "auto" is wrk when it is on the PATH."""
+    if client == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    return client
+
+
+def measure_reads(base_url: str, targets: dict[str, tuple[str, dict]], *, clients: int = 50, seconds: int = 10,
+                  warmup: int = 2, client: str = "auto") -> dict[str, Timing]:
     """Drive `clients` concurrent connections for `seconds` per target, one target after another, and time every
     answer. `targets` maps a name to (path, headers), e.g. ("/api/v1/league/?…", {"Authorization": "Token …"}) or
-    ({"Cookie": "sessionid=…"}). Before each target is timed it is driven for `warmup` seconds, again until no
-    answer takes a second (each server process renders a page the first time it is asked: the national table's
-    takes seconds), at most WARMUPS times. `client` is "wrk", "python" or "auto" (wrk when it is on the PATH)."""
-    if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "python"
-    measure = _measure_wrk if client == "wrk" else _measure_python
+    ({"Cookie": "sessionid=…"}). Each target is first driven for `warmup` seconds at a time until it is steady: every
+    server process renders a page the first time it is asked (the national table's takes seconds), and an answer
+    still being rendered when a run ends is never timed, only seen as a run with fewer answers. So a target counts as
+    warm when a run's slowest answer took under a second and its rate is within 15 % of the run before (at most
+    WARMUPS runs). `client` is "wrk", "python" or "auto" (`pick_client`)."""
+    measure = _measure_wrk if pick_client(client) == "wrk" else _measure_python
     out = {}
     for name, (path, headers) in targets.items():
         headers = {**BROWSER, **headers}
+        previous = None
         for _ in range(WARMUPS):
             warm = measure(base_url, name, path, headers, clients, warmup)
-            if warm.requests and warm.worst < 1:  # no answer at all: still rendering
+            if previous and previous.per_second and warm.worst < 1 and 0.85 <= warm.per_second / previous.per_second <= 1.15:
                 break
+            previous = warm
         out[name] = measure(base_url, name, path, headers, clients, seconds)
     return out
 
@@ -118,7 +128,8 @@ def _measure_wrk(base_url, name, path, headers, clients, seconds) -> Timing:
         script.write_text(_WRK_REPORT)
 
         def run(duration: float) -> list[int]:
-            command = ["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(duration, 1):g}s", "--timeout", "120s",
+            command = ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{max(1, round(duration))}s",
+                       "--timeout", "120s",
                        "-s", str(script), *(a for k, v in headers.items() for a in ("-H", f"{k}: {v}")),
                        base_url.rstrip("/") + path]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -135,7 +146,7 @@ def _measure_python(base_url, name, path, headers, clients, seconds) -> Timing:
     host, port = parts.hostname, parts.port or 80
     latencies: list[float] = []
     errors = [0]
-    sizes = [0]
+    sizes: list[int] = []
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -159,7 +170,7 @@ def _measure_python(base_url, name, path, headers, clients, seconds) -> Timing:
             if not stop.is_set():
                 mine.append(elapsed)
                 bad += status not in (200, 304)
-                sizes[0] = max(sizes[0], len(body))
+                sizes.append(len(body))
         conn.close()
         with lock:
             latencies.extend(mine)
@@ -175,4 +186,4 @@ def _measure_python(base_url, name, path, headers, clients, seconds) -> Timing:
     for t in threads:
         t.join(timeout=130)
     return Timing(name, len(latencies), errors[0], _percentile(latencies, 50), _percentile(latencies, 95),
-                  len(latencies) / elapsed, sizes[0], max(latencies, default=0.0))
+                  len(latencies) / elapsed, sum(sizes) // max(len(sizes), 1), max(latencies, default=0.0))

@@ -106,6 +106,19 @@ def test_a_compiled_query_is_not_compiled_again(users, monkeypatch):
     assert compiled == []
 
 
-def test_a_sentinel_that_is_not_one_parameter_is_refused(users):
-    with pytest.raises(ValueError, match="sentinel"):
-        prepared.CompiledGet("test_users", lambda: User.objects.filter(pk=1), "pk", sentinel=1)(users["admin"].pk)
+@pytest.mark.parametrize(("queryset", "field", "sentinel", "refusal"), [
+    (lambda: User.objects.filter(pk=1), "pk", 1, "sentinel"),  # the sentinel is not one parameter: 1 twice
+    (lambda: User.objects.all(), "first_name", "\0x", "not unique"),  # .get would raise on two rows, not pick one
+    (lambda: User.objects.values("pk"), "pk", -5, "model instances"),
+    (lambda: User.objects.prefetch_related("groups"), "pk", -5, "model instances"),
+])
+def test_what_it_cannot_answer_as_get_would_is_refused(users, queryset, field, sentinel, refusal):
+    with pytest.raises(ValueError, match=refusal):
+        prepared.CompiledGet("test_users", queryset, field, sentinel=sentinel)(users["admin"].pk)
+
+
+@pytest.mark.parametrize("value", [10**20, -(10**20), "1e3", None, "", [1]])
+def test_a_value_no_row_can_hold_finds_none_as_the_orm_does(users, value):
+    from kpi.authentication import _session_user
+
+    assert _session_user(value) is None

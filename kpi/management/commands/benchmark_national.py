@@ -6,7 +6,9 @@ months of every entered component and ~1,000,000 complaint cases (COPY), then pr
 the SQL floor (one grouped SUM of the window's figures and one grouped count of its complaint cases), a full
 recompute of every scheme for one window and for all 12, the cost per 1,000 scored branches at 1×, 10× and
 100× of the schemes, an edit's time until the table is updated with Celery workers running, the monthly
-form's preview, and the peak memory. The last line is
+form's preview, the league page and API under 50 concurrent clients at 13 and 4,500 branches beside a trivial view
+(`benchmark_reads`, run by it in a throw-away database of its own; `--no-reads` leaves it out), and the peak
+memory. The last line is
 `national: window=S s floor=S s ratio=R all_windows=S s incremental=S s peak_mb=N`.
 """
 
@@ -49,8 +51,9 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="保留一次性数据库")
         parser.add_argument("--build-only", action="store_true", help="只构建数据（并保留数据库），不测量")
         parser.add_argument("--workers", type=int, default=2, help="增量测量时启动的 Celery worker 数")
+        parser.add_argument("--no-reads", action="store_true", help="不测排名页与 API 的并发读取（benchmark_reads）")
 
-    def handle(self, *args, complaints, no_county_schemes, month, keep, workers, build_only, **options):
+    def handle(self, *args, complaints, no_county_schemes, month, keep, workers, build_only, no_reads, **options):
         if connection.vendor != "postgresql":
             raise CommandError("benchmark_national 需要 PostgreSQL（设置 DATABASE_URL）")
         logging.getLogger("kpi").setLevel(logging.WARNING)
@@ -61,7 +64,8 @@ class Command(BaseCommand):
                 company = national.build_company(complaints=complaints, county_schemes=not no_county_schemes)
                 self.stdout.write(f"已构建 {name}：{company.branches} 家机构，{len(company.schemes)} 个方案")
                 return
-            self._run(complaints=complaints, county_schemes=not no_county_schemes, month=month, workers=workers, name=name)
+            self._run(complaints=complaints, county_schemes=not no_county_schemes, month=month, workers=workers, name=name,
+                      reads=not no_reads)
         finally:
             if not (keep or build_only):
                 self._drop_database(name)
@@ -88,7 +92,7 @@ class Command(BaseCommand):
                 cursor.execute(statement)
 
     # ── the measurements ───────────────────────────────────────────────────────────────────────────
-    def _run(self, *, complaints, county_schemes, month, workers, name):
+    def _run(self, *, complaints, county_schemes, month, workers, name, reads):
         out = self.stdout.write
         start = time.perf_counter()
         company = national.build_company(complaints=complaints, county_schemes=county_schemes)
@@ -107,12 +111,26 @@ class Command(BaseCommand):
         self._linearity(schemes, month)
         incremental = self._incremental(schemes, month, workers=workers, name=name)
         self._preview(schemes, month, company.reporters)
+        if reads:
+            self._reads()
         peak = _peak_mb()
         out(f"峰值内存（本进程）：{peak} MB")
         out(
             f"national: window={window:.2f} s floor={floor:.2f} s ratio={window / floor:.1f} "
             f"all_windows={all_windows:.2f} s incremental={incremental:.2f} s peak_mb={peak}"
         )
+
+    def _reads(self) -> None:
+        """League reads at 13 and 4,500 branches under 50 clients (`benchmark_reads`, a process and throw-away database
+        of its own beside the configured one: its gunicorn must not share this process's memory or data)."""
+        self.stdout.write("排名页与 API 的并发读取（benchmark_reads）：")
+        result = subprocess.run(
+            [sys.executable, "manage.py", "benchmark_reads", "--branches", "13,4500"],
+            cwd=settings.BASE_DIR, env=os.environ, capture_output=True, text=True, check=False,
+        )
+        lines = [line for line in result.stdout.splitlines() if "家机构" in line or line.startswith(("  ", "reads:"))]
+        for line in lines or result.stderr.splitlines()[-5:]:
+            self.stdout.write("  " + line)
 
     def _floor(self, month: int) -> float:
         start = time.perf_counter()

@@ -9,7 +9,6 @@ the end unless --keep) it loads the demo, then for each `--branches` N above 13 
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from rest_framework.authtoken.models import Token
 
 from branches.models import User
 from kpi import selectors
-from kpi.benchmarks.reads import BROWSER, measure_reads, synthetic_run
+from kpi.benchmarks.reads import BROWSER, measure_reads, pick_client, synthetic_run
 from kpi.models import Publication
 from kpi.publishing import selectors as publishing
 
@@ -49,7 +48,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--branches", default="13", help="机构数，可写多个：13,4500")
         parser.add_argument("--clients", type=int, default=50)
-        parser.add_argument("--seconds", type=float, default=10)
+        parser.add_argument("--seconds", type=int, default=10)
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker 数")
         parser.add_argument("--user", default="province", help="API 与排名页以哪个演示用户访问")
         parser.add_argument("--keep", action="store_true", help="保留一次性数据库")
@@ -179,10 +178,9 @@ class Command(BaseCommand):
             "page": (window.url(), cookie(username)),
             "page-staff": (window.url(), cookie(STAFF)),  # a branch's clerk: no office notices on the page
         }
-        if client == "auto":
-            client = "wrk" if shutil.which("wrk") else "python"
+        client = pick_client(client)
         timings = measure_reads(base, targets, clients=clients, seconds=seconds, client=client)
-        self.stdout.write(f"{n} 家机构，{clients} 个并发客户端（{client}），各 {seconds:g} s（{window.url()}）：")
+        self.stdout.write(f"{n} 家机构，{clients} 个并发客户端（{client}），各 {seconds} s（{window.url()}）：")
         for t in timings.values():
             self.stdout.write("  " + t.line())
         trivial, api, page = timings["trivial"], timings["api"], timings["page"]
