@@ -457,6 +457,9 @@ def scenario_worker_kill(stack: Stack) -> tuple[bool, str]:
 
         def run_waiting():
             with blocker.cursor() as cur:
+                # The blocker's transaction stays open, and PostgreSQL keeps the first read of pg_stat_activity for
+                # the rest of a transaction: without a fresh snapshot a run slower than the first poll is never seen.
+                cur.execute("SELECT pg_stat_clear_snapshot()")
                 cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'xiaobao_faults'")
                 return cur.fetchone()[0] > 0
 
