@@ -84,13 +84,15 @@ CSRF_PLACEHOLDER = placeholder("csrf")
 
 
 def render_shared(template: str, context: dict, request, holes: dict[str, str] | None = None) -> Spliced:
-    """A template rendered to be kept and served to other requests of the same key, its CSRF token (and any other
-    `holes`: name → placeholder) left out to be put in per request by `respond`; compressed once (`core.spliced`)."""
-    html = render_to_string(template, {**context, "csrf_token": CSRF_PLACEHOLDER}, request).encode()
-    return Spliced.of(html, {"csrf": CSRF_PLACEHOLDER, **(holes or {})})
+    """A template rendered to be kept and served to other requests of the same key, compressed once
+    (`core.spliced`). Its CSRF token and any other `holes` (template variable → placeholder, e.g. `placeholder(…)`)
+    are rendered as their placeholders and left out, to be put in per request by `respond`."""
+    holes = {"csrf_token": CSRF_PLACEHOLDER, **(holes or {})}
+    return Spliced.of(render_to_string(template, {**context, **holes}, request).encode(), holes)
 
 
 def respond(request, document: Spliced, values: dict | None = None) -> HttpResponse:
     """A kept document (`render_shared`) answered with this request's CSRF token (rotated on sign-in, so one per
     session) and `values` in its holes: gzipped for a client that takes it, as every browser does."""
-    return spliced.response(request, document, {"csrf": get_token(request).encode(), **(values or {})})
+    values = {"csrf_token": get_token(request).encode(), **(values or {})}
+    return spliced.response(document, values, gzipped=spliced.accepts_gzip(request))

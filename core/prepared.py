@@ -14,6 +14,7 @@ import itertools
 import re
 import threading
 import weakref
+from dataclasses import dataclass
 from functools import cache
 
 from django.core.exceptions import ValidationError
@@ -58,6 +59,26 @@ def fetchone(name: str, sql: str, params: list):
         return cursor.fetchone()
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """What `CompiledGet` works out once per thread: the SQL and its parameters, where the value goes, the field it
+    is of (its bounds for integers), and how Django builds an instance of the model from a row of it."""
+
+    sql: str
+    params: tuple
+    place: int
+    model: type
+    field: models.Field
+    bounds: tuple
+    compiler: object
+    init: list[str]
+    start: int
+    end: int
+    related: list
+    annotations: dict
+    converters: dict
+
+
 class CompiledGet:
     """`queryset().filter(<field>=value)` as one model instance (or None), its SQL compiled by Django's ORM once per
     thread and run as a statement prepared once per connection (`fetchone`). The queryset stays the one place its
@@ -72,11 +93,11 @@ class CompiledGet:
         self.name, self.queryset, self.field, self.sentinel = name, queryset, field, sentinel
         self._built = threading.local()
 
-    def _compile(self):
+    def _compile(self) -> _Compiled:
         query = self.queryset().filter(**{self.field: self.sentinel})
         field = query.model._meta.pk if self.field == "pk" else query.model._meta.get_field(self.field)
         # What this builds is one instance of a row found by a unique field on the default database, as `.get`.
-        if query._iterable_class is not ModelIterable or query._prefetch_related_lookups or query.db != "default":
+        if query._iterable_class is not ModelIterable or query._prefetch_related_lookups or query.db != connection.alias:
             raise ValueError(f"{self.name}: model instances of the default database only, without prefetching")
         if not (field.primary_key or field.unique):
             raise ValueError(f"{self.name}: {self.field} is not unique")
@@ -85,40 +106,39 @@ class CompiledGet:
         places = [i for i, p in enumerate(params) if p == self.sentinel]
         if len(places) != 1:
             raise ValueError(f"{self.name}: the sentinel must be exactly one parameter of the SQL")
-        info = compiler.klass_info
-        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        fields = compiler.klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
         integer = isinstance(field, models.IntegerField)  # AutoField and its kin too
-        bounds = connection.ops.integer_field_range(field.get_internal_type()) if integer else (None, None)
-        return {
-            "sql": sql, "params": list(params), "place": places[0], "db": query.db, "model": info["model"],
-            "field": field, "bounds": bounds, "start": start, "end": end, "compiler": compiler,
-            "init": [f[0].target.attname for f in compiler.select[start:end]],
-            "related": get_related_populators(info, compiler.select, query.db),
-            "annotations": compiler.annotation_col_map,
-            "converters": compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]),
-        }
+        return _Compiled(
+            sql=sql, params=tuple(params), place=places[0], model=compiler.klass_info["model"], field=field, compiler=compiler, start=start, end=end,
+            bounds=connection.ops.integer_field_range(field.get_internal_type()) if integer else (None, None),
+            init=[f[0].target.attname for f in compiler.select[start:end]],
+            related=get_related_populators(compiler.klass_info, compiler.select, query.db),
+            annotations=compiler.annotation_col_map,
+            converters=compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]),
+        )
 
     def __call__(self, value):
         built = getattr(self._built, "query", None)
         if built is None:
             built = self._built.query = self._compile()
         try:  # the value as the ORM's lookup would send it; one no row can hold (e.g. past the column's range) is none
-            value = built["field"].get_db_prep_value(built["field"].to_python(value), connection)
+            value = built.field.get_db_prep_value(built.field.to_python(value), connection)
         except (ValidationError, ValueError, TypeError):
             return None
-        low, high = built["bounds"]
+        low, high = built.bounds
         if value is None or (low is not None and value < low) or (high is not None and value > high):
             return None
-        params = built["params"].copy()
-        params[built["place"]] = value
-        row = fetchone(self.name, built["sql"], params)
+        params = list(built.params)
+        params[built.place] = value
+        row = fetchone(self.name, built.sql, params)
         if row is None:
             return None
-        if built["converters"]:
-            row = next(iter(built["compiler"].apply_converters([row], built["converters"])))
-        obj = built["model"].from_db(built["db"], built["init"], row[built["start"]:built["end"]])
-        for related in built["related"]:
+        if built.converters:
+            row = next(iter(built.compiler.apply_converters([row], built.converters)))
+        obj = built.model.from_db(connection.alias, built.init, row[built.start : built.end])
+        for related in built.related:
             related.populate(row, obj)
-        for attr, position in built["annotations"].items():
+        for attr, position in built.annotations.items():
             setattr(obj, attr, row[position])
         return obj

@@ -175,10 +175,11 @@ def accepts_gzip(request) -> bool:
     return q > 0
 
 
-def response(request, document: Spliced, values: Mapping[str, "bytes | Spliced"] | None = None,
+def response(document: Spliced, values: Mapping[str, "bytes | Spliced"] | None = None, *, gzipped: bool,
              **kwargs) -> HttpResponse:
-    """`document` with its holes filled: gzipped when the client takes gzip (every browser does), plain otherwise."""
-    if accepts_gzip(request):
+    """`document` with its holes filled: gzipped for a client that takes gzip (`accepts_gzip`: every browser does),
+    plain otherwise."""
+    if gzipped:
         answer = HttpResponse(document.gzip(values), **kwargs)
         answer["Content-Encoding"] = "gzip"
     else:

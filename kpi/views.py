@@ -148,9 +148,8 @@ def _page(request, content: Spliced) -> HttpResponse:
     address the language switch returns to is put in per request: a query string must not make a new entry. A
     frame with a message waiting (shown once) is not kept."""
     def render_frame() -> Spliced:
-        context = {"content_html": CONTENT_PLACEHOLDER, "language_next": NEXT_PLACEHOLDER}
-        holes = {"content": CONTENT_PLACEHOLDER, "next": NEXT_PLACEHOLDER}
-        return cache.render_shared("kpi/league.html", context, request, holes)
+        holes = {"content_html": CONTENT_PLACEHOLDER, "language_next": NEXT_PLACEHOLDER}
+        return cache.render_shared("kpi/league.html", {}, request, holes)
 
     if messages.get_messages(request):
         frame = render_frame()
@@ -159,7 +158,7 @@ def _page(request, content: Spliced) -> HttpResponse:
         key = cache.key_of("league-frame", KEY_FORMAT, user.pk, user.get_username(), user.get_full_name(), user.role,
                            user.is_staff, user.is_superuser, user.branch, unread_notice_count(user=user), get_language())
         frame = cache.get_or_make(key, PAGE_CACHE_SECONDS, render_frame)
-    return cache.respond(request, frame, {"content": content, "next": escape(request.get_full_path()).encode()})
+    return cache.respond(request, frame, {"content_html": content, "language_next": escape(request.get_full_path()).encode()})
 
 
 def _league_content(request, window: league.Window, page: int, stamp: str) -> Spliced:

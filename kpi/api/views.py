@@ -266,14 +266,15 @@ class LeagueApi(APIView):
         )))
         tag = _etag(key)
         # The gzipped representation of the same JSON has a weak tag (as Django's GZipMiddleware marks it).
-        etag = "W/" + tag if fmt == "json" and accepts_gzip(request) else tag
+        gzipped = fmt == "json" and accepts_gzip(request)
+        etag = "W/" + tag if gzipped else tag
         not_modified = _not_modified(request, etag)
         if not_modified is not None:
             return not_modified
         if fmt == "json":
             body = cache.get(tag)
             if body is not None:
-                return _validators(spliced.response(request, body, content_type="application/json"), etag)
+                return _validators(spliced.response(body, gzipped=gzipped, content_type="application/json"), etag)
         if window is None:
             window = _window(request, params)
         table = league_rows(window=window, user=request.user, explanations=explanations, offset=(page - 1) * size,
@@ -293,7 +294,7 @@ class LeagueApi(APIView):
             return _validators(Response(data), etag)
         body = Spliced.of(JSONRenderer().render(data))  # compressed once, served gzipped to clients that take it
         cache.set(tag, body, CACHE_SECONDS)
-        return _validators(spliced.response(request, body, content_type="application/json"), etag)
+        return _validators(spliced.response(body, gzipped=gzipped, content_type="application/json"), etag)
 
 
 class LeagueCellApi(APIView):

@@ -58,7 +58,7 @@ class Timing:
     p95: float
     per_second: float
     size: int
-    worst: float = 0.0
+    worst: float
 
     def line(self) -> str:
         return (f"{self.name:<10} {self.requests:6d} 次  错误 {self.errors:3d}  p50 {self.p50 * 1000:7.1f} ms  "
@@ -75,6 +75,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 BROWSER = {"Accept-Encoding": "gzip, deflate, br"}  # what every browser (and `requests`) sends
+WARMUPS = 10
 
 
 def pick_client(client: str) -> str:
@@ -107,9 +108,6 @@ def measure_reads(base_url: str, targets: dict[str, tuple[str, dict]], *, client
     return out
 
 
-WARMUPS = 10
-
-
 # wrk's report of one run: requests, seconds, errors (sockets, timeouts, statuses ≥ 400), bytes and the latency
 # percentiles, in microseconds, from its own complete record of every request's latency.
 _WRK_REPORT = """
@@ -126,17 +124,12 @@ def _measure_wrk(base_url, name, path, headers, clients, seconds) -> Timing:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "report.lua"
         script.write_text(_WRK_REPORT)
-
-        def run(duration: float) -> list[int]:
-            command = ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{max(1, round(duration))}s",
-                       "--timeout", "120s",
-                       "-s", str(script), *(a for k, v in headers.items() for a in ("-H", f"{k}: {v}")),
-                       base_url.rstrip("/") + path]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            line = next(x for x in output.splitlines() if x.startswith("wrk-report "))
-            return [int(x) for x in line.split()[1:]]
-
-        requests, micros, errors, size, p50, p95, worst = run(seconds)
+        command = ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{max(1, round(seconds))}s",
+                   "--timeout", "120s", "-s", str(script), *(a for k, v in headers.items() for a in ("-H", f"{k}: {v}")),
+                   base_url.rstrip("/") + path]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    report = next(line for line in output.splitlines() if line.startswith("wrk-report "))
+    requests, micros, errors, size, p50, p95, worst = (int(x) for x in report.split()[1:])
     return Timing(name, requests, errors, p50 / 1e6, p95 / 1e6, requests / (micros / 1e6), size // max(requests, 1),
                   worst / 1e6)
 
