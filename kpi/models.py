@@ -620,6 +620,9 @@ class RecomputeRequest(models.Model):
     # The ids of the branches whose figures changed (the run re-reads only the scored branches above them and
     # keeps the others' totals from the window's current run); null: anything may have changed, read everything.
     branches = models.JSONField(_("数据变化的机构"), null=True, blank=True, default=None)
+    # Only those branches' entered figures changed, not their complaint-derived components (a monthly form's or a
+    # branch's import's save): the run keeps their derived totals from the window's current run too.
+    entered_only = models.BooleanField(_("仅填报数据变化"), default=False)
 
     class Meta:
         verbose_name = _("重算请求")

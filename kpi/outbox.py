@@ -30,36 +30,43 @@ BROKER_ERRORS = (kombu.exceptions.KombuError, redis.exceptions.RedisError, OSErr
 DONE_KEPT = datetime.timedelta(days=30)
 
 
-def recompute_request(*, scheme: Scheme, months: Iterable[int], branch_ids=None) -> None:
+def recompute_request(*, scheme: Scheme, months: Iterable[int], branch_ids=None, entered_only: bool = False) -> None:
     """Record, in the caller's transaction, that these windows need recomputing; dispatch them once it commits.
 
     One pending request per scheme × month: asking again moves its time on, so a run that started
     before this change does not mark it done. `branch_ids` are whose figures changed (None: anything may
-    have): a pending request keeps the union, and None once any request of it is None.
+    have): a pending request keeps the union, and None once any request of it is None. `entered_only`: only
+    their entered figures changed, not their complaint-derived ones; a pending request keeps it while every
+    request of it says so.
     """
-    now, months = timezone.now(), sorted(set(months))
+    months = sorted(set(months))
+    if not months:
+        return
     changed = None if branch_ids is None else sorted(set(branch_ids))
-    for month in months:
-        pending, created = _pending_or_new(scheme.pk, month, now, changed)
-        if created:
-            continue
-        if pending.branches is not None:
-            pending.branches = None if changed is None else sorted({*pending.branches, *changed})
-        pending.requested_at = now
-        pending.save(update_fields=["requested_at", "branches"])
-    if months:
-        # One message for the scheme: its run computes every pending window in one pass (a burst coalesces).
-        transaction.on_commit(lambda: dispatch(scheme_id=scheme.pk, month=months[0]))
+    _merge_pending(scheme.pk, months, timezone.now(), changed, entered_only and changed is not None)
+    # One message for the scheme: its run computes every pending window in one pass (a burst coalesces).
+    transaction.on_commit(lambda: dispatch(scheme_id=scheme.pk, month=months[0]))
 
 
-def _pending_or_new(scheme_id: int, month: int, now, changed) -> tuple[RecomputeRequest, bool]:
-    """The window's pending request, locked, or a new one. Another transaction may create it at the same time
-    (the unique constraint lets one win) and a worker may mark that one done before we read it: then try again."""
+def _merge_pending(scheme_id: int, months: list[int], now, changed: list[int] | None, entered_only: bool) -> None:
+    """Merge the change into the windows' pending requests (locked) and create the missing ones: a few statements
+    whatever the number of windows. Another transaction may create one of them at the same time (the unique
+    constraint lets one win) and a worker may mark that one done before we read it: then try again."""
 
     def attempt():
         with transaction.atomic():
-            return RecomputeRequest.objects.select_for_update().get_or_create(
-                scheme_id=scheme_id, month=month, done_at=None, defaults={"requested_at": now, "branches": changed}
+            pending = list(RecomputeRequest.objects.select_for_update().filter(scheme_id=scheme_id, month__in=months, done_at=None))
+            for request in pending:
+                if request.branches is not None:
+                    request.branches = None if changed is None else sorted({*request.branches, *changed})
+                request.entered_only = request.entered_only and entered_only and request.branches is not None
+                request.requested_at = now
+            RecomputeRequest.objects.bulk_update(pending, ["requested_at", "branches", "entered_only"])
+            found = {request.month for request in pending}
+            RecomputeRequest.objects.bulk_create(
+                RecomputeRequest(scheme_id=scheme_id, month=month, requested_at=now, branches=changed, entered_only=entered_only)
+                for month in months
+                if month not in found
             )
 
     for _ in range(4):
@@ -109,26 +116,37 @@ class Claim:
     pk: int
     requested_at: datetime.datetime
     branches: list[int] | None
+    entered_only: bool = False
 
 
 def pending_claims(*, scheme_ids) -> dict[int, dict[int, Claim]]:
     """At the start of a run: each scheme's pending requests by window, that this run will satisfy,
     {scheme id: {month: claim}} in one query."""
     out: dict[int, dict[int, Claim]] = {pk: {} for pk in scheme_ids}
-    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).values_list("scheme_id", "month", "pk", "requested_at", "branches")
-    for scheme_id, month, pk, requested_at, branches in rows:
-        out[scheme_id][month] = Claim(pk, requested_at, branches)
+    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).values_list(
+        "scheme_id", "month", "pk", "requested_at", "branches", "entered_only"
+    )
+    for scheme_id, month, *claim in rows:
+        out[scheme_id][month] = Claim(*claim)
     return out
 
 
-def changed_branches(claims) -> set[int] | None:
-    """The branches whose figures changed for a run's claims, or None if any of them may be anything."""
-    changed: set[int] = set()
-    for claim in claims:
-        if claim.branches is None:
-            return None
-        changed.update(claim.branches)
-    return changed
+@dataclass(frozen=True)
+class Change:
+    """What changed for a run's claims: the branches whose figures changed, and whether only their entered figures
+    did (their complaint-derived components did not)."""
+
+    branches: frozenset[int]
+    entered_only: bool
+
+
+def claimed_change(claims) -> Change | None:
+    """The change a run's claims ask it to take in, or None if any of them may be anything."""
+    claims = list(claims)
+    if any(claim.branches is None for claim in claims):
+        return None
+    branches = frozenset(b for claim in claims for b in claim.branches)
+    return Change(branches, all(claim.entered_only for claim in claims))
 
 
 def request_done(claim: Claim | None) -> bool:

@@ -151,7 +151,7 @@ class FigureColumns:
 
 
 def windows_columns(
-    *, branch_ids, month: int, wanted: dict[int, set | None], first: int = 1, merge_through: int | None = None
+    *, branch_ids, month: int, wanted: dict[int, set | None], first: int = 1, merge_through: int | None = None, derived: bool = True
 ) -> dict[int, FigureColumns]:
     """`window_figures` as columns (FigureColumns) of January (or month `first`)..month of several years ({year: its
     components, None for all}): the entered figures in months that count, one query a year, and the derived ones
@@ -160,7 +160,8 @@ def windows_columns(
     `merge_through`: for a reader of windows that all end in that month or later (kpi.selectors._Sums), the months
     first..merge_through come as one row per branch and component, labelled with the first of them, summed by the
     database (a window of December reads ~80,000 sums, not ~520,000 figures); a month whose derived figures some
-    branch read has locked stays apart (its live counts give way to the locked ones, month by month)."""
+    branch read has locked stays apart (its live counts give way to the locked ones, month by month).
+    `derived=False`: the entered figures only (the caller has the derived ones)."""
     if not wanted:
         return {}
     code_of = dict(Component.objects.values_list("pk", "code"))
@@ -173,8 +174,8 @@ def windows_columns(
         )
         for year, components in wanted.items()
     }
-    derived = _derived_codes()
-    asked = set().union(*(derived if c is None else derived & set(c) for c in wanted.values()))
+    codes = _derived_codes() if derived else set()
+    asked = set().union(*(codes if c is None else codes & set(c) for c in wanted.values()))
     if asked:
         start, end = datetime.date(min(wanted), first, 1), datetime.date(max(wanted), month, 1)
         for b, c, m, units, places in _derived_rows(branch_ids=branch_ids, start=start, end=end, components=asked, pk_of=pk_of, merged=merged):
@@ -367,9 +368,11 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
     the rows read, not with the number of schemes. `given` (one scheme only) maps a year to figures that replace
     that year's read (None: read it).
 
-    `changed` ({scheme id: ids of the branches whose figures changed}) makes those schemes read only the scored
-    branches at or above a changed branch; every other scored branch keeps the totals its window's current run
-    kept (`_kept_totals`), when every window has such a run of the same branches (otherwise all is read).
+    `changed` ({scheme id: kpi.outbox.Change, the branches whose figures changed}) makes those schemes read only
+    the scored branches at or above a changed branch; every other scored branch keeps the totals its window's
+    current run kept (`_kept_totals`), when every window has such a run of the same branches (otherwise all is
+    read). When only entered figures changed, for every scheme of a year, the complaint-derived totals of the
+    branches read again are kept too, and the complaints are not counted.
     """
     given = {year: f for year, f in (given or {}).items() if f is not None}
     months = sorted(set(months))
@@ -379,13 +382,13 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
     every_given = bool(given) and all({scheme.year, scheme.year - 1} <= set(given) for scheme, _ in schemes)
     tree = _Tree.scored_only([scheme for scheme, _ in schemes]) if every_given else _Tree()
     scored = {scheme.pk: tree.scored(scheme) for scheme, _ in schemes}
-    kept = {}
+    changed, kept = changed or {}, {}
     for scheme, _ in schemes:
-        if (changed or {}).get(scheme.pk) is not None and not given:
-            found = _kept_totals(scheme, months, scored[scheme.pk], tree, changed[scheme.pk])
+        if changed.get(scheme.pk) is not None and not given:
+            found = _kept_totals(scheme, months, scored[scheme.pk], tree, changed[scheme.pk].branches)
             if found is not None:
                 kept[scheme.pk] = found
-    read_of = {pk: [b for b in branches if pk not in kept or b[1] in kept[pk][0]] for pk, branches in scored.items()}
+    read_of = {pk: [b for b in branches if pk not in kept or b[1] in kept[pk].read] for pk, branches in scored.items()}
     owners = {scheme.pk: tree.owned(read_of[scheme.pk]) for scheme, _ in schemes}
     reached = {code for mapping in owners.values() for code in mapping}
     extras = _office_inputs([scheme for scheme, _ in schemes], months[-1])
@@ -395,9 +398,11 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
         of_year = [(s, v) for s, v in schemes if s.year == year]
         # last year is read only for what it is scored on: the components of the year-on-year indicators
         wanted = {year: None, year - 1: {c for _, v in of_year for i in indicators_of[v.pk] if i.spec.target_kind == "year_on_year" for c in i.inputs.components}}
+        # only entered figures changed for every scheme of the year: the branches read again keep their derived totals
+        derived_kept = _derived_codes() if all(s.pk in kept and changed[s.pk].entered_only for s, _ in of_year) else set()
         columns = windows_columns(
             branch_ids=tree.ids(reached), month=months[-1], wanted={y: c for y, c in wanted.items() if y not in given},
-            merge_through=months[0],
+            merge_through=months[0], derived=not derived_kept,
         )
         read = {y: _Sums(figures, tree, months[-1], reached) for y, figures in columns.items()}
         for scheme, version in of_year:
@@ -405,9 +410,8 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
             totals = {y: {m: sums.window(codes, m) for m in months} for y, sums in read.items()}
             totals.update({y: dict.fromkeys(months, window_totals(f)) for y, f in given.items()})
             if scheme.pk in kept:
-                stored = kept[scheme.pk][1]
                 for y, key in ((year, "totals"), (year - 1, "previous_totals")):
-                    totals[y] = {m: _with_kept(totals[y][m], {code: t[key] for code, t in stored[m].items()}) for m in months}
+                    totals[y] = {m: _with_kept(totals[y][m], kept[scheme.pk].rows(m, key, derived_kept)) for m in months}
             branches = scored[scheme.pk]
             indicators = indicators_of[version.pk]
             items = {q.code: q for q in version.qualitative_items.all()}
@@ -418,11 +422,29 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
     return out
 
 
-def _kept_totals(scheme, months, scored, tree: "_Tree", changed_ids):
-    """For a recompute after the figures of `changed_ids` changed: (the scored branches at or above a changed
-    branch, which are read again; {month: {every other scored branch: its kept totals}}) from the windows'
-    current runs; None when a window has no current run, or one of other branches, or of before runs kept
-    their totals (kpi.services._write_runs)."""
+@dataclass(frozen=True)
+class _Kept:
+    """What a scheme's current runs kept of its windows, for a recompute after some branches' figures changed."""
+
+    read: set[str]  # the scored branches at or above a changed branch: read again
+    details: dict[int, dict[str, dict]]  # {month: {scored branch: its run's detail}}
+
+    def rows(self, month: int, key: str, derived: set[str]) -> dict[str, dict | None]:
+        """The kept totals (`key`: "totals" or "previous_totals") that a window's fresh read lacks: every other
+        branch's, and the `derived` components' of the branches read again (when their entered figures alone were)."""
+        out = {}
+        for code, detail in self.details[month].items():
+            if code not in self.read:
+                out[code] = detail[key]
+            elif derived and detail[key]:
+                out[code] = {c: v for c, v in detail[key].items() if c in derived}
+        return out
+
+
+def _kept_totals(scheme, months, scored, tree: "_Tree", changed_ids) -> _Kept | None:
+    """For a recompute after the figures of `changed_ids` changed: the windows' current runs' details; None when a
+    window has no current run, or one of other branches, or of before runs kept their totals
+    (kpi.services._write_runs)."""
     runs = dict(ScoreRun.objects.filter(scheme=scheme, month__in=months, is_current=True).values_list("pk", "month"))
     if sorted(runs.values()) != list(months):
         return None
@@ -433,22 +455,22 @@ def _kept_totals(scheme, months, scored, tree: "_Tree", changed_ids):
     for run_id, code, detail in BranchScore.objects.filter(run_id__in=list(runs)).values_list("run_id", "branch__code", "detail"):
         if "totals" not in detail:
             return None
-        if code not in affected:
-            stored[runs[run_id]][code] = detail
+        stored[runs[run_id]][code] = detail
     if any(set(stored[m]) | affected != codes for m in months):  # a run of other branches than the scheme's now
         return None
-    return affected, stored
+    return _Kept(affected, stored)
 
 
 def _with_kept(fresh: pd.DataFrame, kept: dict[str, dict | None]) -> pd.DataFrame:
     """A window's totals: the rows read again (`fresh`) with the kept rows ({branch: {component: text} or None
     for a branch with no figures}) added, as one read of every branch gives them: rows and columns sorted, a
     cell no figure reached ZERO, a column no figure reached absent. Such a cell is the only total written "0"
-    (a Σ of figures keeps their 4 places, MonthlyFigure.value; a count of cases is never 0)."""
+    (a Σ of figures keeps their 4 places, MonthlyFigure.value; a count of cases is never 0). A branch in both
+    has the kept components that its fresh row lacks (the derived ones, when only entered figures were read)."""
     rows = {code: kept_decimals(t) for code, t in kept.items() if t}
     columns = fresh.columns.tolist()
     for code, values in zip(fresh.index.tolist(), fresh.to_numpy().tolist(), strict=True):
-        rows[code] = dict(zip(columns, values, strict=True))
+        rows[code] = {**rows.get(code, {}), **dict(zip(columns, values, strict=True))}
     if not rows:
         return pd.DataFrame(dtype=object)
     codes = sorted(rows)

@@ -116,7 +116,7 @@ def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, S
             missing = set(ensure) - set(selectors.computed_months(scheme=scheme)) if ensure else set()
             work[scheme] = sorted({*claims[scheme.pk], *months, *missing})
             if set(work[scheme]) == set(claims[scheme.pk]):  # only what was asked for, by changes that say where
-                changed[scheme.pk] = outbox.changed_branches(claims[scheme.pk].values())
+                changed[scheme.pk] = outbox.claimed_change(claims[scheme.pk].values())
         with collector_paused():
             runs = _compute_windows(work, changed)
         for pending in claims.values():
@@ -136,7 +136,7 @@ def _grouping_memory() -> None:
             cursor.execute(f"SET LOCAL work_mem = '{RECOMPUTE_WORK_MEM}'")
 
 
-def _compute_windows(work: dict[Scheme, list[int]], changed: dict[int, set[int] | None]) -> dict[int, dict[int, ScoreRun]]:
+def _compute_windows(work: dict[Scheme, list[int]], changed: dict[int, outbox.Change | None]) -> dict[int, dict[int, ScoreRun]]:
     """Load the windows' inputs of all the schemes in one read (window N = window N−1 + month N), score every
     scheme's window of a month together with the pure core (kpi.scoring.league.league_assemble_many: schemes of
     the same rules in one pass per indicator) and save them as the windows' runs. Schemes asking for the same
@@ -251,11 +251,11 @@ def _rows_as_text(totals) -> dict[str, dict[str, str]]:
     }
 
 
-def recompute_on_commit(*, scheme: Scheme, month: int, branch_ids=None) -> None:
+def recompute_on_commit(*, scheme: Scheme, month: int, branch_ids=None, entered_only: bool = False) -> None:
     """Request the recompute of every window that contains `month` (kpi.outbox: durable, dispatched on commit);
-    `branch_ids`: whose figures changed (None: anything may have)."""
+    `branch_ids`: whose figures changed (None: anything may have); `entered_only`: only their entered figures."""
     last = max([month, *selectors.computed_months(scheme=scheme)])
-    outbox.recompute_request(scheme=scheme, months=range(month, last + 1), branch_ids=branch_ids)
+    outbox.recompute_request(scheme=scheme, months=range(month, last + 1), branch_ids=branch_ids, entered_only=entered_only)
 
 
 def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
@@ -263,28 +263,30 @@ def recompute_scheme_on_commit(*, scheme: Scheme) -> None:
     outbox.recompute_request(scheme=scheme, months=selectors.computed_months(scheme=scheme))
 
 
-def recompute_for_figure_change(*, year: int, month: int, branch_ids=None) -> None:
+def recompute_for_figure_change(*, year: int, month: int, branch_ids=None, entered_only: bool = False) -> None:
     """After figures of a month change: recompute the windows that contain them, of the schemes that read them.
 
     A scheme reads the figures of the branches under its owner (the province for its prefectures' scheme, head
     office, through the roll-up, for the provinces' scheme); `branch_ids` (default: any branch) are whose figures
-    changed. The published schemes of that year recompute every window from `month` on; those of the next year
-    (which compare with this one) recompute only the windows already computed from `month` on.
+    changed, and `entered_only` says that only their entered figures did (not what their complaints count, nor
+    which months are locked). The published schemes of that year recompute every window from `month` on; those of
+    the next year (which compare with this one) recompute only the windows already computed from `month` on.
     """
     published = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
     if branch_ids is not None:
         published = published.filter(province__path__in=selectors.ancestor_paths(branch_ids=branch_ids))
     for scheme in published.filter(year=year):
-        recompute_on_commit(scheme=scheme, month=month, branch_ids=branch_ids)
+        recompute_on_commit(scheme=scheme, month=month, branch_ids=branch_ids, entered_only=entered_only)
     for scheme in published.filter(year=year + 1):
         months = (m for m in selectors.computed_months(scheme=scheme) if m >= month)
-        outbox.recompute_request(scheme=scheme, months=months, branch_ids=branch_ids)
+        outbox.recompute_request(scheme=scheme, months=months, branch_ids=branch_ids, entered_only=entered_only)
 
 
-def recompute_for_months(*, months, branch_ids=None) -> None:
+def recompute_for_months(*, months, branch_ids=None, entered_only: bool = False) -> None:
     """recompute_for_figure_change for many changed months: each year from its first changed month."""
     for year in sorted({m.year for m in months}):
-        recompute_for_figure_change(year=year, month=min(m.month for m in months if m.year == year), branch_ids=branch_ids)
+        first = min(m.month for m in months if m.year == year)
+        recompute_for_figure_change(year=year, month=first, branch_ids=branch_ids, entered_only=entered_only)
 
 
 def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:

@@ -233,7 +233,7 @@ def figures_save(
             message=f"{branch.name}已提交{_month_text(month)}的月度数据，请审核。",
         )
     if changes:
-        recompute_for_figure_change(year=month.year, month=month.month, branch_ids=[branch.pk])
+        recompute_for_figure_change(year=month.year, month=month.month, branch_ids=[branch.pk], entered_only=True)
     return SaveResult(submission, changes, checked.warnings, submitted=submit)
 
 

@@ -301,7 +301,8 @@ def _write(*, entries: list[Entry], codes: dict[str, int], user, batch: ImportBa
     # (a chunk bounds the statement that names its months).
     for start in range(0, len(approved), LOCK_CHUNK):
         months_lock_derived(submissions=approved[start : start + LOCK_CHUNK], user=user)
-    recompute_for_months(months=months, branch_ids=branch_ids)
+    # a month the office's import approves locks its complaint-derived figures: more than entered figures changed
+    recompute_for_months(months=months, branch_ids=branch_ids, entered_only=not approved)
 
 
 # ── aliases ───────────────────────────────────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import load_workbook
 
+from branches.models import Branch
 from kpi.models import ImportBatch, MonthlyFigure, MonthlySubmission, SubmissionStatus
 from tests.kpi.demo_clients import api, browser
 
@@ -190,3 +191,21 @@ def test_branch_staff_import_their_own_draft_only_and_approved_months_are_refuse
     answer = api("province").post("/api/v1/figures/?dry_run=true", body, format="json").json()
     assert [c["code"] for c in answer["conflicts"]] == ["MONTH_LOCKED"] and answer["counts"]["unchanged"] == 1
     assert json.dumps(answer, ensure_ascii=False).count("figures[1]") == 1
+
+
+def test_a_branch_import_asks_for_entered_figures_only_and_an_office_import_for_everything(demo):
+    """A branch's import writes entered figures (its recompute keeps the complaint counts the runs kept); the
+    office's approves the month, which locks its complaint counts: that recompute counts the cases again."""
+    from kpi.models import RecomputeRequest
+
+    def request():
+        return RecomputeRequest.objects.get(scheme__code="jiangsu-2023", month=9, done_at=None)
+
+    nanjing = Branch.objects.get(code="nanjing").pk
+    body = {"figures": [{"branch": "nanjing", "month": SEPT, "component": "premium_wan", "value": 10}]}
+    assert api("nanjing").post("/api/v1/figures/", body, format="json").json()["status"] == "applied"
+    assert (request().branches, request().entered_only) == ([nanjing], True)
+    body["figures"][0]["value"] = 11
+    assert api("province").post("/api/v1/figures/", body, format="json").json()["status"] == "applied"
+    assert MonthlySubmission.objects.get(branch=nanjing, month="2023-09-01").status == SubmissionStatus.APPROVED
+    assert (request().branches, request().entered_only) == ([nanjing], False)

@@ -204,12 +204,12 @@ def test_a_year_of_the_largest_figures_sums_exactly_past_64_bits(schemes, figure
             assert once.loc[owner, "premium_wan"] == Decimal("99999999999999.9999") * 12
 
 
-def _complaint(n, branch, day):
+def _complaint(n, branch, day, source="regulator"):
     from complaints.models import Complaint
 
     Complaint.objects.create(
-        number=f"T{n}", branch=Branch.objects.get(code=branch), source="regulator", channel="regulator",
-        received_at=datetime.datetime(2023, day.month, day.day, 9, tzinfo=datetime.UTC), received_on=day,
+        number=f"T{n}", branch=Branch.objects.get(code=branch), source=source, channel="regulator",
+        received_at=datetime.datetime(day.year, day.month, day.day, 9, tzinfo=datetime.UTC), received_on=day,
         customer_name="客户", category="claims", summary="测试", clock_started_on=day,
     )
 
@@ -318,11 +318,59 @@ def test_a_recompute_after_an_edit_rereads_only_the_branches_above_it_and_equals
     assert not RecomputeRequest.objects.filter(done_at=None).exists()
     # jiangsu's and head office's schemes recomputed from kept totals; zhejiang's was not asked
     assert len(reused) == 2 and all(r is not None for r in reused)
-    assert sorted(r[0] for r in reused) == [{"jiangsu"}, {"nanjing", "wuxi"}]
+    assert sorted(r.read for r in reused) == [{"jiangsu"}, {"nanjing", "wuxi"}]
     partial = {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()}
     assert "sl_bank_passed" not in partial["jiangsu-2023"][3][1]  # the vanished component left the window's sums
 
     monkeypatch.setattr(selectors, "_kept_totals", real)
+    for s in schemes.values():
+        services.recompute_schemes(schemes=[s], months=[1, 2, 3])  # asked by window: everything read again
+    assert {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()} == partial
+
+
+def test_an_edit_of_entered_figures_keeps_the_derived_totals_counts_no_case_and_equals_reading_everything(
+    schemes, figure, company, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The monthly form's save changes entered figures only: the branches above it are read again without their
+    cases, their complaint-derived totals (this year's, last year's, a locked month's) kept from the runs."""
+    from django.utils import timezone
+
+    from kpi.models import Component, LockedDerivedFigure, MonthlySubmission
+
+    _month_figures(figure, [1, 2, 3])
+    Component.objects.filter(code="own_complaints").update(source="derived")  # the year-on-year indicator's count
+    for n, (branch, day) in enumerate([("wuxi", datetime.date(2022, 2, 7)), ("nanjing", datetime.date(2022, 3, 1)),
+                                       ("jiangning", datetime.date(2023, 2, 8)), ("hangzhou", datetime.date(2022, 1, 4))]):
+        _complaint(f"S{n}", branch, day, source="self")
+    for branch in ("nanjing", "wuxi", "hangzhou"):
+        figure(branch, "premium_wan", 2022, 2, "5000")
+    # February of wuxi approved with its counts locked (5, while its cases count 2 now)
+    MonthlySubmission.objects.create(branch=company["wuxi"], month=datetime.date(2023, 2, 1), status="approved", derived_locked_at=timezone.now())
+    LockedDerivedFigure.objects.create(
+        branch=company["wuxi"], month=datetime.date(2023, 2, 1), component=Component.objects.get(code="reg_complaints"), value=5
+    )
+    for s in schemes.values():
+        services.recompute_pending(scheme=s, months=[1, 2, 3])
+    kept, counted = [], []
+    real = selectors._kept_totals
+    monkeypatch.setattr(selectors, "_kept_totals", lambda *a: kept.append(result := real(*a)) or result)
+    monkeypatch.setattr(selectors, "derived_component_counts", lambda **kw: counted.append(kw) or {})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            figure("wuxi", "sl_nonbank_passed", 2023, 1, "1")
+            figure("jiangning", "premium_wan", 2023, 2, "99.0001")
+            figure("nanjing", "premium_wan", 2022, 2, "4000")  # last year's, which this year compares with
+            changed = [company["wuxi"].pk, company["jiangning"].pk]
+            services.recompute_for_figure_change(year=2023, month=1, branch_ids=changed, entered_only=True)
+            services.recompute_for_figure_change(year=2022, month=2, branch_ids=[company["nanjing"].pk], entered_only=True)
+    assert not RecomputeRequest.objects.filter(done_at=None).exists()
+    assert sorted(r.read for r in kept) == [{"jiangsu"}, {"nanjing", "wuxi"}] and counted == []
+    partial = {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()}
+    wuxi = next(row for row in partial["jiangsu-2023"][3][2] if row[0] == "wuxi")
+    assert wuxi[4]["totals"]["reg_complaints"] == "5.0000" and wuxi[4]["previous_totals"]["own_complaints"] == "1"
+
+    monkeypatch.undo()
     for s in schemes.values():
         services.recompute_schemes(schemes=[s], months=[1, 2, 3])  # asked by window: everything read again
     assert {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()} == partial

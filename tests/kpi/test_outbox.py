@@ -15,7 +15,7 @@ from django.utils import timezone
 from kpi import outbox, services, tasks
 from kpi.entries import selectors as entry_selectors
 from kpi.entries import services as entry_services
-from kpi.models import MonthlyFigure, RecomputeRequest, ScoreRun
+from kpi.models import MonthlyFigure, MonthlySubmission, RecomputeRequest, ScoreRun, SubmissionStatus
 
 JAN = datetime.date(2023, 1, 1)
 
@@ -82,13 +82,44 @@ def test_a_pending_request_keeps_the_union_of_the_changed_branches_and_none_mean
     assert RecomputeRequest.objects.get(month=3).branches is None
 
 
+def test_a_pending_request_says_entered_only_while_every_request_of_it_does(scheme):
+    with transaction.atomic():
+        outbox.recompute_request(scheme=scheme, months=[2, 3], branch_ids=[5], entered_only=True)
+        outbox.recompute_request(scheme=scheme, months=[3], branch_ids=[6], entered_only=True)
+        assert dict(RecomputeRequest.objects.values_list("month", "entered_only")) == {2: True, 3: True}
+        outbox.recompute_request(scheme=scheme, months=[3, 4], branch_ids=[5])  # a complaint's change: derived ones too
+        outbox.recompute_request(scheme=scheme, months=[4], branch_ids=[5], entered_only=True)
+        outbox.recompute_request(scheme=scheme, months=[5], entered_only=True)  # no branches: anything may have changed
+    assert dict(RecomputeRequest.objects.values_list("month", "entered_only")) == {2: True, 3: False, 4: False, 5: False}
+    claims = outbox.pending_claims(scheme_ids=[scheme.pk])[scheme.pk]
+    assert outbox.claimed_change([claims[2]]) == outbox.Change(frozenset({5}), True)
+    assert outbox.claimed_change([claims[2], claims[3]]) == outbox.Change(frozenset({5, 6}), False)
+    assert outbox.claimed_change(claims.values()) is None
+
+
+def test_a_form_save_asks_for_entered_figures_only_and_an_approval_for_everything(
+    scheme, users, tree, django_capture_on_commit_callbacks
+):
+    services.score_run_compute(scheme=scheme, month=1)
+    with django_capture_on_commit_callbacks():
+        save_january(scheme, users["nanjing_staff"], tree)
+    request = RecomputeRequest.objects.get(done_at=None)
+    assert (request.branches, request.entered_only) == ([tree["nanjing"].pk], True)
+    sub = entry_selectors.submission_get(branch=tree["nanjing"], month=JAN)
+    MonthlySubmission.objects.filter(pk=sub.pk).update(status=SubmissionStatus.SUBMITTED)  # as if submitted whole
+    with django_capture_on_commit_callbacks():
+        entry_services.submission_approve(branch=tree["nanjing"], month=JAN, user=users["officer"], revision=sub.revision)
+    request = RecomputeRequest.objects.get(done_at=None)  # approving locks the month's complaint counts
+    assert (request.branches, request.entered_only) == ([tree["nanjing"].pk], False)
+
+
 def test_a_request_created_meanwhile_by_another_transaction_is_tried_again_not_a_500(scheme, monkeypatch):
     """Two saves create the window's request at once; the loser's read can miss the winner's row (a worker
     marked it done in between): it asks again instead of failing the save (seen by `make faults`, load)."""
     from django.db import IntegrityError
     from django.db.models import QuerySet
 
-    real, raised = QuerySet.get_or_create, []
+    real, raised = QuerySet.bulk_create, []
 
     def racing(self, *args, **kwargs):
         if self.model is RecomputeRequest and not raised:
@@ -96,7 +127,7 @@ def test_a_request_created_meanwhile_by_another_transaction_is_tried_again_not_a
             raise IntegrityError('duplicate key value violates unique constraint "one_pending_recompute_per_window"')
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(QuerySet, "get_or_create", racing)
+    monkeypatch.setattr(QuerySet, "bulk_create", racing)
     with transaction.atomic():
         outbox.recompute_request(scheme=scheme, months=[4], branch_ids=[1])
     assert raised and RecomputeRequest.objects.filter(month=4, done_at=None).count() == 1

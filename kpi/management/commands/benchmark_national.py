@@ -181,7 +181,7 @@ class Command(BaseCommand):
             start = time.perf_counter()
             with transaction.atomic():
                 MonthlyFigure.objects.filter(pk=figure.pk).update(value=figure.value + Decimal(1))
-                services.recompute_for_figure_change(year=national.YEAR, month=1, branch_ids=[figure.branch_id])
+                services.recompute_for_figure_change(year=national.YEAR, month=1, branch_ids=[figure.branch_id], entered_only=True)
             while True:
                 current = {s.pk: ScoreRun.objects.get(scheme=s, month=month, is_current=True).pk for s in affected}
                 if all(current[k] != before[k] for k in before):
