@@ -21,6 +21,7 @@ from complaints.choices import OPEN_STATUSES, Source
 from complaints.masking import masked_customer
 from complaints.models import CalendarDay, CalendarYear, CaseEvent, Complaint, RepeatCall
 from complaints.workdays import TableCalendar, YearTable
+from core.bulk import raw_values
 
 logger = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -273,7 +274,7 @@ def derived_component_counts(
             .order_by()
             .values_list("branch_id", "year", "month", *(f"n_{c}" for c in codes))
         )
-        for branch_id, year, month, *ns in counts:
+        for branch_id, year, month, *ns in raw_values(counts):
             owner, month = owners[branch_id], datetime.date(int(year), int(month), 1)
             for component, n in zip(codes, ns, strict=True):
                 if n:

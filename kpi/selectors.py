@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, ExtractMonth, Round
 
 from branches.models import Branch, path_codes, path_prefixes
 from complaints.selectors import derived_component_counts, derived_component_figures
+from core.bulk import raw_values
 from kpi.choices import Source
 from kpi.models import (
     BranchScore,
@@ -204,7 +205,7 @@ def _entered_rows(*, branch_ids, start, end, components=None, merged=frozenset()
         read = entered.annotate(m=month).values("branch_id", "component_id", "m").annotate(u=Sum(units)).order_by()
     else:
         read = entered.annotate(m=ExtractMonth("month"), u=units)
-    return [(b, c, int(m), int(u), FIGURE_PLACES) for b, c, m, u in read.values_list("branch_id", "component_id", "m", "u")]
+    return [(b, c, int(m), int(u), FIGURE_PLACES) for b, c, m, u in raw_values(read.values_list("branch_id", "component_id", "m", "u"))]
 
 
 def _derived_rows(*, branch_ids, start, end, components, pk_of: dict[str, int], merged=frozenset()) -> list[tuple[int, int, datetime.date, int, int]]:

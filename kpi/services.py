@@ -176,26 +176,35 @@ def _chunks(months, rows: int) -> list[list[int]]:
 
 
 def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> list[ScoreRun]:
-    """Save the runs of many windows ({(scheme, version, month): inputs} and their leagues) and make them the
-    windows' current runs (inside the caller's transaction): a few statements whatever the number of windows,
-    the cells by COPY on PostgreSQL (core.bulk).
+    """Save the runs of many windows ({(scheme, version, month): inputs} and their leagues) as the windows' current
+    runs (inside the caller's transaction): a few statements whatever the number of windows, the runs and their
+    cells by COPY on PostgreSQL (core.bulk).
 
     A run keeps what its explanations are rendered from: each branch's component totals of the window and of
     the year before (`BranchScore.detail["totals"]`, `["previous_totals"]`, exact, as text; None for a branch
     with no figures) and each target at full precision (`targets[code]["exact"]`).
     """
     keys = list(windows)
-    runs = ScoreRun.objects.bulk_create(
-        ScoreRun(
-            scheme=scheme, version=version, month=month, sums=_texts(component_sums(windows[scheme, version, month].totals)),
-            targets={
+    # the keys are every scheme × every month of the call (kpi.services._compute_windows)
+    windows_of = ScoreRun.objects.filter(scheme_id__in={s.pk for s, _, _ in keys}, month__in={m for _, _, m in keys})
+    windows_of.filter(is_current=True).update(is_current=False)
+    started = timezone.now()
+    fields = ["scheme", "version", "month", "status", "is_current", "started_at", "completed_at", "targets", "sums"]
+    values = [
+        (
+            scheme.pk, version.pk, month, RunStatus.COMPLETE, True, started, started,
+            {
                 k: {"value": None if v["value"] is None else fmt(v["value"]), "source": v["source"],
                     "exact": None if v["value"] is None else str(v["value"])}
                 for k, v in leagues[scheme, version, month].window.targets.items()
             },
+            _texts(component_sums(windows[scheme, version, month].totals)),
         )
         for scheme, version, month in keys
-    )
+    ]
+    ids = insert_rows(ScoreRun, fields, values, ids=True)
+    attnames = ["id", *(ScoreRun._meta.get_field(name).attname for name in fields)]
+    runs = [ScoreRun.from_db(connection.alias, attnames, (pk, *row)) for pk, row in zip(ids, values, strict=True)]
     scores = []
     for run, key in zip(runs, keys, strict=True):
         inputs, league = windows[key], leagues[key]
@@ -212,20 +221,12 @@ def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> lis
         BranchScore, ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail", "cells"],
         scores,
     )
-    new = [r.pk for r in runs]
-    # the keys are every scheme × every month of the call (kpi.services._compute_windows)
-    windows_of = ScoreRun.objects.filter(scheme_id__in={s.pk for s, _, _ in keys}, month__in={m for _, _, m in keys})
-    windows_of.filter(is_current=True).exclude(pk__in=new).update(is_current=False)
-    done = timezone.now()
-    ScoreRun.objects.filter(pk__in=new).update(status=RunStatus.COMPLETE, is_current=True, completed_at=done)
     # Superseded runs go, except published ones: a published table is kept exactly as it was ranked on.
     stale = list(windows_of.filter(is_current=False, status=RunStatus.COMPLETE, publication__isnull=True).values_list("pk", flat=True))
     if stale:
         delete_rows(BranchScore, list(BranchScore.objects.filter(run_id__in=stale).values_list("pk", flat=True)))
-        ScoreRun.objects.filter(pk__in=stale).delete()
-    for run in runs:
-        run.status, run.is_current, run.completed_at = RunStatus.COMPLETE, True, done
-    logger.info("scored %d windows: runs %s", len(runs), new)
+        delete_rows(ScoreRun, stale)  # nothing else refers to an unpublished run
+    logger.info("scored %d windows: runs %s", len(runs), ids)
     return runs
 
 

@@ -37,3 +37,12 @@ def test_nulls_decimals_json_lists_and_booleans_round_trip_and_rows_delete_by_id
 
     delete_rows(BranchScore, [a.pk])
     assert list(BranchScore.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", flat=True)) == [b.pk]
+
+
+def test_rows_inserted_for_their_ids_get_new_ids_in_order_and_the_orm_goes_on_after_them(db):
+    before = Component.objects.create(code="b0", name="前", unit="件", source="entered").pk
+    rows = [(f"n{i}", f"新{i}", "", "件", "", "entered") for i in range(3)]
+    ids = insert_rows(Component, ["code", "name", "name_en", "unit", "definition", "source"], rows, ids=True)
+    assert len(set(ids)) == 3 and min(ids) > before
+    assert [Component.objects.get(pk=pk).code for pk in ids] == ["n0", "n1", "n2"]
+    assert Component.objects.create(code="a0", name="后", unit="件", source="entered").pk > max(ids)  # the sequence moved on
