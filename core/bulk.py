@@ -2,46 +2,48 @@
 as the driver returns them; and computing many without the garbage collector rescanning them."""
 
 import contextlib
-import csv
 import gc
 import io
+import re
 
 import orjson
 from django.db import connection, connections
 
 COPY_CHUNK = 100_000
-TEXT_FIELDS = {"CharField", "SlugField", "TextField", "EmailField", "URLField", "JSONField"}
 
 
-def copy_rows(table: str, columns: list[str], rows, *, not_null: tuple[str, ...] | None = None) -> int:
-    """COPY rows (tuples of database values; None → NULL) into a PostgreSQL table, COPY_CHUNK rows a
-    statement, inside the caller's transaction; returns how many.
+def copy_rows(table: str, columns: list[str], rows) -> int:
+    """COPY rows (tuples of database values; None → NULL) into a PostgreSQL table, COPY_CHUNK rows a statement,
+    inside the caller's transaction; returns how many.
 
-    With `not_null` (the text columns, none of which may be NULL) rows are written by the csv module alone: an
-    empty field is an empty string in those columns and NULL in the others. Without, each None is spelt out
-    as \\N first."""
+    In COPY's text format, which escapes only backslashes and line and field breaks: JSON, whose quotes the csv
+    format would double, is sent as it is (a national recompute's ~120 MB of it: 0.5 s written, not 2)."""
     n, chunk = 0, []
     for row in rows:
         chunk.append(row)
         if len(chunk) == COPY_CHUNK:
-            n += _copy_chunk(table, columns, chunk, not_null)
+            n += _copy_chunk(table, columns, chunk)
             chunk = []
-    return n + (_copy_chunk(table, columns, chunk, not_null) if chunk else 0)
+    return n + (_copy_chunk(table, columns, chunk) if chunk else 0)
 
 
-def _copy_chunk(table: str, columns: list[str], rows: list, not_null: tuple[str, ...] | None) -> int:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if not_null is not None:
-        writer.writerows(rows)
-        options = f"FORMAT csv, FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else "FORMAT csv"
-    else:
-        for row in rows:
-            writer.writerow(["\\N" if v is None else v for v in row])
-        options = "FORMAT csv, NULL '\\N'"
-    buffer.seek(0)
+# What COPY's text format escapes in a value, and how.
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
+    return str(value)
+
+
+def _copy_chunk(table: str, columns: list[str], rows: list) -> int:
+    buffer = io.StringIO("".join("\t".join([_copy_text(v) for v in row]) + "\n" for row in rows))
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})", buffer)
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
     return len(rows)
 
 
@@ -59,9 +61,6 @@ def insert_rows(model, fields: list[str], rows: list[tuple], *, ids: bool = Fals
     dumped = {n: f.encoder for n, f in enumerate(meta) if f.get_internal_type() == "JSONField"}
     if dumped:
         rows = [tuple(_json(v, dumped[n]) if n in dumped else v for n, v in enumerate(row)) for row in rows]
-    # a text column that cannot be NULL reads an empty field as an empty string; any other column as NULL
-    text = [f for f in meta if f.get_internal_type() in TEXT_FIELDS]
-    not_null = tuple(f.column for f in text) if all(not f.null for f in text) else None
     columns, table, new = [f.column for f in meta], model._meta.db_table, None
     if ids:
         pk = model._meta.pk.column
@@ -69,7 +68,7 @@ def insert_rows(model, fields: list[str], rows: list[tuple], *, ids: bool = Fals
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, len(rows)])
             new = [row[0] for row in cursor.fetchall()]
         columns, rows = [pk, *columns], [(n, *row) for n, row in zip(new, rows, strict=True)]
-    copy_rows(table, columns, rows, not_null=not_null)
+    copy_rows(table, columns, rows)
     return new
 
 

@@ -8,8 +8,8 @@ from kpi.models import BranchScore, Component, StoredCell
 SCORE_FIELDS = ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail", "cells"]
 
 
-def test_text_values_empty_strings_commas_quotes_and_newlines_arrive_as_written(db):
-    rows = [("a1", "名称, 含逗号", "", "件", '引号 " 与\n换行', "entered"), ("a2", "二", "Two", "%", "", "derived")]
+def test_text_values_empty_strings_commas_quotes_newlines_tabs_and_backslashes_arrive_as_written(db):
+    rows = [("a1", "名称, 含逗号", "", "件", '引号 " 与\n换行\r\n', "entered"), ("a2", "二", "\\N", "%", "反斜杠 \\ 与\t制表符", "derived")]
     assert insert_rows(Component, ["code", "name", "name_en", "unit", "definition", "source"], rows) is None
     fields = ("code", "name", "name_en", "unit", "definition", "source")
     assert list(Component.objects.filter(code__in=["a1", "a2"]).order_by("code").values_list(*fields)) == rows
