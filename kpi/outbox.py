@@ -55,7 +55,10 @@ def _merge_pending(scheme_id: int, months: list[int], now, changed: list[int] | 
 
     def attempt():
         with transaction.atomic():
-            pending = list(RecomputeRequest.objects.select_for_update().filter(scheme_id=scheme_id, month__in=months, done_at=None))
+            # locked in the order of their months, as a run marks them done (pending_claims): no two wait on each other
+            pending = list(
+                RecomputeRequest.objects.select_for_update().filter(scheme_id=scheme_id, month__in=months, done_at=None).order_by("month")
+            )
             for request in pending:
                 if request.branches is not None:
                     request.branches = None if changed is None else sorted({*request.branches, *changed})
@@ -123,7 +126,7 @@ def pending_claims(*, scheme_ids) -> dict[int, dict[int, Claim]]:
     """At the start of a run: each scheme's pending requests by window, that this run will satisfy,
     {scheme id: {month: claim}} in one query."""
     out: dict[int, dict[int, Claim]] = {pk: {} for pk in scheme_ids}
-    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).values_list(
+    rows = RecomputeRequest.objects.filter(scheme_id__in=list(out), done_at=None).order_by("scheme_id", "month").values_list(
         "scheme_id", "month", "pk", "requested_at", "branches", "entered_only"
     )
     for scheme_id, month, *claim in rows:
