@@ -4,6 +4,7 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from branches.models import Branch, User
+from branches.services import branch_moved
 from core.admin import ReadOnlyAdmin
 
 
@@ -12,6 +13,11 @@ class BranchAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent", "sort_order"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "parent" in form.changed_data:
+            branch_moved(branch=obj)
 
 
 @admin.register(User)

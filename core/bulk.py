@@ -7,6 +7,7 @@ import io
 import re
 
 import orjson
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 
 COPY_CHUNK = 100_000
@@ -97,7 +98,10 @@ def raw_values(queryset) -> list[tuple]:
     function calls per value (~1 s of a national recompute's 700,000 figures), are left to the caller, which
     makes its own ints of every value (a number may come as an int, a Decimal or a float, a month as a number)."""
     compiler = queryset.query.get_compiler(queryset.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter no row can pass (`__in` an empty list): the ORM answers [] without asking
+        return []
     width = len(queryset._fields)
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)

@@ -10,6 +10,10 @@ from django.dispatch import Signal
 # Sent with branch_id (int) and months (iterable of first-of-month dates) whose figures changed.
 figures_changed = Signal()
 
+# Sent with branch_id (int) when a branch moved under another parent: every roll-up above its old and new places
+# may differ, and whatever a recompute kept of them is stale.
+tree_changed = Signal()
+
 # Asked with case=<Complaint>; a receiver answers with a list of texts, one per approved (locked) month the
 # case's change would alter, so the complaint pages can say so without importing the app that locks months.
 locked_month_effects = Signal()

@@ -10,6 +10,9 @@ class KpiConfig(AppConfig):
         from kpi import services
 
         figures_changed.connect(services.on_figures_changed, dispatch_uid="kpi-recompute-on-figures-changed")
+        from core.events import tree_changed
+
+        tree_changed.connect(services.on_tree_changed, dispatch_uid="kpi-recompute-on-tree-changed")
         from core.events import locked_month_effects
         from kpi.publishing.selectors import on_locked_month_effects
 

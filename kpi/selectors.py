@@ -400,7 +400,8 @@ def league_inputs_by_scheme(*, schemes, months, given=None, changed=None) -> dic
         # last year is read only for what it is scored on: the components of the year-on-year indicators
         wanted = {year: None, year - 1: {c for _, v in of_year for i in indicators_of[v.pk] if i.spec.target_kind == "year_on_year" for c in i.inputs.components}}
         # only entered figures changed for every scheme of the year: the branches read again keep their derived totals
-        derived_kept = _derived_codes() if all(s.pk in kept and changed[s.pk].entered_only for s, _ in of_year) else set()
+        keeps = all(s.pk in kept and changed[s.pk].entered_only and kept[s.pk].read_kept for s, _ in of_year)
+        derived_kept = _derived_codes() if keeps else set()
         columns = windows_columns(
             branch_ids=tree.ids(reached), month=months[-1], wanted={y: c for y, c in wanted.items() if y not in given},
             merge_through=months[0], derived=not derived_kept,
@@ -429,6 +430,12 @@ class _Kept:
 
     read: set[str]  # the scored branches at or above a changed branch: read again
     details: dict[int, dict[str, dict]]  # {month: {scored branch: its run's detail}}
+
+    @property
+    def read_kept(self) -> bool:
+        """Whether every window's run kept the totals of every branch read again (not so for a branch that has
+        become scored since): only then can their complaint-derived totals come from the runs."""
+        return all(code in details for details in self.details.values() for code in self.read)
 
     def rows(self, month: int, key: str, derived: set[str]) -> dict[str, dict | None]:
         """The kept totals (`key`: "totals" or "previous_totals") that a window's fresh read lacks: every other

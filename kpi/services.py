@@ -109,7 +109,9 @@ def recompute_schemes(*, schemes, months=(), ensure=()) -> dict[int, dict[int, S
     """
     with transaction.atomic():
         _grouping_memory()
-        locked = list(Scheme.objects.select_for_update().filter(pk__in=[s.pk for s in schemes]).order_by("pk"))
+        # FOR NO KEY UPDATE: runs wait for each other, a change that refers to the scheme (its recompute request's
+        # foreign key, checked with a key-share lock) does not wait for a run
+        locked = list(Scheme.objects.select_for_update(no_key=True).filter(pk__in=[s.pk for s in schemes]).order_by("pk"))
         claims = outbox.pending_claims(scheme_ids=[s.pk for s in locked])
         work, changed = {}, {}
         for scheme in locked:
@@ -203,8 +205,12 @@ def _write_runs(windows: dict, leagues: dict, branch_ids: dict[str, int]) -> lis
         for scheme, version, month in keys
     ]
     ids = insert_rows(ScoreRun, fields, values, ids=True)
-    attnames = ["id", *(ScoreRun._meta.get_field(name).attname for name in fields)]
-    runs = [ScoreRun.from_db(connection.alias, attnames, (pk, *row)) for pk, row in zip(ids, values, strict=True)]
+    runs = [
+        ScoreRun(pk=pk, scheme=scheme, version=version, month=month, **dict(zip(fields[3:], row[3:], strict=True)))
+        for pk, (scheme, version, month), row in zip(ids, keys, values, strict=True)
+    ]
+    for run in runs:
+        run._state.adding, run._state.db = False, connection.alias  # saved, as bulk_create leaves its objects
     scores = []
     for run, key in zip(runs, keys, strict=True):
         inputs, league = windows[key], leagues[key]
@@ -293,3 +299,10 @@ def recompute_for_months(*, months, branch_ids=None, entered_only: bool = False)
 def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:
     """Receiver of core.events.figures_changed: another app changed figures kpi derives from."""
     recompute_for_months(months=months, branch_ids=[branch_id])
+
+
+def on_tree_changed(sender, *, branch_id: int, **kwargs) -> None:
+    """Receiver of core.events.tree_changed: a branch moved, so every published scheme recomputes its windows reading
+    everything (a rare change of the organisation; what its runs kept of any branch may now be wrong)."""
+    for scheme in Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct():
+        recompute_scheme_on_commit(scheme=scheme)

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from core.bulk import delete_rows, insert_rows
+from core.bulk import delete_rows, insert_rows, raw_values
 from kpi.models import BranchScore, Component, StoredCell
 
 SCORE_FIELDS = ["run", "branch", "qualitative", "quantitative", "deductions", "total", "rank", "vetoed", "detail", "cells"]
@@ -46,3 +46,10 @@ def test_rows_inserted_for_their_ids_get_new_ids_in_order_and_the_orm_goes_on_af
     assert len(set(ids)) == 3 and min(ids) > before
     assert [Component.objects.get(pk=pk).code for pk in ids] == ["n0", "n1", "n2"]
     assert Component.objects.create(code="a0", name="后", unit="件", source="entered").pk > max(ids)  # the sequence moved on
+
+
+def test_raw_values_are_the_rows_of_values_list_and_an_impossible_filter_reads_nothing(db):
+    insert_rows(Component, ["code", "name", "name_en", "unit", "definition", "source"], [("r1", "一", "", "件", "", "entered")])
+    query = Component.objects.filter(code__in=["r1", "x"]).values_list("source", "code")
+    assert raw_values(query) == list(query) == [("entered", "r1")]
+    assert raw_values(Component.objects.filter(code__in=[]).values_list("code")) == []

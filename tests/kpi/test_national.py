@@ -376,6 +376,67 @@ def test_an_edit_of_entered_figures_keeps_the_derived_totals_counts_no_case_and_
     assert {s.code: _stored(s, [1, 2, 3]) for s in schemes.values()} == partial
 
 
+def test_a_branch_scored_since_the_runs_is_read_whole_and_a_change_above_every_scored_branch_reads_none(
+    schemes, figure, company, django_capture_on_commit_callbacks
+):
+    """A prefecture opened after the runs were computed has no kept totals: its complaint counts are read even after
+    an edit of entered figures only. The province's own figure, above every branch its scheme scores, re-reads
+    none of them (an empty read, not an error)."""
+    _month_figures(figure, [1, 2])
+    for s in schemes.values():
+        services.recompute_pending(scheme=s, months=[1, 2])
+    suzhou = Branch.objects.create(code="suzhou", name="苏州中支", level="prefecture", parent=company["jiangsu"], sort_order=9)
+    _complaint("Z1", "suzhou", datetime.date(2023, 1, 9))
+    figure("suzhou", "premium_wan", 2023, 1, "800")
+    figure("jiangsu", "premium_wan", 2023, 2, "5")
+    for changed, entered_only in (([suzhou.pk], True), ([company["jiangsu"].pk], True), ([company["jiangsu"].pk], False)):
+        with django_capture_on_commit_callbacks(execute=True):  # each change recomputed on its own
+            services.recompute_for_figure_change(year=2023, month=1, branch_ids=changed, entered_only=entered_only)
+        assert not RecomputeRequest.objects.filter(done_at=None).exists()
+    partial = {s.code: _stored(s, [1, 2]) for s in schemes.values()}
+    row = next(r for r in partial["jiangsu-2023"][2][2] if r[0] == "suzhou")
+    assert row[4]["totals"]["reg_complaints"] == "1" and row[4]["totals"]["premium_wan"] == "800.0000"
+    for s in schemes.values():
+        services.recompute_schemes(schemes=[s], months=[1, 2])
+    assert {s.code: _stored(s, [1, 2]) for s in schemes.values()} == partial
+
+
+def test_a_branch_moved_under_another_parent_recomputes_every_scheme_from_everything(
+    schemes, figure, company, users, client_for, django_capture_on_commit_callbacks
+):
+    """What runs kept of a branch's subtree is stale once a county moves: the tree's load and the admin's change
+    form announce it, and every computed window of every published scheme is recomputed reading everything."""
+    from branches.services import branch_tree_load
+
+    _month_figures(figure, [1, 2])
+    for s in schemes.values():
+        services.recompute_pending(scheme=s, months=[1, 2])
+
+    def nanjing_and_wuxi():
+        run = ScoreRun.objects.get(scheme=schemes["jiangsu"], month=2, is_current=True)
+        return {s.branch.code: s.detail["totals"]["sl_nonbank_checked"] for s in run.branch_scores.select_related("branch")}
+
+    before = nanjing_and_wuxi()
+    jiangning = MonthlyFigure.objects.filter(branch__code="jiangning", component__code="sl_nonbank_checked", month__month__lte=2)
+    moved = sum(f.value for f in jiangning)
+    with django_capture_on_commit_callbacks(execute=True):
+        branch_tree_load(rows=[{"code": "jiangning", "name": "江宁支公司", "level": "county", "parent": "wuxi"}])
+        assert set(RecomputeRequest.objects.filter(done_at=None).values_list("scheme__code", "branches")) == {
+            (s.code, None) for s in schemes.values()
+        }
+    after = nanjing_and_wuxi()
+    assert Decimal(after["wuxi"]) == Decimal(before["wuxi"]) + moved and Decimal(after["nanjing"]) == Decimal(before["nanjing"]) - moved
+
+    jiangning = Branch.objects.get(code="jiangning")
+    form = {"code": "jiangning", "name": "江宁支公司", "level": "county", "parent": company["nanjing"].pk, "sort_order": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(users["admin"]).post(f"/admin/branches/branch/{jiangning.pk}/change/", form)
+    assert response.status_code == 302 and nanjing_and_wuxi() == before
+    with django_capture_on_commit_callbacks(execute=True):  # a change of name alone moves nothing
+        client_for(users["admin"]).post(f"/admin/branches/branch/{jiangning.pk}/change/", {**form, "name": "江宁"})
+    assert Branch.objects.get(pk=jiangning.pk).name == "江宁" and not RecomputeRequest.objects.filter(done_at=None).exists()
+
+
 def test_a_change_that_does_not_say_where_rereads_everything(schemes, figure, monkeypatch, django_capture_on_commit_callbacks):
     _month_figures(figure, [1])
     services.recompute_pending(scheme=schemes["jiangsu"], months=[1])
