@@ -11,6 +11,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -195,13 +196,16 @@ def _league_table_html(request, window: league.Window, page: int, stamp: str) ->
     table = league_rows(window=window, user=request.user, offset=(page - 1) * PAGE_ROWS, limit=PAGE_ROWS)
     if page > 1 and not table.rows:
         raise Http404("没有这一页")
+    # the first and last pages and the current one's neighbours, a gap (None) between: a national table's 45 pages
+    # would fill a phone's first screen
+    paginator = Paginator(range(table.count), PAGE_ROWS)
     pages = [
-        {"number": n, "first": first + 1, "last": min(first + PAGE_ROWS, table.count)}
-        for n, first in enumerate(range(0, table.count, PAGE_ROWS), 1)
+        {"number": n, "first": (n - 1) * PAGE_ROWS + 1, "last": min(n * PAGE_ROWS, table.count)} if isinstance(n, int) else None
+        for n in paginator.get_elided_page_range(page, on_each_side=1, on_ends=1)
     ]
     html = render_to_string("kpi/_league_table.html", {
         "scheme": window.scheme, "window": window, "table": table, "charts": league_charts(table=table, user=request.user),
-        "page": page, "pages": pages, "last_position": table.offset + len(table.rows),
+        "page": page, "pages": pages, "page_count": paginator.num_pages, "last_position": table.offset + len(table.rows),
     }, request)
     cache.set(key, html, PAGE_CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308

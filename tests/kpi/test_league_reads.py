@@ -253,6 +253,30 @@ def test_the_page_shows_100_rows_a_page_with_the_whole_tables_average(users, pub
     assert not any('"kpi_branchscore"."cells"' in q["sql"] for q in captured.captured_queries)  # the table from the cache
 
 
+def test_a_long_tables_pager_links_the_ends_and_the_neighbours_of_the_page(users, published, scheme, client_for, monkeypatch):
+    """15 pages (a national table has 45): the first and last, the page and its neighbours, a gap between, and the
+    previous and next pages; not a link a page."""
+    from kpi import views
+
+    monkeypatch.setattr(views, "PAGE_ROWS", 10)
+    synthetic_run(scheme=scheme, model_run=published.run, count=150, prefix="g")
+    window_publish(scheme=scheme, month=1, user=users["officer"], note="150 家")
+    client = client_for(users["officer"])
+
+    def pager(page):
+        html = client.get(f"/league/jiangsu-2023/2023-01/r2/?page={page}").content.decode()
+        nav = re.search(r'<nav [^>]*id="league-pager".*?</nav>', html, re.S)[0]
+        return re.findall(r'href="\?page=(\d+)"(?: rel="(prev|next)")?|(…)', nav)
+
+    def shown(links):
+        return [gap or (f"{rel}:{n}" if rel else n) for n, rel, gap in links]
+
+    assert shown(pager(8)) == ["prev:7", "1", "…", "7", "8", "9", "…", "15", "next:9"]
+    assert shown(pager(1)) == ["1", "2", "…", "15", "next:2"]
+    assert shown(pager(15)) == ["prev:14", "1", "…", "14", "15"]
+    assert 'aria-current="page" title="第 71–80 名">71–80<' in client.get("/league/jiangsu-2023/2023-01/r2/?page=8").content.decode()
+
+
 def test_a_small_table_is_one_page_without_a_pager(users, published, client_for):
     page = client_for(users["nanjing_staff"]).get("/league/jiangsu-2023/2023-01/r1/").content.decode()
     assert 'id="league-pager"' not in page and 'data-branch="wuxi"' in page and 'data-branch="nanjing"' in page
