@@ -81,6 +81,11 @@ class ComponentAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "unit", "source"]
     list_filter = ["source"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"code", "source"} & set(form.changed_data):  # entered or counted from the cases, and as what
+            services.recompute_every_published_scheme()
+
 
 class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Shown with its history, changed only through the pages whose services check, lock and record."""

@@ -301,8 +301,13 @@ def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:
     recompute_for_months(months=months, branch_ids=[branch_id])
 
 
-def on_tree_changed(sender, *, branch_id: int, **kwargs) -> None:
-    """Receiver of core.events.tree_changed: a branch moved, so every published scheme recomputes its windows reading
-    everything (a rare change of the organisation; what its runs kept of any branch may now be wrong)."""
+def recompute_every_published_scheme() -> None:
+    """Request the recompute of every computed window of every published scheme, reading everything: after a rare
+    change of the organisation or of what a component is, what any run kept of any branch may be wrong."""
     for scheme in Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct():
         recompute_scheme_on_commit(scheme=scheme)
+
+
+def on_tree_changed(sender, *, branch_id: int, **kwargs) -> None:
+    """Receiver of core.events.tree_changed: a branch moved."""
+    recompute_every_published_scheme()

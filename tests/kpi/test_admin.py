@@ -40,3 +40,22 @@ def test_saving_an_override_in_the_admin_recomputes_its_window(users, client_for
     assert response.status_code == 302
     run = ScoreRun.objects.get(scheme=scheme, month=1, is_current=True)
     assert run.targets["reg_complaints_per_100m"]["value"] == "0.3652"
+
+
+def test_a_component_turned_into_a_count_of_cases_recomputes_every_window_reading_everything(
+    users, client_for, scheme, django_capture_on_commit_callbacks
+):
+    from kpi import services
+    from kpi.models import RecomputeRequest
+
+    for month in (1, 2):
+        services.score_run_compute(scheme=scheme, month=month)
+    component = Component.objects.get(code="reg_complaints")
+    form = {"code": component.code, "name": component.name, "name_en": component.name_en, "unit": component.unit,
+            "definition": component.definition, "source": "entered"}
+    admin = client_for(users["admin"])
+    with django_capture_on_commit_callbacks():
+        assert admin.post(f"/admin/kpi/component/{component.pk}/change/", {**form, "name": "监管投诉"}).status_code == 302
+        assert not RecomputeRequest.objects.exists()  # a new name changes no figure
+        assert admin.post(f"/admin/kpi/component/{component.pk}/change/", {**form, "source": "derived"}).status_code == 302
+    assert sorted(RecomputeRequest.objects.filter(done_at=None).values_list("month", "branches")) == [(1, None), (2, None)]
