@@ -119,7 +119,7 @@ class Claim:
     pk: int
     requested_at: datetime.datetime
     branches: list[int] | None
-    entered_only: bool = False
+    entered_only: bool
 
 
 def pending_claims(*, scheme_ids) -> dict[int, dict[int, Claim]]:

@@ -16,7 +16,7 @@ from django.db.models.functions import Cast, ExtractMonth, Round
 from branches.models import Branch, path_codes, path_prefixes
 from complaints.selectors import derived_component_counts, derived_component_figures
 from core.bulk import raw_values
-from kpi.choices import Source
+from kpi.choices import SchemeStatus, Source
 from kpi.models import (
     BranchScore,
     Component,
@@ -43,7 +43,12 @@ def scheme_get(*, code: str) -> Scheme:
 
 def scheme_default() -> Scheme | None:
     """The newest scheme that has a published version."""
-    return Scheme.objects.filter(versions__status="published").order_by("-year", "code").first()
+    return published_schemes().order_by("-year", "code").first()
+
+
+def published_schemes():
+    """The schemes with a published version (each once)."""
+    return Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
 
 
 def scored_branches(*, scheme: Scheme):

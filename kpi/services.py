@@ -279,7 +279,7 @@ def recompute_for_figure_change(*, year: int, month: int, branch_ids=None, enter
     which months are locked). The published schemes of that year recompute every window from `month` on; those of
     the next year (which compare with this one) recompute only the windows already computed from `month` on.
     """
-    published = Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct()
+    published = selectors.published_schemes()
     if branch_ids is not None:
         published = published.filter(province__path__in=selectors.ancestor_paths(branch_ids=branch_ids))
     for scheme in published.filter(year=year):
@@ -304,7 +304,7 @@ def on_figures_changed(sender, *, branch_id: int, months, **kwargs) -> None:
 def recompute_every_published_scheme() -> None:
     """Request the recompute of every computed window of every published scheme, reading everything: after a rare
     change of the organisation or of what a component is, what any run kept of any branch may be wrong."""
-    for scheme in Scheme.objects.filter(versions__status=SchemeStatus.PUBLISHED).distinct():
+    for scheme in selectors.published_schemes():
         recompute_scheme_on_commit(scheme=scheme)
 
 

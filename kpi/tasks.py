@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from kpi import outbox, services
+from kpi import outbox, selectors, services
 from kpi.models import Scheme, ScoreRun
 
 
@@ -34,7 +34,7 @@ def recompute_previous_month() -> list[int]:
     """Beat, on the 1st: recompute the month that just ended for the schemes of its year."""
     today = timezone.localdate()
     last = today.replace(day=1) - datetime.timedelta(days=1)
-    schemes = list(Scheme.objects.filter(year=last.year, versions__status="published").distinct())
+    schemes = list(selectors.published_schemes().filter(year=last.year))
     with transaction.atomic():
         for scheme in schemes:
             outbox.recompute_request(scheme=scheme, months=[last.month])
